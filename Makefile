@@ -1,0 +1,44 @@
+# Offramp: `make up` runs the whole system on this machine; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+
+.PHONY: install up down status test lint contracts bench clean
+
+install: $(STAMP)
+
+# Reinstalled whenever the pins or a package's metadata change.
+$(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	@touch $(STAMP)
+
+up: install
+	$(BIN)/offramp-dev up
+
+down:
+	@if [ -x $(BIN)/offramp-dev ]; then $(BIN)/offramp-dev down; else echo "nothing to stop"; fi
+
+status: install
+	$(BIN)/offramp-dev status
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Re-export the JSON Schemas and the AsyncAPI document from the contracts.
+contracts: install
+	$(BIN)/offramp-contracts export contracts/schemas
+
+bench: install
+	$(BIN)/python -m bench
+
+clean: down
+	rm -rf $(VENV)

@@ -1,0 +1,95 @@
+"""Session fixtures for every test in the repository: real PostgreSQL, NATS JetStream and
+Temporal, started once from their PyPI packages on free ports; each test then gets its own
+database, its own subject root and stream, and its own task queue, so tests never see each
+other's data."""
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from offramp_devstack import Nats, Postgres, Temporal, free_ports, start_nats, start_postgres, start_temporal
+
+
+@dataclass(frozen=True)
+class Servers:
+    postgres: Postgres
+    nats: Nats
+    temporal: Temporal
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    base = tmp_path_factory.mktemp("servers")
+    pg_port, nats_port, monitor_port, temporal_port, ui_port = free_ports(5)
+    postgres = start_postgres(base / "postgres", pg_port, base / "postgres.log")
+    bus = start_nats(base / "nats", nats_port, monitor_port, base / "nats.log")
+    temporal = start_temporal(
+        base / "temporal.db", temporal_port, ui_port, base / "temporal.log", headless=True
+    )
+    try:
+        yield Servers(postgres, bus, temporal)
+    finally:
+        for server in (temporal.server, bus.server, postgres.server):
+            server.stop()
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The names that keep one test's system apart from every other test's."""
+
+    database_url: str
+    subject_root: str
+    stream_name: str
+    task_queue: str
+    key_path: Path
+
+    def settings(self, servers: Servers) -> dict[str, object]:
+        return {
+            "database_url": self.database_url,
+            "nats_url": servers.nats.url,
+            "subject_root": self.subject_root,
+            "stream_name": self.stream_name,
+            "stream_duplicate_window_seconds": 120,
+            "temporal_address": servers.temporal.address,
+            "temporal_task_queue": self.task_queue,
+            "auth_local_key_path": self.key_path,
+            "http_port": 0,
+        }
+
+
+@pytest.fixture
+async def isolation(servers: Servers, tmp_path: Path) -> Isolation:
+    tag = uuid4().hex[:12]
+    database_url = await servers.postgres.create_database(f"t_{tag}")
+    return Isolation(
+        database_url=database_url,
+        subject_root=f"t{tag}",
+        stream_name=f"T{tag}",
+        task_queue=f"casework-{tag}",
+        key_path=tmp_path / "local-issuer.pem",
+    )
+
+
+@pytest.fixture
+async def nats_client(servers: Servers) -> AsyncIterator[NATS]:
+    client = await nats.connect(servers.nats.url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def admin_db(isolation: Isolation) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test's database, for looking at what services stored."""
+    conn = await asyncpg.connect(isolation.database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()

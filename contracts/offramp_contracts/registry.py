@@ -1,0 +1,68 @@
+"""Which events exist, at which schema version, on which subject; and how old versions upcast."""
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from offramp_contracts.envelope import EventEnvelope
+from offramp_contracts.events.base import EventPayload
+from offramp_contracts.events.casework import (
+    CaseManagerAssigned,
+    CaseOpened,
+    ClientEngaged,
+    NonComplianceReported,
+)
+from offramp_contracts.events.intake import EligibilityDecided, ReferralReceived
+
+Upcaster = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+_CURRENT: tuple[type[EventPayload], ...] = (
+    ReferralReceived,
+    EligibilityDecided,
+    CaseOpened,
+    CaseManagerAssigned,
+    ClientEngaged,
+    NonComplianceReported,
+)
+
+# (event_type, from_version) -> function that turns that version's data into the next version's.
+# Empty while every event is at version 1; an event's second version registers its upcaster here.
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class UnknownEventType(ValueError):
+    """An envelope names an event type or version this code does not know."""
+
+
+def event_catalogue() -> Mapping[str, type[EventPayload]]:
+    """Every published event type, mapped to the payload model of its current version."""
+    return MappingProxyType({model.event_type: model for model in _CURRENT})
+
+
+def payload_of(envelope: EventEnvelope) -> EventPayload:
+    """The typed payload of an envelope, upcast from an older schema version when needed."""
+    model = event_catalogue().get(envelope.event_type)
+    if model is None:
+        raise UnknownEventType(f"unknown event type {envelope.event_type!r}")
+    if envelope.schema_version > model.schema_version:
+        raise UnknownEventType(
+            f"{envelope.event_type} v{envelope.schema_version} is newer than this code "
+            f"(v{model.schema_version}); upgrade the consumer"
+        )
+    data: dict[str, Any] = dict(envelope.data)
+    for version in range(envelope.schema_version, model.schema_version):
+        upcast = _UPCASTERS.get((envelope.event_type, version))
+        if upcast is None:
+            raise UnknownEventType(
+                f"no upcaster from {envelope.event_type} v{version} to v{version + 1}"
+            )
+        data = upcast(data)
+    return model.model_validate(data)
+
+
+def subject_for(root: str, jurisdiction: str, event_type: str) -> str:
+    """`<root>.<jurisdiction>.<context>.<EventType>`, e.g. `lead.pontiac.intake.ReferralReceived`."""
+    model = event_catalogue().get(event_type)
+    if model is None:
+        raise UnknownEventType(f"unknown event type {event_type!r}")
+    return f"{root}.{jurisdiction}.{model.context}.{event_type}"

@@ -1,0 +1,26 @@
+"""Real NATS JetStream, PostgreSQL and Temporal dev servers, started from PyPI binaries."""
+
+from offramp_devstack.ports import free_port, free_ports
+from offramp_devstack.servers import (
+    Nats,
+    Postgres,
+    ServerFailedToStart,
+    ServerProcess,
+    Temporal,
+    start_nats,
+    start_postgres,
+    start_temporal,
+)
+
+__all__ = [
+    "Nats",
+    "Postgres",
+    "ServerFailedToStart",
+    "ServerProcess",
+    "Temporal",
+    "free_port",
+    "free_ports",
+    "start_nats",
+    "start_postgres",
+    "start_temporal",
+]

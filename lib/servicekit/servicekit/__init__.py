@@ -1,0 +1,1 @@
+"""Offramp's shared service plumbing, written once and used by every service."""

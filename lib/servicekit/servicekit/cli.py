@@ -1,0 +1,80 @@
+"""The command line every service offers: `serve`, `migrate`, `dead-letters`."""
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from servicekit import dead_letters
+from servicekit.database import connect, create_pool
+from servicekit.log import configure_logging
+from servicekit.migrations import Migration, migrate
+from servicekit.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run_service_cli(
+    *,
+    prog: str,
+    settings_type: type[S],
+    create_app: Callable[[S], FastAPI],
+    migrations: Callable[[], list[Migration]],
+    argv: list[str] | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(prog=prog)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the service (HTTP API and background work)")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    letters = commands.add_parser("dead-letters", help="list or discard parked messages")
+    letters.add_argument("action", choices=["list", "discard"])
+    letters.add_argument("id", nargs="?", type=int)
+    args = parser.parse_args(argv)
+
+    settings = settings_type()
+    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    if args.command == "serve":
+        uvicorn.run(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+        )
+        return 0
+    if args.command == "migrate":
+        applied = asyncio.run(_migrate(settings, migrations()))
+        print(f"{prog}: {len(applied)} migration(s) applied to schema {settings.db_schema}")
+        return 0
+    return asyncio.run(_dead_letters(settings, args.action, args.id))
+
+
+async def _migrate(settings: ServiceSettings, pending: list[Migration]) -> list[str]:
+    conn = await connect(settings.database_url, settings.db_schema)
+    try:
+        return await migrate(conn, settings.db_schema, pending)
+    finally:
+        await conn.close()
+
+
+async def _dead_letters(settings: ServiceSettings, action: str, letter_id: int | None) -> int:
+    pool = await create_pool(settings.database_url, settings.db_schema, max_size=2)
+    try:
+        if action == "list":
+            for letter in await dead_letters.parked(pool):
+                print(
+                    f"{letter.id}\t{letter.parked_at:%Y-%m-%d %H:%M:%S}\t{letter.consumer}\t"
+                    f"{letter.subject}\t{letter.deliveries} deliveries\t{letter.error[:120]}"
+                )
+            return 0
+        if letter_id is None:
+            print("give the id of the dead letter to discard")
+            return 2
+        await dead_letters.discard(pool, letter_id)
+        print(f"dead letter {letter_id} discarded")
+        return 0
+    finally:
+        await pool.close()

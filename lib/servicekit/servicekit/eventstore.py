@@ -1,0 +1,124 @@
+"""The Postgres event store: append-only streams with optimistic concurrency, written in the
+same transaction as the read models and the outbox."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from offramp_contracts import EventEnvelope, subject_for
+
+
+class ConcurrencyError(RuntimeError):
+    """Someone else appended to the stream since it was read."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} is no longer at version {expected_version}: another change "
+            "was stored first; read the stream again and retry the command"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class EventAlreadyStored(RuntimeError):
+    """An event with this id is already in the store: the append was a retry of a done one."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    envelope: EventEnvelope
+
+
+class EventStore:
+    """Appends go through `append` only, inside the caller's transaction, so that the events,
+    the read-model changes and the outbox rows commit or vanish together."""
+
+    def __init__(self, *, subject_root: str, notify_channel: str) -> None:
+        self._subject_root = subject_root
+        self._notify_channel = notify_channel
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[EventEnvelope],
+    ) -> None:
+        if not conn.is_in_transaction():
+            raise RuntimeError("EventStore.append must run inside the caller's transaction")
+        for offset, event in enumerate(events, start=1):
+            if event.stream_id != stream_id or event.stream_version != expected_version + offset:
+                raise ValueError(
+                    f"event {event.event_type} is for {event.stream_id}@{event.stream_version}, "
+                    f"expected {stream_id}@{expected_version + offset}"
+                )
+        try:
+            await conn.executemany(
+                """INSERT INTO events (event_id, stream_id, stream_version, event_type,
+                                       schema_version, envelope)
+                   VALUES ($1, $2, $3, $4, $5, $6::jsonb)""",
+                [
+                    (
+                        e.event_id,
+                        e.stream_id,
+                        e.stream_version,
+                        e.event_type,
+                        e.schema_version,
+                        e.model_dump_json(),
+                    )
+                    for e in events
+                ],
+            )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "events_event_id_key":
+                raise EventAlreadyStored(str(error)) from error
+            raise ConcurrencyError(stream_id, expected_version) from error
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, subject, body, headers) VALUES ($1, $2, $3, $4::jsonb)",
+            [
+                (
+                    e.event_id,
+                    subject_for(self._subject_root, e.jurisdiction, e.event_type),
+                    e.wire_json(),
+                    json.dumps({"Nats-Msg-Id": str(e.event_id)}),
+                )
+                for e in events
+            ],
+        )
+        # Delivered at commit, and only if the transaction commits: wakes the relay.
+        await conn.execute("SELECT pg_notify($1, '')", self._notify_channel)
+
+    async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        version = await conn.fetchval(
+            "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version or 0)
+
+    async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[EventEnvelope]:
+        rows = await conn.fetch(
+            "SELECT envelope FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+        )
+        return [EventEnvelope.model_validate_json(row["envelope"]) for row in rows]
+
+    async def read_all(
+        self, conn: asyncpg.Connection, *, after_position: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        """Every stream interleaved in insertion order. Positions can have gaps (rolled-back
+        inserts) and are allocated at insert time, so use this on a quiescent store or
+        accept that a concurrently committing event may appear behind a later one."""
+        rows = await conn.fetch(
+            """SELECT position, envelope FROM events WHERE position > $1
+               ORDER BY position LIMIT $2""",
+            after_position,
+            limit,
+        )
+        return [
+            StoredEvent(row["position"], EventEnvelope.model_validate_json(row["envelope"]))
+            for row in rows
+        ]
+
+    async def contains(self, conn: asyncpg.Connection, event_id: object) -> bool:
+        return bool(await conn.fetchval("SELECT 1 FROM events WHERE event_id = $1", event_id))

@@ -1,0 +1,166 @@
+"""The HTTP face every service shares: lifespan, health, correlation ids, body limits, auth."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from servicekit.auth import AuthenticationError, AuthorizationError, Principal
+from servicekit.log import log_context
+from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handlers
+from servicekit.runtime import ServiceRuntime
+
+OnStart = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+def create_service_app(
+    *, title: str, description: str, runtime: ServiceRuntime, on_start: OnStart | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            if on_start is not None:
+                await on_start(runtime)
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)
+    app.add_middleware(CorrelationIds)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @app.get("/readyz", tags=["operations"], summary="Dependencies and background work are up")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app
+
+
+class CorrelationIds:
+    """Take `X-Correlation-Id` from the caller (or make one), bind it to the logs of the
+    request, and echo it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        raw = headers.get(b"x-correlation-id", b"").decode(errors="replace")
+        try:
+            correlation_id = UUID(raw)
+        except ValueError:
+            correlation_id = uuid4()
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (b"x-correlation-id", str(correlation_id).encode())
+                )
+            await send(message)
+
+        with log_context(correlation_id=correlation_id, path=scope.get("path")):
+            await self.app(scope, receive, send_with_id)
+
+
+class BodyLimit:
+    """Refuse oversized bodies with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = JSONResponse(
+            {
+                "type": TYPE_BASE + "body-too-large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"Bodies are limited to {self.max_bytes} bytes; send less.",
+                "instance": scope.get("path", ""),
+            },
+            status_code=413,
+            media_type=PROBLEM_JSON,
+        )
+        await response(scope, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def correlation_id_of(request: Request) -> UUID:
+    value: Any = request.scope.get("state", {}).get("correlation_id")
+    return value if isinstance(value, UUID) else uuid4()
+
+
+def _bearer(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError("No bearer token in the Authorization header.")
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.verifier.verify(token.strip())
+
+
+Authenticated = Annotated[Principal, Depends(_bearer)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only holders of one of `roles`."""
+
+    def check(principal: Authenticated) -> Principal:
+        if not principal.has_role(*roles):
+            raise AuthorizationError(
+                f"This needs one of the roles {sorted(roles)}; the token has "
+                f"{sorted(principal.roles) or 'none'}."
+            )
+        return principal
+
+    return check

@@ -1,0 +1,106 @@
+"""What a running service holds: its database pool, its NATS connection, its token verifier and
+its supervised background tasks (relay, consumers, workers)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from servicekit.auth import LocalIssuer, TokenVerifier
+from servicekit.database import create_pool
+from servicekit.eventstore import EventStore
+from servicekit.jetstream import connect_nats, ensure_stream
+from servicekit.log import get_logger
+from servicekit.migrations import Migration, migrate
+from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+def build_verifier(settings: ServiceSettings) -> TokenVerifier:
+    if settings.auth_jwks_url:
+        return TokenVerifier(
+            issuer=settings.auth_issuer, audience=settings.auth_audience, jwks_url=settings.auth_jwks_url
+        )
+    if settings.auth_local_key_path is None:
+        raise ValueError(
+            "no token verification configured: set OFFRAMP_AUTH_JWKS_URL (production) or "
+            "OFFRAMP_AUTH_LOCAL_KEY_PATH (the embedded default's local issuer key)"
+        )
+    public_key: Ed25519PublicKey = LocalIssuer(
+        settings.auth_local_key_path, issuer=settings.auth_issuer, audience=settings.auth_audience
+    ).public_key
+    return TokenVerifier(
+        issuer=settings.auth_issuer, audience=settings.auth_audience, public_key=public_key
+    )
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    migrations: list[Migration]
+    pool: asyncpg.Pool = field(init=False)
+    nats: NATS = field(init=False)
+    js: JetStreamContext = field(init=False)
+    verifier: TokenVerifier = field(init=False)
+    store: EventStore = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        s = self.settings
+        self.verifier = build_verifier(s)
+        self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
+        async with self.pool.acquire() as conn:
+            await migrate(conn, s.db_schema, self.migrations)
+        self.nats = await connect_nats(s.nats_url, name=s.service_name)
+        self.js = self.nats.jetstream()
+        await ensure_stream(self.js, s)
+        self.store = EventStore(subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema))
+        self.relay = OutboxRelay(dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name)
+        self.spawn("outbox-relay", self.relay.run)
+
+    def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:
+        """Run a background loop for the life of the service; a crash is logged, not swallowed."""
+
+        async def supervised() -> None:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task crashed", task=name)
+                raise
+
+        self.tasks[name] = asyncio.create_task(supervised(), name=name)
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency and background task: 'ok' or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            async with self.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+            checks["postgres"] = "ok"
+        except Exception as error:
+            checks["postgres"] = f"unavailable: {error!r}"
+        checks["nats"] = "ok" if self.nats.is_connected else "disconnected"
+        for name, task in self.tasks.items():
+            checks[name] = "ok" if not task.done() else "stopped"
+        return checks
+
+    async def stop(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+        if getattr(self, "nats", None) is not None and not self.nats.is_closed:
+            await self.nats.drain()
+        if getattr(self, "pool", None) is not None:
+            await self.pool.close()

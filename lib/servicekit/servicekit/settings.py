@@ -1,0 +1,47 @@
+"""Configuration from the environment (and `.env`), the same code in development and production."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Each service subclasses it with its own name and extras.
+
+    Every field can be set as `OFFRAMP_<FIELD>` in the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OFFRAMP_", env_file=None, extra="ignore")
+
+    service_name: str = "offramp"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/offramp"
+    db_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    db_pool_max: int = Field(default=10, ge=2)
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    # Subjects are `<subject_root>.<jurisdiction>.<context>.<EventType>`; tests give each run its
+    # own root and stream so that many systems can share one NATS server without seeing each other.
+    subject_root: str = Field(default="lead", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    stream_name: str = Field(default="LEAD", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    # Duplicate suppression by Nats-Msg-Id lasts only this long; the inbox covers the rest.
+    stream_duplicate_window_seconds: float = Field(default=600, gt=0)
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "casework"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    http_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    auth_issuer: str = "offramp-local"
+    auth_audience: str = "offramp"
+    # Development: the local issuer's key (private PEM; its public half verifies). Production:
+    # the county OIDC provider's JWKS URL. Exactly one of the two is used; JWKS wins if set.
+    auth_local_key_path: Path | None = None
+    auth_jwks_url: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True

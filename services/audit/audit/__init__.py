@@ -1,0 +1,1 @@
+"""Offramp audit: the program's memory, which auditors can prove was never altered."""

@@ -1,0 +1,1 @@
+"""Pure ledger rules: hashing and verification. No I/O."""

@@ -1,0 +1,1 @@
+"""Offramp casework: a participant's time in the program."""

@@ -1,0 +1,1 @@
+"""Pure casework rules: no I/O."""

@@ -1,0 +1,1 @@
+"""The CaseTimeline workflow and the activities it acts through."""

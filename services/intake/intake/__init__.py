@@ -1,0 +1,1 @@
+"""Offramp intake: the program's front door for law-enforcement referrals."""

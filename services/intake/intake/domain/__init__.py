@@ -1,0 +1,1 @@
+"""Pure intake rules: no I/O."""

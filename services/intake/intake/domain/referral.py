@@ -1,0 +1,41 @@
+"""Deciding what a submitted referral becomes: the events it produces and its coarse status."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from offramp_contracts.events.base import Door, StaffRef
+from offramp_contracts.events.intake import EligibilityDecided, Offence, Person, ReferralReceived
+
+from intake.domain.eligibility import evaluate
+
+
+@dataclass(frozen=True)
+class SubmitReferral:
+    referral_id: UUID
+    door: Door
+    person: Person
+    offence: Offence
+    referring_officer: StaffRef
+
+
+def receive_referral(
+    command: SubmitReferral, *, open_doors: frozenset[Door], policy_version: str
+) -> tuple[ReferralReceived, EligibilityDecided]:
+    decision, rules = evaluate(command.door, open_doors)
+    received = ReferralReceived(
+        referral_id=command.referral_id,
+        door=command.door,
+        person=command.person,
+        offence=command.offence,
+        referring_officer=command.referring_officer,
+        policy_version=policy_version,
+    )
+    decided = EligibilityDecided(
+        referral_id=command.referral_id,
+        decision=decision,
+        rules=rules,
+        door=command.door,
+        referring_officer=command.referring_officer,
+        policy_version=policy_version,
+    )
+    return received, decided

@@ -1,0 +1,17 @@
+from servicekit.cli import run_service_cli
+
+from intake.bootstrap import create_app, migrations
+from intake.settings import IntakeSettings
+
+
+def main() -> int:
+    return run_service_cli(
+        prog="offramp-intake",
+        settings_type=IntakeSettings,
+        create_app=create_app,
+        migrations=migrations,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Offramp notify: keeping officers, prosecutors and case managers informed, within the Golden Rule."""

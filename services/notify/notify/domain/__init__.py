@@ -1,0 +1,1 @@
+"""Pure notify rules: who is told what. No I/O."""

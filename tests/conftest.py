@@ -1,0 +1,110 @@
+"""Fixtures for cross-service tests: the four services running in this process, each served by
+uvicorn on a free port against the session's real servers and the test's own names."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from audit.bootstrap import create_app as audit_app
+from audit.settings import AuditSettings
+from casework.bootstrap import create_app as casework_app
+from casework.settings import CaseworkSettings
+from intake.bootstrap import create_app as intake_app
+from intake.settings import IntakeSettings
+from notify.bootstrap import create_app as notify_app
+from notify.settings import NotifySettings
+from servicekit.auth import LocalIssuer
+from servicekit.runtime import ServiceRuntime
+
+
+@dataclass
+class RunningService:
+    name: str
+    app: FastAPI
+    server: uvicorn.Server
+    task: "asyncio.Task[None]"
+    url: str
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.app.state.runtime
+        return runtime
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, timeout=30)
+
+
+async def serve(name: str, app: FastAPI) -> RunningService:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await wait_for(lambda: _started(server, task), timeout=60, what=f"{name} to start")
+    if task.done():
+        task.result()
+        raise RuntimeError(f"{name} stopped during start-up")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return RunningService(name, app, server, task, f"http://127.0.0.1:{port}")
+
+
+async def _started(server: uvicorn.Server, task: "asyncio.Task[None]") -> bool:
+    return server.started or task.done()
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[Any]], *, timeout: float, what: str, every: float = 0.1
+) -> Any:
+    """Poll `condition` until it returns something truthy, or fail saying what never happened."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await condition()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+@dataclass
+class System:
+    services: dict[str, RunningService]
+    issuer: LocalIssuer
+    jurisdiction: str
+
+    def url(self, service: str) -> str:
+        return self.services[service].url
+
+    def token(self, *, sub: str, role: str, agency: str, jurisdiction: str | None = None) -> str:
+        return self.issuer.issue(
+            subject=sub, roles=[role], agency=agency, jurisdiction=jurisdiction or self.jurisdiction
+        )
+
+    def client(self, service: str, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.url(service), headers=headers, timeout=30)
+
+
+@pytest.fixture
+async def system(servers: Any, isolation: Any) -> AsyncIterator[System]:
+    common = isolation.settings(servers)
+    issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
+    factories = {
+        "intake": lambda: intake_app(IntakeSettings(**common)),
+        "casework": lambda: casework_app(CaseworkSettings(**common)),
+        "notify": lambda: notify_app(NotifySettings(**common)),
+        "audit": lambda: audit_app(AuditSettings(**common)),
+    }
+    started: dict[str, RunningService] = {}
+    try:
+        for name, factory in factories.items():
+            started[name] = await serve(name, factory())
+        yield System(started, issuer, jurisdiction="pontiac")
+    finally:
+        for service in reversed(list(started.values())):
+            await service.stop()

@@ -1,0 +1,56 @@
+"""The walking skeleton, end to end over HTTP and NATS on the real servers: an officer's
+referral opens a case, the officer hears of it in their inbox, and the ledger holds every event
+once, in a chain that verifies."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.conftest import System, wait_for
+
+REFERRAL = {
+    "door": "arrest_diversion",
+    "person": {"given_name": "Sam", "family_name": "Rivera", "date_of_birth": "1990-04-02"},
+    "offence": {
+        "category": "shoplifting",
+        "description": "food and toiletries",
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    },
+}
+
+
+async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_ledger(
+    system: System,
+) -> None:
+    officer = system.token(sub="officer-17", role="officer", agency="oakland-sheriff")
+    auditor = system.token(sub="auditor-1", role="auditor", agency="county-audit")
+
+    async with system.client("intake", officer) as intake:
+        response = await intake.post("/referrals", json=REFERRAL)
+    assert response.status_code == 201, response.text
+    referral = response.json()
+    assert referral["status"] == "eligible"
+
+    async def officer_inbox() -> list[dict[str, Any]]:
+        async with system.client("notify", officer) as notify:
+            messages: list[dict[str, Any]] = (await notify.get("/inbox")).json()
+        return [m for m in messages if m["referral_id"] == referral["referral_id"]]
+
+    messages = await wait_for(officer_inbox, timeout=60, what="the officer's inbox message")
+    assert len(messages) == 1
+    assert "working with a case manager" in messages[0]["body"]
+
+    expected = ["ReferralReceived", "EligibilityDecided", "CaseOpened", "CaseManagerAssigned"]
+
+    async def ledger_types() -> list[str] | None:
+        async with system.client("audit", auditor) as audit:
+            entries = (await audit.get("/ledger/entries", params={"limit": 1000})).json()
+        types = [e["entry"]["event"]["event_type"] for e in entries]
+        return types if len(types) >= len(expected) else None
+
+    types = await wait_for(ledger_types, timeout=60, what="all four events in the ledger")
+    assert sorted(types) == sorted(expected)
+
+    async with system.client("audit", auditor) as audit:
+        verification = (await audit.get("/ledger/verify")).json()
+    assert verification["intact"] is True
+    assert verification["entries_checked"] == 4
