@@ -55,6 +55,14 @@ class EventStore:
                     f"event {event.event_type} is for {event.stream_id}@{event.stream_version}, "
                     f"expected {stream_id}@{expected_version + offset}"
                 )
+        # An exact retry collides on (stream, version) as well as on the event id, and Postgres
+        # reports the primary key first: look for the ids so a retry is not called a conflict.
+        stored = await conn.fetchval(
+            "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[]) LIMIT 1",
+            [e.event_id for e in events],
+        )
+        if stored is not None:
+            raise EventAlreadyStored(f"event {stored} is already stored")
         try:
             await conn.executemany(
                 """INSERT INTO events (event_id, stream_id, stream_version, event_type,

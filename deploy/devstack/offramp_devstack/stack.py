@@ -1,0 +1,201 @@
+"""The whole system on one machine: the three servers, then the four services, all detached,
+with data, logs and pid files under one directory (`.offramp/` by default)."""
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from offramp_devstack import pidfiles
+from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
+
+SERVICES = ("intake", "casework", "notify", "audit")
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Fixed by default so that URLs in the README stay true; override with OFFRAMP_DEV_<NAME>_PORT."""
+
+    postgres: int = 55432
+    nats: int = 4222
+    nats_monitor: int = 8222
+    temporal: int = 7233
+    temporal_ui: int = 8233
+    intake: int = 8001
+    casework: int = 8002
+    notify: int = 8003
+    audit: int = 8004
+
+    @classmethod
+    def from_environment(cls) -> "Ports":
+        defaults = cls()
+        return cls(
+            **{
+                name: int(os.environ.get(f"OFFRAMP_DEV_{name.upper()}_PORT", getattr(defaults, name)))
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+    def service(self, name: str) -> int:
+        port: int = getattr(self, name)
+        return port
+
+
+@dataclass(frozen=True)
+class Layout:
+    home: Path
+
+    @property
+    def run(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def key(self) -> Path:
+        return self.home / "keys" / "local-issuer.pem"
+
+    def service_pids(self) -> Path:
+        return self.run / "services"
+
+    def server_pids(self) -> Path:
+        return self.run / "servers"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OFFRAMP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp",
+        "OFFRAMP_NATS_URL": f"nats://127.0.0.1:{ports.nats}",
+        "OFFRAMP_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal}",
+        "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(layout.key.resolve()),
+        "OFFRAMP_HTTP_PORT": str(ports.service(name)),
+    }
+
+
+def start_servers(layout: Layout, ports: Ports, say: "Say") -> None:
+    running = pidfiles.read_pids(layout.server_pids())
+    plans = {
+        "postgres": lambda: start_postgres(
+            layout.home / "postgres", ports.postgres, layout.logs / "postgres.log"
+        ).server,
+        "nats": lambda: start_nats(
+            layout.home / "nats", ports.nats, ports.nats_monitor, layout.logs / "nats.log"
+        ).server,
+        "temporal": lambda: start_temporal(
+            layout.home / "temporal.db", ports.temporal, ports.temporal_ui, layout.logs / "temporal.log"
+        ).server,
+    }
+    for name, start in plans.items():
+        if name in running and pidfiles.is_running(running[name]):
+            say(f"  {name:<9} already running (pid {running[name]})")
+            continue
+        say(f"  {name:<9} starting...")
+        server: ServerProcess = start()
+        pidfiles.write_pid(layout.server_pids(), name, server.pid, server.stop_signal)
+
+
+def ensure_database(ports: Ports) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{ports.postgres}/postgres")
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'offramp'"):
+                await conn.execute("CREATE DATABASE offramp")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+
+
+def ensure_issuer_key(layout: Layout) -> None:
+    """Created once, before any service starts, so that four services starting together do not
+    race to create it."""
+    from servicekit.auth import LocalIssuer
+
+    LocalIssuer(layout.key, issuer="offramp-local", audience="offramp")
+
+
+def service_command(name: str, action: str) -> list[str]:
+    return [str(Path(sys.executable).with_name(f"offramp-{name}")), action]
+
+
+def migrate_services(layout: Layout, ports: Ports, say: "Say") -> None:
+    for name in SERVICES:
+        result = subprocess.run(
+            service_command(name, "migrate"),
+            env=service_environment(layout, ports, name),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"migrating {name} failed:\n{result.stderr[-3000:]}")
+        say(f"  {result.stdout.strip()}")
+
+
+def start_services(layout: Layout, ports: Ports, say: "Say") -> None:
+    running = pidfiles.read_pids(layout.service_pids())
+    for name in SERVICES:
+        if name in running and pidfiles.is_running(running[name]):
+            say(f"  {name:<9} already running (pid {running[name]})")
+            continue
+        log = (layout.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            service_command(name, "serve"),
+            env=service_environment(layout, ports, name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        pidfiles.write_pid(layout.service_pids(), name, process.pid)
+
+
+def wait_until_ready(layout: Layout, ports: Ports, say: "Say", timeout: float = 90) -> None:
+    pending = set(SERVICES)
+    deadline = time.monotonic() + timeout
+    last: dict[str, str] = {}
+    while pending:
+        for name in sorted(pending):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{ports.service(name)}/readyz", timeout=2)
+                last[name] = response.text
+                if response.status_code == 200:
+                    pending.discard(name)
+                    say(f"  {name:<9} ready")
+            except httpx.HTTPError as error:
+                last[name] = repr(error)
+        if pending and time.monotonic() > deadline:
+            name = sorted(pending)[0]
+            tail = (layout.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise StackError(
+                f"{', '.join(sorted(pending))} not ready after {timeout:.0f}s "
+                f"(last answer: {last.get(name)}).\nEnd of {layout.logs / f'{name}.log'}:\n{tail}"
+            )
+        if pending:
+            time.sleep(0.3)
+
+
+def stop(layout: Layout) -> dict[str, bool]:
+    stopped = pidfiles.stop_all(layout.service_pids())
+    stopped.update(pidfiles.stop_all(layout.server_pids()))
+    return stopped
+
+
+class Say:
+    def __call__(self, line: str) -> None:
+        print(line, flush=True)

@@ -1,0 +1,114 @@
+"""Fixtures for the plumbing's own tests: one service schema migrated into the test's own
+database, the test's own JetStream stream, and a small factory of real event envelopes.
+
+Everything here runs against the session's real PostgreSQL and NATS (see the root conftest)."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from offramp_contracts import EventEnvelope
+from offramp_contracts.events.casework import ClientEngaged
+from servicekit.database import create_pool
+from servicekit.events import new_event, system_actor
+from servicekit.eventstore import EventStore
+from servicekit.jetstream import ensure_stream
+from servicekit.migrations import migrate, plumbing_migrations
+from servicekit.outbox import notify_channel
+from servicekit.settings import ServiceSettings
+
+SCHEMA = "kit"
+JURISDICTION = "pontiac"
+
+WaitFor = Callable[..., Awaitable[Any]]
+
+
+async def _wait_for(
+    condition: Callable[[], Awaitable[Any]], *, timeout: float, what: str, every: float = 0.05
+) -> Any:
+    """Poll `condition` until it returns something truthy, or fail saying what never happened."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await condition()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+@pytest.fixture
+def wait_for() -> WaitFor:
+    return _wait_for
+
+
+class EventFactory:
+    """Real `ClientEngaged` envelopes, numbered for the stream they are appended to."""
+
+    def __init__(self, subject_root: str) -> None:
+        self.subject_root = subject_root
+
+    def engaged(
+        self, stream_id: str, version: int, *, event_id: UUID | None = None
+    ) -> EventEnvelope:
+        return new_event(
+            ClientEngaged(case_id=uuid4(), contact_id=uuid4()),
+            stream_id=stream_id,
+            stream_version=version,
+            jurisdiction=JURISDICTION,
+            actor=system_actor("servicekit-tests"),
+            correlation_id=uuid4(),
+            causation_id=None,
+            event_id=event_id,
+        )
+
+    def subject(self, event: EventEnvelope) -> str:
+        return f"{self.subject_root}.{event.jurisdiction}.casework.{event.event_type}"
+
+
+@pytest.fixture
+def settings(servers: Any, isolation: Any) -> ServiceSettings:
+    return ServiceSettings(**isolation.settings(servers), db_schema=SCHEMA, service_name="kit")
+
+
+@pytest.fixture
+def events(settings: ServiceSettings) -> EventFactory:
+    return EventFactory(settings.subject_root)
+
+
+@pytest.fixture
+async def pool(settings: ServiceSettings) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test's database, its schema holding the plumbing tables."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await migrate(conn, SCHEMA, plumbing_migrations())
+    finally:
+        await conn.close()
+    pool = await create_pool(settings.database_url, SCHEMA, max_size=6)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def store(settings: ServiceSettings) -> EventStore:
+    return EventStore(subject_root=settings.subject_root, notify_channel=notify_channel(SCHEMA))
+
+
+@pytest.fixture
+async def js(nats_client: NATS, settings: ServiceSettings) -> AsyncIterator[JetStreamContext]:
+    """JetStream with the test's own stream, removed again afterwards."""
+    context = nats_client.jetstream()
+    await ensure_stream(context, settings)
+    try:
+        yield context
+    finally:
+        await context.delete_stream(settings.stream_name)
+
