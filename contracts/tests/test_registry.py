@@ -1,4 +1,4 @@
-"""The registry knows every published event, its subject, and how to bring old versions up to date."""
+"""The registry knows every published event and its subject, and brings old versions up to date."""
 
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -87,7 +87,9 @@ def test_the_subject_is_root_jurisdiction_context_and_event_type() -> None:
     assert registry.subject_for("lead", "pontiac", "ReferralReceived") == (
         "lead.pontiac.intake.ReferralReceived"
     )
-    assert registry.subject_for("lead", "pontiac", "CaseOpened") == "lead.pontiac.casework.CaseOpened"
+    assert (
+        registry.subject_for("lead", "pontiac", "CaseOpened") == "lead.pontiac.casework.CaseOpened"
+    )
 
 
 def test_there_is_no_subject_for_an_unknown_event_type() -> None:
@@ -100,6 +102,12 @@ def test_a_referral_always_derives_the_same_case_id() -> None:
     assert case_id_for_referral(referral_id) == case_id_for_referral(UUID(str(referral_id)))
 
 
+def test_the_case_id_derivation_never_changes() -> None:
+    # A new namespace would open a second case (and workflow) for every redelivered referral.
+    referral_id = UUID("0195f1a0-0000-7000-8000-000000000002")
+    assert case_id_for_referral(referral_id) == UUID("b09049b3-57ec-58c3-9409-df5d0caeab79")
+
+
 def test_two_referrals_derive_different_case_ids() -> None:
     assert case_id_for_referral(uuid4()) != case_id_for_referral(uuid4())
 
@@ -109,10 +117,7 @@ def test_the_catalogue_cannot_be_changed_by_its_callers() -> None:
         event_catalogue()["CaseTeleported"] = CaseOpened  # type: ignore[index]
 
 
-@pytest.mark.parametrize(
-    "model", sorted(event_catalogue().values(), key=lambda model: model.event_type),
-    ids=lambda model: model.event_type,
-)
+@pytest.mark.parametrize("model", [event_catalogue()[name] for name in sorted(event_catalogue())])
 def test_every_catalogued_event_declares_its_type_version_and_context(
     model: type[EventPayload],
 ) -> None:

@@ -1,0 +1,92 @@
+"""The ledger in the real Postgres: appended once per event, refusing every change, and
+verification that names the first altered entry."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from offramp_contracts import Actor, EventEnvelope
+from servicekit.database import create_pool
+
+from audit import ledger
+from audit.bootstrap import migrations
+from servicekit.migrations import migrate
+
+
+def an_event(n: int) -> EventEnvelope:
+    now = datetime.now(UTC)
+    return EventEnvelope(
+        event_id=uuid4(),
+        event_type="ClientEngaged",
+        schema_version=1,
+        stream_id=f"case-{n}",
+        stream_version=1,
+        jurisdiction="pontiac",
+        occurred_at=now,
+        recorded_at=now,
+        actor=Actor(subject="cm-1", agency="alliance", role="case_manager"),
+        correlation_id=uuid4(),
+        causation_id=None,
+        data={"case_id": str(uuid4()), "contact_id": str(uuid4())},
+    )
+
+
+@pytest.fixture
+async def pool(isolation) -> AsyncIterator[asyncpg.Pool]:  # type: ignore[no-untyped-def]
+    pool = await create_pool(isolation.database_url, "audit")
+    async with pool.acquire() as conn:
+        await migrate(conn, "audit", migrations())
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def append_all(pool: asyncpg.Pool, events: list[EventEnvelope]) -> None:
+    for event in events:
+        async with pool.acquire() as conn, conn.transaction():
+            await ledger.append(conn, "lead.pontiac.casework.ClientEngaged", event)
+
+
+async def test_each_event_is_appended_once_in_a_gapless_sequence(pool: asyncpg.Pool) -> None:
+    events = [an_event(n) for n in range(5)]
+    await append_all(pool, events + events[:2])
+    seqs = [r["seq"] for r in await pool.fetch("SELECT seq FROM ledger ORDER BY seq")]
+    assert seqs == [1, 2, 3, 4, 5]
+    result = await ledger.verify(pool)
+    assert result.intact and result.entries_checked == 5
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger SET subject = 'x' WHERE seq = 1",
+        "DELETE FROM ledger WHERE seq = 1",
+        "TRUNCATE ledger",
+    ],
+)
+async def test_the_database_refuses_to_change_the_ledger(pool: asyncpg.Pool, statement: str) -> None:
+    await append_all(pool, [an_event(1)])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+        await pool.execute(statement)
+    assert await pool.fetchval("SELECT count(*) FROM ledger") == 1
+
+
+async def test_verify_names_the_entry_that_was_altered_behind_the_triggers_back(
+    pool: asyncpg.Pool,
+) -> None:
+    await append_all(pool, [an_event(n) for n in range(6)])
+    async with pool.acquire() as conn, conn.transaction():
+        # Only a superuser can switch triggers off like this: the tamperer the chain is for.
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(
+            "UPDATE ledger SET entry = replace(entry, 'pontiac', 'elsewhere') WHERE seq = 4"
+        )
+    result = await ledger.verify(pool)
+    assert not result.intact
+    assert result.first_bad_seq == 4
+    assert result.fault == "changed"
+    assert result.entries_checked == 3

@@ -1,0 +1,159 @@
+"""What the walking skeleton promises beyond the happy path, on the real servers."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import nats
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from casework.timeline.model import workflow_id_for
+from casework.timeline.workflow import CaseTimeline
+from offramp_contracts.identifiers import case_id_for_referral
+from tests.conftest import System, wait_for
+
+OCCURRED = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+
+def referral(door: str = "arrest_diversion") -> dict[str, Any]:
+    return {
+        "door": door,
+        "person": {"given_name": "Ana", "family_name": "Lee", "date_of_birth": "1985-01-01"},
+        "offence": {"category": "possession", "occurred_at": OCCURRED},
+    }
+
+
+async def post_referral(system: System, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    async with system.client("intake", token) as intake:
+        response = await intake.post("/referrals", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def case_rows(system: System) -> list[Any]:
+    return list(await system.services["casework"].runtime.pool.fetch("SELECT * FROM cases"))
+
+
+async def test_a_redelivered_eligibility_decision_opens_one_case_and_one_workflow(
+    system: System, servers: Any, isolation: Any
+) -> None:
+    officer = system.token(sub="officer-3", role="officer", agency="pontiac-pd")
+    made = await post_referral(system, officer, referral())
+    await wait_for(lambda: case_rows(system), timeout=60, what="the case to open")
+
+    # Deliver the stored EligibilityDecided again under a new message id, as a republished
+    # outbox row past JetStream's duplicate window would arrive.
+    intake_pool = system.services["intake"].runtime.pool
+    envelope = await intake_pool.fetchval(
+        "SELECT envelope FROM events WHERE event_type = 'EligibilityDecided'"
+    )
+    consumer = system.services["casework"].runtime.extras["consumer"]
+    client = await nats.connect(servers.nats.url)
+    try:
+        js = client.jetstream()
+        subject = f"{isolation.subject_root}.pontiac.intake.EligibilityDecided"
+        ack = await js.publish(subject, envelope.encode(), headers={"Nats-Msg-Id": str(uuid4())})
+
+        async def duplicate_acked() -> bool:
+            info = await js.consumer_info(isolation.stream_name, consumer.name)
+            return bool(info.ack_floor.stream_seq >= ack.seq)
+
+        await wait_for(duplicate_acked, timeout=30, what="casework to take the duplicate")
+    finally:
+        await client.close()
+
+    assert len(await case_rows(system)) == 1
+    casework_pool = system.services["casework"].runtime.pool
+    assert await casework_pool.fetchval("SELECT count(*) FROM inbox") == 1
+    assert await casework_pool.fetchval("SELECT count(*) FROM events") == 2
+    temporal = await Client.connect(servers.temporal.address, data_converter=pydantic_data_converter)
+    workflow_id = workflow_id_for(case_id_for_referral(UUID(made["referral_id"])))
+    runs = [w async for w in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    assert len(runs) == 1
+
+
+async def test_an_ineligible_referral_opens_no_case_but_is_in_the_ledger(system: System) -> None:
+    officer = system.token(sub="officer-4", role="officer", agency="pontiac-pd")
+    auditor = system.token(sub="auditor-2", role="auditor", agency="county-audit")
+    made = await post_referral(system, officer, referral("community"))
+    assert made["status"] == "ineligible"
+
+    async def both_events_in_ledger() -> bool:
+        async with system.client("audit", auditor) as audit:
+            return len((await audit.get("/ledger/entries")).json()) >= 2
+
+    await wait_for(both_events_in_ledger, timeout=60, what="both intake events in the ledger")
+    consumer = system.services["casework"].runtime.extras["consumer"]
+
+    async def casework_handled_it() -> bool:
+        return bool(consumer.handled >= 1)
+
+    await wait_for(casework_handled_it, timeout=30, what="casework to handle the decision")
+    assert await case_rows(system) == []
+
+
+async def test_the_case_timeline_history_replays_deterministically(
+    system: System, servers: Any
+) -> None:
+    officer = system.token(sub="officer-5", role="officer", agency="pontiac-pd")
+    made = await post_referral(system, officer, referral())
+
+    async def assigned() -> bool:
+        rows = await case_rows(system)
+        return bool(rows and rows[0]["case_manager"])
+
+    await wait_for(assigned, timeout=60, what="the case manager to be assigned")
+    temporal = await Client.connect(servers.temporal.address, data_converter=pydantic_data_converter)
+    handle = temporal.get_workflow_handle(workflow_id_for(case_id_for_referral(UUID(made["referral_id"]))))
+
+    async def history_has_both_activities() -> Any:
+        history = await handle.fetch_history()
+        completed = [e for e in history.events if e.HasField("activity_task_completed_event_attributes")]
+        return history if len(completed) >= 2 else None
+
+    history = await wait_for(history_has_both_activities, timeout=30, what="both activities")
+    replayer = Replayer(workflows=[CaseTimeline], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
+
+
+async def test_services_refuse_bad_requests_with_problem_details(system: System) -> None:
+    officer = system.token(sub="officer-6", role="officer", agency="pontiac-pd")
+    case_manager = system.token(sub="cm-1", role="case_manager", agency="case-management")
+    async with system.client("intake") as anonymous:
+        unauthenticated = await anonymous.post("/referrals", json=referral())
+    async with system.client("intake", case_manager) as wrong_role:
+        forbidden = await wrong_role.post("/referrals", json=referral())
+    async with system.client("intake", officer) as intake:
+        invalid = await intake.post("/referrals", json={"door": "walk_in"})
+        future = referral()
+        future["offence"]["occurred_at"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        in_future = await intake.post("/referrals", json=future)
+        huge = await intake.post(
+            "/referrals", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}
+        )
+    for response, status in [
+        (unauthenticated, 401),
+        (forbidden, 403),
+        (invalid, 422),
+        (in_future, 422),
+        (huge, 413),
+    ]:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert {"type", "title", "status", "detail"} <= set(response.json())
+    stored = await system.services["intake"].runtime.pool.fetchval("SELECT count(*) FROM events")
+    assert stored == 0
+
+
+async def test_every_service_reports_health_readiness_and_openapi(system: System) -> None:
+    for name in ("intake", "casework", "notify", "audit"):
+        async with system.client(name) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["postgres"] == "ok"
+            spec = (await client.get("/openapi.json")).json()
+            assert spec["info"]["title"] == f"Offramp {name}"
