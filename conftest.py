@@ -13,7 +13,15 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from offramp_devstack import Nats, Postgres, Temporal, free_ports, start_nats, start_postgres, start_temporal
+from offramp_devstack import (
+    Nats,
+    Postgres,
+    Temporal,
+    free_ports,
+    start_nats,
+    start_postgres,
+    start_temporal,
+)
 
 
 @dataclass(frozen=True)

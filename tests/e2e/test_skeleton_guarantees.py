@@ -69,7 +69,9 @@ async def test_a_redelivered_eligibility_decision_opens_one_case_and_one_workflo
     casework_pool = system.services["casework"].runtime.pool
     assert await casework_pool.fetchval("SELECT count(*) FROM inbox") == 1
     assert await casework_pool.fetchval("SELECT count(*) FROM events") == 2
-    temporal = await Client.connect(servers.temporal.address, data_converter=pydantic_data_converter)
+    temporal = await Client.connect(
+        servers.temporal.address, data_converter=pydantic_data_converter
+    )
     workflow_id = workflow_id_for(case_id_for_referral(UUID(made["referral_id"])))
     runs = [w async for w in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
     assert len(runs) == 1
@@ -106,12 +108,18 @@ async def test_the_case_timeline_history_replays_deterministically(
         return bool(rows and rows[0]["case_manager"])
 
     await wait_for(assigned, timeout=60, what="the case manager to be assigned")
-    temporal = await Client.connect(servers.temporal.address, data_converter=pydantic_data_converter)
-    handle = temporal.get_workflow_handle(workflow_id_for(case_id_for_referral(UUID(made["referral_id"]))))
+    temporal = await Client.connect(
+        servers.temporal.address, data_converter=pydantic_data_converter
+    )
+    handle = temporal.get_workflow_handle(
+        workflow_id_for(case_id_for_referral(UUID(made["referral_id"])))
+    )
 
     async def history_has_both_activities() -> Any:
         history = await handle.fetch_history()
-        completed = [e for e in history.events if e.HasField("activity_task_completed_event_attributes")]
+        completed = [
+            e for e in history.events if e.HasField("activity_task_completed_event_attributes")
+        ]
         return history if len(completed) >= 2 else None
 
     history = await wait_for(history_has_both_activities, timeout=30, what="both activities")
@@ -132,7 +140,9 @@ async def test_services_refuse_bad_requests_with_problem_details(system: System)
         future["offence"]["occurred_at"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
         in_future = await intake.post("/referrals", json=future)
         huge = await intake.post(
-            "/referrals", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}
+            "/referrals",
+            content=b"x" * (2 * 1024 * 1024),
+            headers={"Content-Type": "application/json"},
         )
     for response, status in [
         (unauthenticated, 401),

@@ -127,7 +127,11 @@ def initdb_if_needed(data_dir: Path, log_path: Path, user: str | None, timeout: 
             )
         except subprocess.TimeoutExpired:
             tail = read_log_tail(log_path, offset)
-            raise ServerFailedToStart("postgres initdb", tail, f"did not finish within {timeout:g}s") from None
+            raise ServerFailedToStart(
+                "postgres initdb", tail, f"did not finish within {timeout:g}s"
+            ) from None
     if result.returncode != 0:
         tail = read_log_tail(log_path, offset)
-        raise ServerFailedToStart("postgres initdb", tail, f"failed with exit code {result.returncode}")
+        raise ServerFailedToStart(
+            "postgres initdb", tail, f"failed with exit code {result.returncode}"
+        )

@@ -21,7 +21,9 @@ POLL_INTERVAL = 0.05
 class ServerFailedToStart(RuntimeError):
     """A server exited (or never became ready) during startup; the message carries its log tail."""
 
-    def __init__(self, name: str, log_tail: str, reason: str = "exited before it was ready") -> None:
+    def __init__(
+        self, name: str, log_tail: str, reason: str = "exited before it was ready"
+    ) -> None:
         self.name = name
         self.log_tail = log_tail
         self.reason = reason
@@ -127,7 +129,9 @@ def spawn(
             cwd=cwd,
             **privilege_drop_kwargs(user),
         )
-    return ServerProcess(name=name, process=proc, log_path=log_path, stop_signal=stop_signal, log_offset=offset)
+    return ServerProcess(
+        name=name, process=proc, log_path=log_path, stop_signal=stop_signal, log_offset=offset
+    )
 
 
 class PrivilegeDrop(TypedDict, total=False):
@@ -160,7 +164,9 @@ def wait_until_ready(server: ServerProcess, ready: Callable[[], bool], timeout: 
             return
         if time.monotonic() >= deadline:
             server.kill()
-            raise ServerFailedToStart(server.name, server.log_tail(), f"was not ready within {timeout:g}s (killed)")
+            raise ServerFailedToStart(
+                server.name, server.log_tail(), f"was not ready within {timeout:g}s (killed)"
+            )
         time.sleep(POLL_INTERVAL)
 
 

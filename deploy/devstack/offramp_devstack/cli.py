@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     say = Say()
     if args.command == "down":
         stopped = stop(layout)
-        say("stopped: " + (", ".join(n for n, was in stopped.items() if was) or "nothing was running"))
+        say(
+            "stopped: "
+            + (", ".join(n for n, was in stopped.items() if was) or "nothing was running")
+        )
         return 0
     if args.command == "status":
         return status(layout, ports, say)
@@ -65,8 +68,10 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
     say(f"  PostgreSQL  postgresql://postgres@127.0.0.1:{ports.postgres}/offramp")
     say("")
     say("Get a token (roles: officer, case_manager, supervisor, prosecutor, auditor, ...):")
-    say("  .venv/bin/offramp-token --sub officer-17 --role officer --agency oakland-sheriff "
-        "--jurisdiction pontiac")
+    say(
+        "  .venv/bin/offramp-token --sub officer-17 --role officer --agency oakland-sheriff "
+        "--jurisdiction pontiac"
+    )
     say(f"Logs in {layout.logs}/; stop everything with: make down")
 
 

@@ -103,7 +103,9 @@ def _read_records(run_dir: Path) -> dict[str, dict[str, int]]:
             text = path.read_text().strip()
             # A bare number is accepted too, for files written by hand or by `echo $!`.
             data = json.loads(text) if text.startswith("{") else {"pid": int(text)}
-            records[path.name[: -len(_SUFFIX)]] = {k: int(v) for k, v in data.items() if v is not None}
+            records[path.name[: -len(_SUFFIX)]] = {
+                k: int(v) for k, v in data.items() if v is not None
+            }
         except (OSError, ValueError, TypeError, AttributeError):
             continue
     return records

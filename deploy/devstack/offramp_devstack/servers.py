@@ -129,7 +129,9 @@ def start_postgres(data_dir: Path, port: int, log_path: Path, timeout: float = 6
     # pid in our Popen, so stop()/kill() need no pidfile.
     server = spawn("postgres", argv, log_path, user=user, stop_signal=signal.SIGINT, cwd=data_dir)
     pg = Postgres(server=server, port=port)
-    wait_until_ready(server, lambda: _postmaster_ready(data_dir, server.pid) and _select_one(pg.dsn()), timeout)
+    wait_until_ready(
+        server, lambda: _postmaster_ready(data_dir, server.pid) and _select_one(pg.dsn()), timeout
+    )
     return pg
 
 
@@ -153,14 +155,20 @@ class Nats:
 
 def _nats_healthy(port: int, monitor_port: int) -> bool:
     try:
-        resp = httpx.get(f"http://127.0.0.1:{monitor_port}/healthz", params={"js-enabled-only": "true"}, timeout=2)
+        resp = httpx.get(
+            f"http://127.0.0.1:{monitor_port}/healthz",
+            params={"js-enabled-only": "true"},
+            timeout=2,
+        )
     except httpx.HTTPError:
         return False
     # Monitoring starts before the client listener; wait for both.
     return resp.status_code == 200 and tcp_connects(port)
 
 
-def start_nats(store_dir: Path, port: int, monitor_port: int, log_path: Path, timeout: float = 30) -> Nats:
+def start_nats(
+    store_dir: Path, port: int, monitor_port: int, log_path: Path, timeout: float = 30
+) -> Nats:
     """Start nats-server with JetStream, storing streams under `store_dir`."""
     store_dir = store_dir.resolve()
     store_dir.mkdir(parents=True, exist_ok=True)

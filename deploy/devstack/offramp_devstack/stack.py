@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,9 @@ class Ports:
         defaults = cls()
         return cls(
             **{
-                name: int(os.environ.get(f"OFFRAMP_DEV_{name.upper()}_PORT", getattr(defaults, name)))
+                name: int(
+                    os.environ.get(f"OFFRAMP_DEV_{name.upper()}_PORT", getattr(defaults, name))
+                )
                 for name in cls.__dataclass_fields__
             }
         )
@@ -85,23 +88,32 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
 
 def start_servers(layout: Layout, ports: Ports, say: "Say") -> None:
     running = pidfiles.read_pids(layout.server_pids())
-    plans = {
-        "postgres": lambda: start_postgres(
-            layout.home / "postgres", ports.postgres, layout.logs / "postgres.log"
-        ).server,
-        "nats": lambda: start_nats(
-            layout.home / "nats", ports.nats, ports.nats_monitor, layout.logs / "nats.log"
-        ).server,
-        "temporal": lambda: start_temporal(
-            layout.home / "temporal.db", ports.temporal, ports.temporal_ui, layout.logs / "temporal.log"
-        ).server,
+    plans: dict[str, Callable[[], ServerProcess]] = {
+        "postgres": lambda: (
+            start_postgres(
+                layout.home / "postgres", ports.postgres, layout.logs / "postgres.log"
+            ).server
+        ),
+        "nats": lambda: (
+            start_nats(
+                layout.home / "nats", ports.nats, ports.nats_monitor, layout.logs / "nats.log"
+            ).server
+        ),
+        "temporal": lambda: (
+            start_temporal(
+                layout.home / "temporal.db",
+                ports.temporal,
+                ports.temporal_ui,
+                layout.logs / "temporal.log",
+            ).server
+        ),
     }
     for name, start in plans.items():
         if name in running and pidfiles.is_running(running[name]):
             say(f"  {name:<9} already running (pid {running[name]})")
             continue
         say(f"  {name:<9} starting...")
-        server: ServerProcess = start()
+        server = start()
         pidfiles.write_pid(layout.server_pids(), name, server.pid, server.stop_signal)
 
 

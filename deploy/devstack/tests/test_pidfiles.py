@@ -15,17 +15,24 @@ from pathlib import Path
 import asyncpg
 
 from offramp_devstack import free_port, start_postgres
-from offramp_devstack.pidfiles import is_running, read_pids, remove_pid, stop_all, stop_pid, write_pid
+from offramp_devstack.pidfiles import (
+    is_running,
+    read_pids,
+    remove_pid,
+    stop_all,
+    stop_pid,
+    write_pid,
+)
 
 # Ignores SIGTERM so that stop_pid has to escalate to SIGKILL.
-_STUBBORN = (
-    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)"
-)
+_STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)"
 
 
 @contextmanager
 def _spawn(code: str) -> Iterator[subprocess.Popen[bytes]]:
-    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True
+    ) as proc:
         assert proc.stdout is not None
         proc.stdout.readline()  # wait until it has installed its handlers
         try:

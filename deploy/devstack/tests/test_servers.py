@@ -45,7 +45,9 @@ async def _fetch(dsn: str, query: str) -> object:
 # --------------------------------------------------------------------- Postgres
 
 
-def test_postgres_starts_and_creates_databases(tmp_path: Path, started: list[ServerProcess]) -> None:
+def test_postgres_starts_and_creates_databases(
+    tmp_path: Path, started: list[ServerProcess]
+) -> None:
     pg = start_postgres(tmp_path / "pg", free_port(), tmp_path / "pg.log")
     started.append(pg.server)
 
@@ -60,7 +62,9 @@ def test_postgres_starts_and_creates_databases(tmp_path: Path, started: list[Ser
     assert not tcp_connects(pg.port)
 
 
-def test_postgres_data_survives_stop_and_start(tmp_path: Path, started: list[ServerProcess]) -> None:
+def test_postgres_data_survives_stop_and_start(
+    tmp_path: Path, started: list[ServerProcess]
+) -> None:
     data, log = tmp_path / "pg", tmp_path / "pg.log"
     pg = start_postgres(data, free_port(), log)
     started.append(pg.server)
@@ -70,7 +74,9 @@ def test_postgres_data_survives_stop_and_start(tmp_path: Path, started: list[Ser
     pg = start_postgres(data, free_port(), log)  # a different port must work too
     started.append(pg.server)
     assert asyncio.run(_fetch(pg.dsn(), "SELECT answer FROM kept")) == 42
-    assert log.read_text().count("Success. You can now start the database server") <= 1  # no second initdb
+    assert (
+        log.read_text().count("Success. You can now start the database server") <= 1
+    )  # no second initdb
 
 
 def test_postgres_restarts_after_kill_9(tmp_path: Path, started: list[ServerProcess]) -> None:
@@ -101,7 +107,10 @@ def test_failure_to_start_shows_log_tail(tmp_path: Path) -> None:
 
 def _nats_request(port: int, subject: str, payload: bytes) -> bytes:
     """Minimal NATS request/reply over the text protocol, to avoid a client dependency."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock, sock.makefile("rb") as rf:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as sock,
+        sock.makefile("rb") as rf,
+    ):
         assert rf.readline().startswith(b"INFO ")
         sock.sendall(
             b'CONNECT {"verbose":false,"headers":false}\r\nSUB _INBOX.t 1\r\n'
@@ -121,18 +130,25 @@ def _jsz(monitor_port: int) -> dict[str, object]:
     return data
 
 
-def test_nats_jetstream_enabled_and_store_survives_restart(tmp_path: Path, started: list[ServerProcess]) -> None:
+def test_nats_jetstream_enabled_and_store_survives_restart(
+    tmp_path: Path, started: list[ServerProcess]
+) -> None:
     store, log = tmp_path / "nats", tmp_path / "nats.log"
     port, monitor = free_ports(2)
     nats = start_nats(store, port, monitor, log)
     started.append(nats.server)
     assert nats.url == f"nats://127.0.0.1:{port}"
-    assert httpx.get(f"{nats.monitor_url}/healthz", params={"js-enabled-only": "true"}).status_code == 200
+    assert (
+        httpx.get(f"{nats.monitor_url}/healthz", params={"js-enabled-only": "true"}).status_code
+        == 200
+    )
     jsz = _jsz(monitor)
     assert jsz["config"]["store_dir"].startswith(str(store.resolve()))  # type: ignore[index]
 
     stream = {"name": "ORDERS", "subjects": ["orders.>"], "storage": "file"}
-    reply = json.loads(_nats_request(port, "$JS.API.STREAM.CREATE.ORDERS", json.dumps(stream).encode()))
+    reply = json.loads(
+        _nats_request(port, "$JS.API.STREAM.CREATE.ORDERS", json.dumps(stream).encode())
+    )
     assert "error" not in reply, reply
     ack = json.loads(_nats_request(port, "orders.1", b"hello"))
     assert ack["stream"] == "ORDERS" and ack["seq"] == 1
@@ -148,17 +164,28 @@ def test_nats_jetstream_enabled_and_store_survives_restart(tmp_path: Path, start
 
 
 def _temporal_cli(address: str, *args: str) -> subprocess.CompletedProcess[str]:
-    argv = [find_binary("temporal"), *args, "--address", address, "--disable-config-file", "--disable-config-env"]
+    argv = [
+        find_binary("temporal"),
+        *args,
+        "--address",
+        address,
+        "--disable-config-file",
+        "--disable-config-env",
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=30)
 
 
-def test_temporal_starts_answers_keeps_state_and_stops(tmp_path: Path, started: list[ServerProcess]) -> None:
+def test_temporal_starts_answers_keeps_state_and_stops(
+    tmp_path: Path, started: list[ServerProcess]
+) -> None:
     db, log = tmp_path / "temporal.db", tmp_path / "temporal.log"
     port, ui_port = free_ports(2)
     temporal = start_temporal(db, port, ui_port, log, headless=True)
     started.append(temporal.server)
     assert temporal.address == f"127.0.0.1:{port}"
-    created = _temporal_cli(temporal.address, "operator", "namespace", "create", "--namespace", "kept")
+    created = _temporal_cli(
+        temporal.address, "operator", "namespace", "create", "--namespace", "kept"
+    )
     assert created.returncode == 0, created.stderr
     temporal.server.stop()
     assert temporal.server.process.returncode is not None
@@ -166,5 +193,7 @@ def test_temporal_starts_answers_keeps_state_and_stops(tmp_path: Path, started: 
 
     temporal = start_temporal(db, port, ui_port, log, headless=True)
     started.append(temporal.server)
-    described = _temporal_cli(temporal.address, "operator", "namespace", "describe", "--namespace", "kept")
+    described = _temporal_cli(
+        temporal.address, "operator", "namespace", "describe", "--namespace", "kept"
+    )
     assert described.returncode == 0, described.stderr

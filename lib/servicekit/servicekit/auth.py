@@ -38,7 +38,7 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     def acting_as(self, role: str) -> Actor:
-        return Actor(subject=self.subject, agency=self.agency, role=role)  # type: ignore[arg-type]
+        return Actor(subject=self.subject, agency=self.agency, role=role)
 
 
 class TokenVerifier:

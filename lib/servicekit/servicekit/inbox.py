@@ -25,7 +25,6 @@ from servicekit.log import get_logger, log_context
 log = get_logger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Delivered:
     """An event as it arrived: the envelope and the subject it travelled on."""
@@ -89,7 +88,9 @@ class InboxConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("consumer interrupted; resubscribing", consumer=self.name, error=repr(error))
+                log.warning(
+                    "consumer interrupted; resubscribing", consumer=self.name, error=repr(error)
+                )
                 await asyncio.sleep(1.0)
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
@@ -134,7 +135,9 @@ class InboxConsumer:
                     await self._park(msg, event, repr(error), attempt)
                     return
                 delay = self._delay_after(attempt)
-                log.warning("handler failed; will retry", attempt=attempt, delay=delay, error=repr(error))
+                log.warning(
+                    "handler failed; will retry", attempt=attempt, delay=delay, error=repr(error)
+                )
                 await msg.nak(delay=delay)
                 return
         await msg.ack()

@@ -36,7 +36,10 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
 
 @contextmanager
 def log_context(
-    *, correlation_id: UUID | str | None = None, causation_id: UUID | str | None = None, **extra: Any
+    *,
+    correlation_id: UUID | str | None = None,
+    causation_id: UUID | str | None = None,
+    **extra: Any,
 ) -> Iterator[None]:
     """Bind ids for the duration of one request or one handled message."""
     values = {k: str(v) for k, v in extra.items() if v is not None}

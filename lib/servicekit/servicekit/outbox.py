@@ -76,7 +76,7 @@ class OutboxRelay:
                 await asyncio.wait_for(wake.wait(), timeout=self._idle_poll_seconds)
             except TimeoutError:
                 if session.is_closed():
-                    raise ConnectionError("relay session closed")
+                    raise ConnectionError("relay session closed") from None
 
     async def drain_once(self, conn: asyncpg.Connection) -> int:
         """Publish and delete one batch; returns how many rows it relayed."""
@@ -93,7 +93,9 @@ class OutboxRelay:
             self._batch_size,
         )
         return [
-            OutboxRow(r["position"], r["event_id"], r["subject"], r["body"], json.loads(r["headers"]))
+            OutboxRow(
+                r["position"], r["event_id"], r["subject"], r["body"], json.loads(r["headers"])
+            )
             for r in records
         ]
 

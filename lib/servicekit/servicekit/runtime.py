@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
@@ -26,7 +26,9 @@ log = get_logger(__name__)
 def build_verifier(settings: ServiceSettings) -> TokenVerifier:
     if settings.auth_jwks_url:
         return TokenVerifier(
-            issuer=settings.auth_issuer, audience=settings.auth_audience, jwks_url=settings.auth_jwks_url
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            jwks_url=settings.auth_jwks_url,
         )
     if settings.auth_local_key_path is None:
         raise ValueError(
@@ -63,8 +65,12 @@ class ServiceRuntime:
         self.nats = await connect_nats(s.nats_url, name=s.service_name)
         self.js = self.nats.jetstream()
         await ensure_stream(self.js, s)
-        self.store = EventStore(subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema))
-        self.relay = OutboxRelay(dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name)
+        self.store = EventStore(
+            subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
+        )
+        self.relay = OutboxRelay(
+            dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
+        )
         self.spawn("outbox-relay", self.relay.run)
 
     def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:

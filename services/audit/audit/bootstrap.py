@@ -5,15 +5,14 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
+from audit import ledger
+from audit.entrypoints.http import router
+from audit.settings import AuditSettings
 from servicekit.http import create_service_app
 from servicekit.inbox import ConsumerPolicy, Delivered, InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-
-from audit import ledger
-from audit.entrypoints.http import router
-from audit.settings import AuditSettings
 
 CONSUMER_VERSION = "v1"
 

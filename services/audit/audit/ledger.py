@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from offramp_contracts import EventEnvelope
-
 from audit.domain.chain import (
     GENESIS_HASH,
     ChainVerifier,
@@ -16,6 +14,7 @@ from audit.domain.chain import (
     chain_hash,
     ledger_entry,
 )
+from offramp_contracts import EventEnvelope
 
 
 @dataclass(frozen=True)

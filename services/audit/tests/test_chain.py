@@ -69,7 +69,9 @@ def test_a_deleted_entry_is_reported_as_missing(n: int, data: st.DataObject) -> 
 
 
 @given(n=st.integers(3, 30), data=st.data())
-def test_swapped_entries_are_reported_at_the_first_displaced_one(n: int, data: st.DataObject) -> None:
+def test_swapped_entries_are_reported_at_the_first_displaced_one(
+    n: int, data: st.DataObject
+) -> None:
     chain = build_chain(n)
     i = data.draw(st.integers(0, n - 2))
     chain[i], chain[i + 1] = chain[i + 1], chain[i]
@@ -85,7 +87,9 @@ def test_a_rehashed_forgery_breaks_the_link_to_the_next_entry(n: int, data: st.D
     victim = data.draw(st.integers(0, n - 2))
     forged_body = canonical(ledger_entry(victim + 1, "forged", {"n": 0}))
     chain[victim] = replace(
-        chain[victim], entry=forged_body.decode(), hash=chain_hash(chain[victim].previous_hash, forged_body)
+        chain[victim],
+        entry=forged_body.decode(),
+        hash=chain_hash(chain[victim].previous_hash, forged_body),
     )
     result = verify(chain).result()
     assert not result.intact

@@ -8,11 +8,10 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from offramp_contracts import Actor, EventEnvelope
-from servicekit.database import create_pool
-
 from audit import ledger
 from audit.bootstrap import migrations
+from offramp_contracts import Actor, EventEnvelope
+from servicekit.database import create_pool
 from servicekit.migrations import migrate
 
 
@@ -68,7 +67,9 @@ async def test_each_event_is_appended_once_in_a_gapless_sequence(pool: asyncpg.P
         "TRUNCATE ledger",
     ],
 )
-async def test_the_database_refuses_to_change_the_ledger(pool: asyncpg.Pool, statement: str) -> None:
+async def test_the_database_refuses_to_change_the_ledger(
+    pool: asyncpg.Pool, statement: str
+) -> None:
     await append_all(pool, [an_event(1)])
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
         await pool.execute(statement)

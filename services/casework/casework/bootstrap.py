@@ -7,16 +7,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from servicekit.http import create_service_app
-from servicekit.inbox import InboxConsumer
-from servicekit.migrations import Migration, migrations_in, plumbing_migrations
-from servicekit.runtime import ServiceRuntime
-
 from casework.entrypoints.http import router
 from casework.settings import CaseworkSettings
 from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
+from servicekit.http import create_service_app
+from servicekit.inbox import InboxConsumer
+from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.runtime import ServiceRuntime
 
 CONSUMER_VERSION = "v1"
 

@@ -4,12 +4,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from intake.entrypoints.http import router
+from intake.settings import IntakeSettings
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.runtime import ServiceRuntime
-
-from intake.entrypoints.http import router
-from intake.settings import IntakeSettings
 
 
 def migrations() -> list[Migration]:

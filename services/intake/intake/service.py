@@ -6,11 +6,11 @@ from uuid import UUID
 
 import asyncpg
 
-from offramp_contracts import Actor
-from servicekit.eventstore import EventStore
-from servicekit.events import new_event
-
 from intake.domain.referral import SubmitReferral, receive_referral
+from offramp_contracts import Actor
+from offramp_contracts.events.base import Door
+from servicekit.events import new_event
+from servicekit.eventstore import EventStore
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,13 @@ async def submit_referral(
     jurisdiction: str,
     actor: Actor,
     correlation_id: UUID,
-    open_doors: frozenset[str],
+    open_doors: frozenset[Door],
     policy_version: str,
 ) -> ReferralStatus:
     received, decided = receive_referral(
-        command, open_doors=open_doors, policy_version=policy_version  # type: ignore[arg-type]
+        command,
+        open_doors=open_doors,
+        policy_version=policy_version,
     )
     stream_id = stream_of(command.referral_id)
     first = new_event(

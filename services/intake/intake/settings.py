@@ -1,9 +1,8 @@
 from pydantic import Field
 
+from intake.domain.eligibility import DEFAULT_OPEN_DOORS
 from offramp_contracts.events.base import Door
 from servicekit.settings import ServiceSettings
-
-from intake.domain.eligibility import DEFAULT_OPEN_DOORS
 
 
 class IntakeSettings(ServiceSettings):

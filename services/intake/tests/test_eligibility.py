@@ -3,11 +3,10 @@
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
-from offramp_contracts.events.base import StaffRef
-from offramp_contracts.events.intake import Offence, Person
-
 from intake.domain.eligibility import evaluate
 from intake.domain.referral import SubmitReferral, receive_referral
+from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.intake import Offence, Person
 
 OPEN = frozenset({"arrest_diversion", "social_contact"})
 

@@ -4,14 +4,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from notify.entrypoints.http import router
+from notify.inbox_delivery import deliver_in_app
+from notify.settings import NotifySettings
 from servicekit.http import create_service_app
 from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.runtime import ServiceRuntime
-
-from notify.entrypoints.http import router
-from notify.inbox_delivery import deliver_in_app
-from notify.settings import NotifySettings
 
 CONSUMER_VERSION = "v1"
 

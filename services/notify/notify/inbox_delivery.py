@@ -4,10 +4,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 import asyncpg
 
+from notify.domain.messages import messages_for
 from offramp_contracts import payload_of
 from servicekit.inbox import Delivered
-
-from notify.domain.messages import messages_for
 
 
 async def deliver_in_app(conn: asyncpg.Connection, delivered: Delivered) -> None:
@@ -19,7 +18,10 @@ async def deliver_in_app(conn: asyncpg.Connection, delivered: Delivered) -> None
             """INSERT INTO in_app_messages (message_id, jurisdiction, recipient_subject,
                    recipient_agency, subject, body, referral_id, caused_by)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING""",
-            uuid5(NAMESPACE_URL, f"{event.event_id}/{message.recipient.agency}/{message.recipient.subject}"),
+            uuid5(
+                NAMESPACE_URL,
+                f"{event.event_id}/{message.recipient.agency}/{message.recipient.subject}",
+            ),
             event.jurisdiction,
             message.recipient.subject,
             message.recipient.agency,

@@ -2,10 +2,9 @@
 
 from uuid import uuid4
 
+from notify.domain.messages import messages_for
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseOpened, NonComplianceReported
-
-from notify.domain.messages import messages_for
 
 
 def test_the_referring_officer_is_told_when_a_case_opens() -> None:
@@ -25,5 +24,7 @@ def test_the_referring_officer_is_told_when_a_case_opens() -> None:
 
 
 def test_events_without_a_rule_tell_nobody_anything() -> None:
-    report = NonComplianceReported(case_id=uuid4(), condition="curfew", details="relapsed on heroin")
+    report = NonComplianceReported(
+        case_id=uuid4(), condition="curfew", details="relapsed on heroin"
+    )
     assert messages_for(report) == []

@@ -72,21 +72,34 @@ class ChainVerifier:
 
     def _check(self, stored: StoredEntry) -> Verification | None:
         def bad(fault: Fault, why: str) -> Verification:
-            return Verification(False, self.checked, self.previous_hash, self.expected_seq, fault, why)
+            return Verification(
+                False, self.checked, self.previous_hash, self.expected_seq, fault, why
+            )
 
         if stored.seq > self.expected_seq:
-            return bad("missing", f"entry {self.expected_seq} is missing (next present is {stored.seq})")
+            return bad(
+                "missing", f"entry {self.expected_seq} is missing (next present is {stored.seq})"
+            )
         if stored.seq < self.expected_seq:
-            return bad("reordered", f"entry {stored.seq} appears again after {self.expected_seq - 1}")
+            return bad(
+                "reordered", f"entry {stored.seq} appears again after {self.expected_seq - 1}"
+            )
         if stored.previous_hash != self.previous_hash:
-            return bad("broken_link", f"entry {stored.seq} does not point at the hash of entry {stored.seq - 1}")
+            return bad(
+                "broken_link",
+                f"entry {stored.seq} does not point at the hash of entry {stored.seq - 1}",
+            )
         try:
             content = json.loads(stored.entry)
             recomputed = chain_hash(self.previous_hash, canonical(content))
         except (ValueError, TypeError) as error:
             return bad("changed", f"entry {stored.seq} is not valid JSON: {error}")
         if content.get("seq") != stored.seq:
-            return bad("reordered", f"entry {stored.seq} holds the content of entry {content.get('seq')}")
+            return bad(
+                "reordered", f"entry {stored.seq} holds the content of entry {content.get('seq')}"
+            )
         if recomputed != stored.hash:
-            return bad("changed", f"entry {stored.seq} was altered: its content no longer matches its hash")
+            return bad(
+                "changed", f"entry {stored.seq} was altered: its content no longer matches its hash"
+            )
         return None

@@ -1,7 +1,6 @@
-from servicekit.cli import run_service_cli
-
 from audit.bootstrap import create_app, migrations
 from audit.settings import AuditSettings
+from servicekit.cli import run_service_cli
 
 
 def main() -> int:

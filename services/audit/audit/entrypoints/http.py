@@ -6,11 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from audit import ledger
 from servicekit.auth import Principal
 from servicekit.http import require_role
 from servicekit.runtime import ServiceRuntime
-
-from audit import ledger
 
 router = APIRouter(tags=["ledger"])
 Auditor = Annotated[Principal, Depends(require_role("auditor"))]
@@ -61,6 +60,4 @@ async def ledger_entries(
         after_seq,
         limit,
     )
-    return [
-        LedgerEntryOut(**{**dict(row), "entry": json.loads(row["entry"])}) for row in rows
-    ]
+    return [LedgerEntryOut(**{**dict(row), "entry": json.loads(row["entry"])}) for row in rows]

@@ -1,7 +1,6 @@
-from servicekit.cli import run_service_cli
-
 from casework.bootstrap import create_app, migrations
 from casework.settings import CaseworkSettings
+from servicekit.cli import run_service_cli
 
 
 def main() -> int:

@@ -5,13 +5,12 @@ from uuid import UUID
 import asyncpg
 from temporalio import activity
 
-from offramp_contracts.events.base import StaffRef
-from offramp_contracts.events.casework import CaseManagerAssigned, CaseOpened
-from servicekit.eventstore import ConcurrencyError, EventAlreadyStored, EventStore
-from servicekit.events import derived_event_id, new_event, system_actor
-
 from casework.domain.assignment import least_loaded
 from casework.timeline.model import TimelineStep
+from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.casework import CaseManagerAssigned, CaseOpened
+from servicekit.events import derived_event_id, new_event, system_actor
+from servicekit.eventstore import ConcurrencyError, EventAlreadyStored, EventStore
 
 
 def stream_of(case_id: UUID) -> str:
@@ -85,13 +84,17 @@ class CaseActivities:
                 return str(existing)
             # Serialise assignments within the agency so that two cases opened together do not
             # both see the same least-loaded case manager.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))", self._agency)
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))", self._agency
+            )
             loads = await conn.fetch(
                 """SELECT case_manager, count(*) AS open_cases FROM cases
                    WHERE case_agency = $1 AND status <> 'closed' GROUP BY case_manager""",
                 self._agency,
             )
-            chosen = least_loaded(self._case_managers, {r["case_manager"]: r["open_cases"] for r in loads})
+            chosen = least_loaded(
+                self._case_managers, {r["case_manager"]: r["open_cases"] for r in loads}
+            )
             version = await self._store.stream_version(conn, stream_id)
             event = new_event(
                 CaseManagerAssigned(

@@ -5,13 +5,12 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from casework.timeline.model import WORKFLOW_NAME, TimelineStart, workflow_id_for
 from offramp_contracts import payload_of
 from offramp_contracts.events.intake import EligibilityDecided
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
-
-from casework.timeline.model import WORKFLOW_NAME, TimelineStart, workflow_id_for
 
 log = get_logger(__name__)
 

@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 from uuid import UUID
 
+from intake.domain.eligibility import evaluate
 from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.intake import EligibilityDecided, Offence, Person, ReferralReceived
-
-from intake.domain.eligibility import evaluate
 
 
 @dataclass(frozen=True)

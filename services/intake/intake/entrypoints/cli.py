@@ -1,7 +1,6 @@
-from servicekit.cli import run_service_cli
-
 from intake.bootstrap import create_app, migrations
 from intake.settings import IntakeSettings
+from servicekit.cli import run_service_cli
 
 
 def main() -> int:

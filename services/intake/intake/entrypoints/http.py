@@ -8,16 +8,15 @@ import uuid6
 from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from intake.domain.eligibility import PLACEHOLDER_POLICY_VERSION
+from intake.domain.referral import SubmitReferral
+from intake.service import ReferralStatus, referrals_of_officer, submit_referral
+from intake.settings import IntakeSettings
 from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.intake import Offence, Person
 from servicekit.auth import Principal
 from servicekit.http import correlation_id_of, require_role
 from servicekit.runtime import ServiceRuntime
-
-from intake.domain.eligibility import PLACEHOLDER_POLICY_VERSION
-from intake.domain.referral import SubmitReferral
-from intake.service import ReferralStatus, referrals_of_officer, submit_referral
-from intake.settings import IntakeSettings
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]

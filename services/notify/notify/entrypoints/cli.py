@@ -1,7 +1,6 @@
-from servicekit.cli import run_service_cli
-
 from notify.bootstrap import create_app, migrations
 from notify.settings import NotifySettings
+from servicekit.cli import run_service_cli
 
 
 def main() -> int:
