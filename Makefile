@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install up down status test lint contracts bench clean
+.PHONY: install up down status test lint contracts clean
 
 install: $(STAMP)
 
@@ -36,9 +36,6 @@ lint: install
 # Re-export the JSON Schemas and the AsyncAPI document from the contracts.
 contracts: install
 	$(BIN)/offramp-contracts export contracts/schemas
-
-bench: install
-	$(BIN)/python -m bench
 
 clean: down
 	rm -rf $(VENV)
