@@ -63,6 +63,10 @@ class EventStore:
         )
         if stored is not None:
             raise EventAlreadyStored(f"event {stored} is already stored")
+        # The primary key refuses a version already taken; this refuses one ahead of the stream,
+        # which would leave a hole in its history.
+        if await self.stream_version(conn, stream_id) != expected_version:
+            raise ConcurrencyError(stream_id, expected_version)
         try:
             await conn.executemany(
                 """INSERT INTO events (event_id, stream_id, stream_version, event_type,

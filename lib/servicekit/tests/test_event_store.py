@@ -48,8 +48,8 @@ async def test_appended_events_read_back_in_order_and_unchanged(
 async def test_appending_at_a_stale_version_names_the_stream_and_stores_nothing(
     pool: asyncpg.Pool, store: EventStore, events: Any
 ) -> None:
-    await _append(pool, store, STREAM, 0, [events.engaged(STREAM, 1), events.engaged(STREAM, 2)])
-    before = await _counts(pool)
+    stored = [events.engaged(STREAM, 1), events.engaged(STREAM, 2)]
+    await _append(pool, store, STREAM, 0, stored)
 
     stale = [events.engaged(STREAM, 2), events.engaged(STREAM, 3)]
     with pytest.raises(ConcurrencyError) as raised:
@@ -58,10 +58,20 @@ async def test_appending_at_a_stale_version_names_the_stream_and_stores_nothing(
     assert raised.value.stream_id == STREAM
     assert raised.value.expected_version == 1
     assert repr(STREAM) in str(raised.value) and "version 1" in str(raised.value)
-    assert await _counts(pool) == before
+    assert await _counts(pool) == (2, 2)
     async with pool.acquire() as conn:
-        stored = await store.read_stream(conn, STREAM)
-    assert [e.event_id for e in stored if e.event_id in {s.event_id for s in stale}] == []
+        assert await store.read_stream(conn, STREAM) == stored
+
+
+async def test_appending_ahead_of_the_stream_is_refused_so_no_version_is_skipped(
+    pool: asyncpg.Pool, store: EventStore, events: Any
+) -> None:
+    await _append(pool, store, STREAM, 0, [events.engaged(STREAM, 1)])
+
+    with pytest.raises(ConcurrencyError):
+        await _append(pool, store, STREAM, 2, [events.engaged(STREAM, 3)])
+
+    assert await _counts(pool) == (1, 1)
 
 
 async def test_appending_an_event_id_that_is_already_stored_is_refused_as_a_retry(
