@@ -2,7 +2,7 @@
 uvicorn on a free port against the session's real servers and the test's own names."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,11 @@ from intake.bootstrap import create_app as intake_app
 from intake.settings import IntakeSettings
 from notify.bootstrap import create_app as notify_app
 from notify.settings import NotifySettings
+from offramp_devstack.waiting import wait_for
 from servicekit.auth import LocalIssuer
 from servicekit.runtime import ServiceRuntime
+
+__all__ = ["System", "wait_for"]
 
 
 @dataclass
@@ -55,20 +58,6 @@ async def serve(name: str, app: FastAPI) -> RunningService:
 
 async def _started(server: uvicorn.Server, task: "asyncio.Task[None]") -> bool:
     return server.started or task.done()
-
-
-async def wait_for(
-    condition: Callable[[], Awaitable[Any]], *, timeout: float, what: str, every: float = 0.1
-) -> Any:
-    """Poll `condition` until it returns something truthy, or fail saying what never happened."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await condition()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(every)
 
 
 @dataclass

@@ -4,7 +4,8 @@ database, the test's own JetStream stream, and a small factory of real event env
 Everything here runs against the session's real PostgreSQL and NATS (see the root conftest)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,9 +16,11 @@ from nats.js import JetStreamContext
 
 from offramp_contracts import EventEnvelope
 from offramp_contracts.events.casework import ClientEngaged
+from offramp_devstack.waiting import wait_for as wait_until
 from servicekit.database import create_pool
 from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
+from servicekit.inbox import Delivered
 from servicekit.jetstream import ensure_stream
 from servicekit.migrations import migrate, plumbing_migrations
 from servicekit.outbox import notify_channel
@@ -29,23 +32,9 @@ JURISDICTION = "pontiac"
 WaitFor = Callable[..., Awaitable[Any]]
 
 
-async def _wait_for(
-    condition: Callable[[], Awaitable[Any]], *, timeout: float, what: str, every: float = 0.05
-) -> Any:
-    """Poll `condition` until it returns something truthy, or fail saying what never happened."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await condition()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(every)
-
-
 @pytest.fixture
 def wait_for() -> WaitFor:
-    return _wait_for
+    return wait_until
 
 
 class EventFactory:
@@ -112,3 +101,50 @@ async def js(nats_client: NATS, settings: ServiceSettings) -> AsyncIterator[JetS
     finally:
         await context.delete_stream(settings.stream_name)
 
+
+class Effects:
+    """What a test handler does: one row per call, with no uniqueness of its own, so that a
+    second effect for the same event would show."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def record(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", delivered.event.event_id)
+
+    async def count(self, event_id: UUID | None = None) -> int:
+        if event_id is None:
+            return int(await self.pool.fetchval("SELECT count(*) FROM effects"))
+        return int(
+            await self.pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", event_id)
+        )
+
+
+@pytest.fixture
+async def effects(pool: asyncpg.Pool) -> Effects:
+    await pool.execute("CREATE TABLE effects (event_id uuid NOT NULL)")
+    return Effects(pool)
+
+
+Start = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
+
+
+@pytest.fixture
+async def background(pool: asyncpg.Pool, js: JetStreamContext) -> AsyncIterator[Start]:
+    """Start long-running loops (relays, consumers) that are cancelled when the test ends,
+    before the pool and the stream they use go away."""
+    tasks: list[asyncio.Task[Any]] = []
+
+    def start(coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+        task = asyncio.create_task(coro)
+        tasks.append(task)
+        return task
+
+    try:
+        yield start
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
