@@ -15,7 +15,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OFFRAMP_", env_file=None, extra="ignore")
 
     service_name: str = "offramp"
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/offramp"
+    # Defaults point at the embedded default that `make up` starts.
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/offramp"
     db_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_max: int = Field(default=10, ge=2)
 
