@@ -154,13 +154,20 @@ def correlation_id_of(request: Request) -> UUID:
     return value if isinstance(value, UUID) else uuid4()
 
 
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+
 def _bearer(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationError("No bearer token in the Authorization header.")
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime.verifier.verify(token.strip())
+    return runtime_of(request).verifier.verify(token.strip())
 
 
 Authenticated = Annotated[Principal, Depends(_bearer)]

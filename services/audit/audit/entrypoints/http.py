@@ -3,13 +3,12 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from audit import ledger
 from servicekit.auth import Principal
-from servicekit.http import require_role
-from servicekit.runtime import ServiceRuntime
+from servicekit.http import Runtime, require_role
 
 router = APIRouter(tags=["ledger"])
 Auditor = Annotated[Principal, Depends(require_role("auditor"))]
@@ -34,9 +33,8 @@ class LedgerEntryOut(BaseModel):
 
 
 @router.get("/ledger/verify", response_model=VerificationOut)
-async def verify_ledger(auditor: Auditor, request: Request) -> VerificationOut:
+async def verify_ledger(auditor: Auditor, runtime: Runtime) -> VerificationOut:
     """Recompute the whole chain and say whether it is intact, or where it first breaks."""
-    runtime: ServiceRuntime = request.app.state.runtime
     result = await ledger.verify(runtime.pool)
     summary = (
         f"intact up to entry {result.entries_checked}"
@@ -49,11 +47,10 @@ async def verify_ledger(auditor: Auditor, request: Request) -> VerificationOut:
 @router.get("/ledger/entries", response_model=list[LedgerEntryOut])
 async def ledger_entries(
     auditor: Auditor,
-    request: Request,
+    runtime: Runtime,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LedgerEntryOut]:
-    runtime: ServiceRuntime = request.app.state.runtime
     rows = await runtime.pool.fetch(
         """SELECT seq, subject, entry, previous_hash, hash FROM ledger
            WHERE seq > $1 ORDER BY seq LIMIT $2""",

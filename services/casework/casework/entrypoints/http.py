@@ -4,12 +4,11 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from servicekit.auth import Principal
-from servicekit.http import require_role
-from servicekit.runtime import ServiceRuntime
+from servicekit.http import Runtime, require_role
 
 router = APIRouter(tags=["cases"])
 CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
@@ -25,9 +24,8 @@ class CaseSummary(BaseModel):
 
 
 @router.get("/cases", response_model=list[CaseSummary])
-async def agency_cases(staff: CaseStaff, request: Request) -> list[CaseSummary]:
+async def agency_cases(staff: CaseStaff, runtime: Runtime) -> list[CaseSummary]:
     """Cases of the caller's own agency in the caller's jurisdiction."""
-    runtime: ServiceRuntime = request.app.state.runtime
     rows = await runtime.pool.fetch(
         """SELECT case_id, referral_id, door, status, case_manager, opened_at FROM cases
            WHERE jurisdiction = $1 AND case_agency = $2 ORDER BY opened_at DESC""",

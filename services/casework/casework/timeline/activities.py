@@ -77,11 +77,13 @@ class CaseActivities:
         event_id = derived_event_id(f"{step.workflow_id}/CaseManagerAssigned/1", step.at)
         stream_id = stream_of(start.case_id)
         async with self._pool.acquire() as conn, conn.transaction():
-            existing = await conn.fetchval(
-                "SELECT case_manager FROM cases WHERE case_id = $1", start.case_id
-            )
             if await self._store.contains(conn, event_id):
-                return str(existing)
+                # An earlier attempt assigned and committed; report whom it chose.
+                return str(
+                    await conn.fetchval(
+                        "SELECT case_manager FROM cases WHERE case_id = $1", start.case_id
+                    )
+                )
             # Serialise assignments within the agency so that two cases opened together do not
             # both see the same least-loaded case manager.
             await conn.execute(

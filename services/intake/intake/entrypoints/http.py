@@ -15,8 +15,7 @@ from intake.settings import IntakeSettings
 from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.intake import Offence, Person
 from servicekit.auth import Principal
-from servicekit.http import correlation_id_of, require_role
-from servicekit.runtime import ServiceRuntime
+from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]
@@ -50,7 +49,7 @@ class ReferralOut(BaseModel):
 
     referral_id: UUID
     door: str
-    status: Literal["eligible", "ineligible", "needs_review"] | str
+    status: Literal["eligible", "ineligible", "needs_review"]
     received_at: datetime
 
     @classmethod
@@ -58,15 +57,11 @@ class ReferralOut(BaseModel):
         return cls(**status.__dict__)
 
 
-def _runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
 @router.post("/referrals", status_code=201, response_model=ReferralOut)
-async def post_referral(body: ReferralIn, officer: Officer, request: Request) -> ReferralOut:
+async def post_referral(
+    body: ReferralIn, officer: Officer, runtime: Runtime, request: Request
+) -> ReferralOut:
     """Refer a person: stores ReferralReceived and EligibilityDecided in one transaction."""
-    runtime = _runtime(request)
     settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
     command = SubmitReferral(
         referral_id=uuid6.uuid7(),
@@ -89,10 +84,10 @@ async def post_referral(body: ReferralIn, officer: Officer, request: Request) ->
 
 
 @router.get("/referrals", response_model=list[ReferralOut])
-async def my_referrals(officer: Officer, request: Request) -> list[ReferralOut]:
+async def my_referrals(officer: Officer, runtime: Runtime) -> list[ReferralOut]:
     """The referrals the calling officer made, with their coarse status."""
     statuses = await referrals_of_officer(
-        _runtime(request).pool,
+        runtime.pool,
         jurisdiction=officer.jurisdiction,
         agency=officer.agency,
         subject=officer.subject,

@@ -3,12 +3,11 @@
 from datetime import datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from servicekit.http import Authenticated
+from servicekit.http import Authenticated, Runtime
 from servicekit.problems import Problem
-from servicekit.runtime import ServiceRuntime
 
 router = APIRouter(tags=["inbox"])
 
@@ -23,8 +22,7 @@ class InboxMessage(BaseModel):
 
 
 @router.get("/inbox", response_model=list[InboxMessage])
-async def my_inbox(me: Authenticated, request: Request) -> list[InboxMessage]:
-    runtime: ServiceRuntime = request.app.state.runtime
+async def my_inbox(me: Authenticated, runtime: Runtime) -> list[InboxMessage]:
     rows = await runtime.pool.fetch(
         """SELECT message_id, subject, body, referral_id, created_at, read_at
            FROM in_app_messages
@@ -38,8 +36,7 @@ async def my_inbox(me: Authenticated, request: Request) -> list[InboxMessage]:
 
 
 @router.post("/inbox/{message_id}/read", status_code=204)
-async def mark_read(message_id: UUID, me: Authenticated, request: Request) -> None:
-    runtime: ServiceRuntime = request.app.state.runtime
+async def mark_read(message_id: UUID, me: Authenticated, runtime: Runtime) -> None:
     result = await runtime.pool.execute(
         """UPDATE in_app_messages SET read_at = coalesce(read_at, now())
            WHERE message_id = $1 AND jurisdiction = $2 AND recipient_agency = $3
