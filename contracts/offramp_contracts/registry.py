@@ -1,33 +1,43 @@
 """Which events exist, at which schema version, on which subject; and how old versions upcast."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from offramp_contracts.envelope import EventEnvelope
 from offramp_contracts.events.base import EventPayload
 from offramp_contracts.events.casework import (
+    CaseClosed,
     CaseManagerAssigned,
     CaseOpened,
     ClientEngaged,
     NonComplianceReported,
 )
-from offramp_contracts.events.intake import EligibilityDecided, ReferralReceived
-
-Upcaster = Callable[[Mapping[str, Any]], dict[str, Any]]
+from offramp_contracts.events.intake import (
+    EligibilityDecided,
+    ReferralAdmitted,
+    ReferralReceived,
+    ReferralReviewed,
+    ReferralWaitlisted,
+    ReferralWithdrawn,
+)
+from offramp_contracts.upcasters import UPCASTERS, Upcaster
 
 _CURRENT: tuple[type[EventPayload], ...] = (
     ReferralReceived,
     EligibilityDecided,
+    ReferralReviewed,
+    ReferralWaitlisted,
+    ReferralAdmitted,
+    ReferralWithdrawn,
     CaseOpened,
     CaseManagerAssigned,
     ClientEngaged,
     NonComplianceReported,
+    CaseClosed,
 )
 
-# (event_type, from_version) -> function that turns that version's data into the next version's.
-# Empty while every event is at version 1; an event's second version registers its upcaster here.
-_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+_UPCASTERS: dict[tuple[str, int], Upcaster] = dict(UPCASTERS)
 
 
 class UnknownEventType(ValueError):

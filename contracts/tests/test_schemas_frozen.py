@@ -31,7 +31,7 @@ def test_every_event_matches_its_published_schema(model: type[EventPayload]) -> 
         f"the schema of {model.event_type} v{model.schema_version} changed after it was "
         f"published. Make the change version {model.schema_version + 1}: set "
         f"{model.event_type}.schema_version = {model.schema_version + 1}, register an upcaster "
-        f"from v{model.schema_version} in registry._UPCASTERS, then run `make contracts` "
+        f"from v{model.schema_version} in offramp_contracts/upcasters.py, then run `make contracts` "
         f"({published.name} stays as it was published)"
     )
 

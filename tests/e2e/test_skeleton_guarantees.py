@@ -21,7 +21,7 @@ def referral(door: str = "arrest_diversion") -> dict[str, Any]:
     return {
         "door": door,
         "person": {"given_name": "Ana", "family_name": "Lee", "date_of_birth": "1985-01-01"},
-        "offence": {"category": "possession", "occurred_at": OCCURRED},
+        "offence": {"category": "drug_possession", "occurred_at": OCCURRED},
     }
 
 

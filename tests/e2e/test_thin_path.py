@@ -11,7 +11,7 @@ REFERRAL = {
     "door": "arrest_diversion",
     "person": {"given_name": "Sam", "family_name": "Rivera", "date_of_birth": "1990-04-02"},
     "offence": {
-        "category": "shoplifting",
+        "category": "theft",
         "description": "food and toiletries",
         "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
     },
@@ -39,7 +39,13 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
     assert len(messages) == 1
     assert "working with a case manager" in messages[0]["body"]
 
-    expected = ["ReferralReceived", "EligibilityDecided", "CaseOpened", "CaseManagerAssigned"]
+    expected = [
+        "ReferralReceived",
+        "EligibilityDecided",
+        "ReferralAdmitted",
+        "CaseOpened",
+        "CaseManagerAssigned",
+    ]
 
     async def ledger_types() -> list[str] | None:
         async with system.client("audit", auditor) as audit:
@@ -47,10 +53,10 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
         types = [e["entry"]["event"]["event_type"] for e in entries]
         return types if len(types) >= len(expected) else None
 
-    types = await wait_for(ledger_types, timeout=60, what="all four events in the ledger")
+    types = await wait_for(ledger_types, timeout=60, what="all five events in the ledger")
     assert sorted(types) == sorted(expected)
 
     async with system.client("audit", auditor) as audit:
         verification = (await audit.get("/ledger/verify")).json()
     assert verification["intact"] is True
-    assert verification["entries_checked"] == 4
+    assert verification["entries_checked"] == len(expected)

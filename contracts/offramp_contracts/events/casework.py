@@ -1,6 +1,6 @@
 """Events of the casework context: a participant's case."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -52,3 +52,22 @@ class NonComplianceReported(EventPayload):
     case_id: UUID
     condition: str = Field(min_length=1, max_length=200)
     details: str = Field(default="", max_length=4000)
+
+
+ClosureReason = Literal[
+    "graduated", "declined", "charges_filed", "moved", "deceased", "transferred"
+]
+
+
+class CaseClosed(EventPayload):
+    """The end of a participant's time in the programme; it frees a place at the site.
+
+    Graduation is the case manager's judgement: there are no fixed criteria (DESIGN.md rule 5)."""
+
+    event_type: ClassVar[str] = "CaseClosed"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[Context] = "casework"
+
+    case_id: UUID
+    referral_id: UUID
+    reason: ClosureReason

@@ -44,5 +44,9 @@ class ServiceSettings(BaseSettings):
     auth_local_key_path: Path | None = None
     auth_jwks_url: str | None = None
 
+    # Site profiles (one TOML file per version of a jurisdiction's policy); relative paths are
+    # taken from the working directory, which `make up` and the tests set to the repository.
+    profiles_dir: Path = Path("deploy/profiles")
+
     log_level: str = "INFO"
     log_json: bool = True

@@ -9,6 +9,7 @@ import asyncpg
 from intake.domain.referral import SubmitReferral, receive_referral
 from offramp_contracts import Actor
 from offramp_contracts.events.base import Door
+from offramp_contracts.events.intake import ReferralAdmitted
 from servicekit.events import new_event
 from servicekit.eventstore import EventStore
 
@@ -60,8 +61,28 @@ async def submit_referral(
         correlation_id=correlation_id,
         causation_id=first.event_id,
     )
+    events = [first, second]
+    if decided.decision == "eligible":
+        admitted = ReferralAdmitted(
+            referral_id=command.referral_id,
+            door=command.door,
+            referring_officer=command.referring_officer,
+            policy_version=policy_version,
+            from_waitlist=False,
+        )
+        events.append(
+            new_event(
+                admitted,
+                stream_id=stream_id,
+                stream_version=3,
+                jurisdiction=jurisdiction,
+                actor=actor,
+                correlation_id=correlation_id,
+                causation_id=second.event_id,
+            )
+        )
     async with pool.acquire() as conn, conn.transaction():
-        await store.append(conn, stream_id, 0, [first, second])
+        await store.append(conn, stream_id, 0, events)
         await conn.execute(
             """INSERT INTO referrals (referral_id, jurisdiction, officer_subject, officer_agency,
                                       door, status, received_at)

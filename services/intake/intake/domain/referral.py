@@ -5,7 +5,13 @@ from uuid import UUID
 
 from intake.domain.eligibility import evaluate
 from offramp_contracts.events.base import Door, StaffRef
-from offramp_contracts.events.intake import EligibilityDecided, Offence, Person, ReferralReceived
+from offramp_contracts.events.intake import (
+    EligibilityDecided,
+    Offence,
+    Person,
+    ReferralReceived,
+    Screening,
+)
 
 
 @dataclass(frozen=True)
@@ -25,13 +31,16 @@ def receive_referral(
         referral_id=command.referral_id,
         door=command.door,
         person=command.person,
+        source="law_enforcement",
         offence=command.offence,
+        screening=Screening(),
         referring_officer=command.referring_officer,
         policy_version=policy_version,
     )
     decided = EligibilityDecided(
         referral_id=command.referral_id,
         decision=decision,
+        decided_by="policy",
         rules=rules,
         door=command.door,
         referring_officer=command.referring_officer,

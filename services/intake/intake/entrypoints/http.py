@@ -13,7 +13,7 @@ from intake.domain.referral import SubmitReferral
 from intake.service import ReferralStatus, referrals_of_officer, submit_referral
 from intake.settings import IntakeSettings
 from offramp_contracts.events.base import Door, StaffRef
-from offramp_contracts.events.intake import Offence, Person
+from offramp_contracts.events.intake import Offence, OffenceCategory, Person
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
@@ -24,7 +24,7 @@ Officer = Annotated[Principal, Depends(require_role("officer"))]
 class OffenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    category: str = Field(min_length=1, max_length=100, examples=["shoplifting"])
+    category: OffenceCategory
     description: str = Field(default="", max_length=2000)
     occurred_at: AwareDatetime
 

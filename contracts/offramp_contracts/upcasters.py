@@ -1,0 +1,33 @@
+"""How an event's data at an old schema version becomes the next version's.
+
+Keyed by (event_type, from_version). Old facts are never rewritten: stores, the bus and the
+ledger keep the bytes as published, and readers upcast them on the way in.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Upcaster = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def _referral_received_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """v1 had a free-text offence category and no source or screening answers: the category
+    becomes `other_low_level` with the old text kept in the description, and every screening
+    answer is unanswered."""
+    offence = dict(data["offence"])
+    old_category = str(offence.pop("category"))
+    description = str(offence.get("description", ""))
+    offence["category"] = "other_low_level"
+    offence["description"] = f"{old_category}: {description}" if description else old_category
+    return {**data, "source": "law_enforcement", "offence": offence, "screening": {}}
+
+
+def _eligibility_decided_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """v1 was only ever decided by the rules."""
+    return {**data, "decided_by": "policy"}
+
+
+UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
+    ("ReferralReceived", 1): _referral_received_v1_to_v2,
+    ("EligibilityDecided", 1): _eligibility_decided_v1_to_v2,
+}
