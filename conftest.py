@@ -22,6 +22,7 @@ from offramp_devstack import (
     start_postgres,
     start_temporal,
 )
+from tests.profiles import SHIPPED_PROFILES
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Isolation:
     stream_name: str
     task_queue: str
     key_path: Path
+    profiles_dir: Path
 
     def settings(self, servers: Servers) -> dict[str, object]:
         return {
@@ -67,12 +69,20 @@ class Isolation:
             "temporal_address": servers.temporal.address,
             "temporal_task_queue": self.task_queue,
             "auth_local_key_path": self.key_path,
+            "profiles_dir": self.profiles_dir,
             "http_port": 0,
         }
 
 
 @pytest.fixture
-async def isolation(servers: Servers, tmp_path: Path) -> Isolation:
+def profiles_dir() -> Path:
+    """The site profiles a test's services load. A test module overrides this fixture (with
+    `customised_profiles`) to shorten durations to seconds or change a site's policy."""
+    return SHIPPED_PROFILES
+
+
+@pytest.fixture
+async def isolation(servers: Servers, tmp_path: Path, profiles_dir: Path) -> Isolation:
     tag = uuid4().hex[:12]
     database_url = await servers.postgres.create_database(f"t_{tag}")
     return Isolation(
@@ -81,6 +91,7 @@ async def isolation(servers: Servers, tmp_path: Path) -> Isolation:
         stream_name=f"T{tag}",
         task_queue=f"casework-{tag}",
         key_path=tmp_path / "local-issuer.pem",
+        profiles_dir=profiles_dir,
     )
 
 
