@@ -80,7 +80,10 @@ class System:
 
 
 @pytest.fixture
-async def system(servers: Any, isolation: Any) -> AsyncIterator[System]:
+async def system(
+    servers: Any, isolation: Any, request: pytest.FixtureRequest
+) -> AsyncIterator[System]:
+    """All four services, or only those a `@pytest.mark.services(...)` marker names."""
     common = isolation.settings(servers)
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     factories = {
@@ -89,9 +92,13 @@ async def system(servers: Any, isolation: Any) -> AsyncIterator[System]:
         "notify": lambda: notify_app(NotifySettings(**common)),
         "audit": lambda: audit_app(AuditSettings(**common)),
     }
+    marker = request.node.get_closest_marker("services")
+    wanted = set(marker.args) if marker else set(factories)
     started: dict[str, RunningService] = {}
     try:
         for name, factory in factories.items():
+            if name not in wanted:
+                continue
             started[name] = await serve(name, factory())
         yield System(started, issuer, jurisdiction="pontiac")
     finally:

@@ -13,21 +13,16 @@ from casework.timeline.model import workflow_id_for
 from casework.timeline.workflow import CaseTimeline
 from offramp_contracts.identifiers import case_id_for_referral
 from tests.conftest import System, wait_for
+from tests.referrals import fresh_key, referral_body
 
-OCCURRED = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
-
-def referral(door: str = "arrest_diversion") -> dict[str, Any]:
-    return {
-        "door": door,
-        "person": {"given_name": "Ana", "family_name": "Lee", "date_of_birth": "1985-01-01"},
-        "offence": {"category": "drug_possession", "occurred_at": OCCURRED},
-    }
+def referral(**changes: Any) -> dict[str, Any]:
+    return referral_body("social_contact", **changes)
 
 
 async def post_referral(system: System, token: str, body: dict[str, Any]) -> dict[str, Any]:
     async with system.client("intake", token) as intake:
-        response = await intake.post("/referrals", json=body)
+        response = await intake.post("/referrals", json=body, headers=fresh_key())
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -80,7 +75,9 @@ async def test_a_redelivered_eligibility_decision_opens_one_case_and_one_workflo
 async def test_an_ineligible_referral_opens_no_case_but_is_in_the_ledger(system: System) -> None:
     officer = system.token(sub="officer-4", role="officer", agency="pontiac-pd")
     auditor = system.token(sub="auditor-2", role="auditor", agency="county-audit")
-    made = await post_referral(system, officer, referral("community"))
+    made = await post_referral(
+        system, officer, referral(screening={"confidential_informant": True})
+    )
     assert made["status"] == "ineligible"
 
     async def both_events_in_ledger() -> bool:
@@ -131,18 +128,18 @@ async def test_services_refuse_bad_requests_with_problem_details(system: System)
     officer = system.token(sub="officer-6", role="officer", agency="pontiac-pd")
     case_manager = system.token(sub="cm-1", role="case_manager", agency="case-management")
     async with system.client("intake") as anonymous:
-        unauthenticated = await anonymous.post("/referrals", json=referral())
+        unauthenticated = await anonymous.post("/referrals", json=referral(), headers=fresh_key())
     async with system.client("intake", case_manager) as wrong_role:
-        forbidden = await wrong_role.post("/referrals", json=referral())
+        forbidden = await wrong_role.post("/referrals", json=referral(), headers=fresh_key())
     async with system.client("intake", officer) as intake:
-        invalid = await intake.post("/referrals", json={"door": "walk_in"})
+        invalid = await intake.post("/referrals", json={"door": "walk_in"}, headers=fresh_key())
         future = referral()
         future["offence"]["occurred_at"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-        in_future = await intake.post("/referrals", json=future)
+        in_future = await intake.post("/referrals", json=future, headers=fresh_key())
         huge = await intake.post(
             "/referrals",
             content=b"x" * (2 * 1024 * 1024),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **fresh_key()},
         )
     for response, status in [
         (unauthenticated, 401),

@@ -2,20 +2,12 @@
 referral opens a case, the officer hears of it in their inbox, and the ledger holds every event
 once, in a chain that verifies."""
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import System, wait_for
+from tests.referrals import fresh_key, referral_body
 
-REFERRAL = {
-    "door": "arrest_diversion",
-    "person": {"given_name": "Sam", "family_name": "Rivera", "date_of_birth": "1990-04-02"},
-    "offence": {
-        "category": "theft",
-        "description": "food and toiletries",
-        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-    },
-}
+REFERRAL = referral_body("social_contact")
 
 
 async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_ledger(
@@ -25,10 +17,10 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
     auditor = system.token(sub="auditor-1", role="auditor", agency="county-audit")
 
     async with system.client("intake", officer) as intake:
-        response = await intake.post("/referrals", json=REFERRAL)
+        response = await intake.post("/referrals", json=REFERRAL, headers=fresh_key())
     assert response.status_code == 201, response.text
     referral = response.json()
-    assert referral["status"] == "eligible"
+    assert referral["status"] == "admitted"
 
     async def officer_inbox() -> list[dict[str, Any]]:
         async with system.client("notify", officer) as notify:

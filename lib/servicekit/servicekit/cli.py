@@ -1,7 +1,8 @@
-"""The command line every service offers: `serve`, `migrate`, `dead-letters`."""
+"""The command line every service offers: `serve`, `migrate`, `profiles`, `dead-letters`."""
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,6 +13,7 @@ from servicekit import dead_letters
 from servicekit.database import connect, create_pool
 from servicekit.log import configure_logging
 from servicekit.migrations import Migration, migrate
+from servicekit.profiles import ProfileError, load_profiles
 from servicekit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -29,6 +31,7 @@ def run_service_cli(
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the service (HTTP API and background work)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    commands.add_parser("profiles", help="validate the site profiles and list their versions")
     letters = commands.add_parser("dead-letters", help="list or discard parked messages")
     letters.add_argument("action", choices=["list", "discard"])
     letters.add_argument("id", nargs="?", type=int)
@@ -36,9 +39,16 @@ def run_service_cli(
 
     settings = settings_type()
     configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    if args.command == "profiles":
+        return _check_profiles(prog, settings)
     if args.command == "serve":
+        try:
+            app = create_app(settings)
+        except ProfileError as error:
+            print(f"{prog}: not started: {error}", file=sys.stderr)
+            return 2
         uvicorn.run(
-            create_app(settings),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,
@@ -50,6 +60,20 @@ def run_service_cli(
         print(f"{prog}: {len(applied)} migration(s) applied to schema {settings.db_schema}")
         return 0
     return asyncio.run(_dead_letters(settings, args.action, args.id))
+
+
+def _check_profiles(prog: str, settings: ServiceSettings) -> int:
+    try:
+        book = load_profiles(settings.profiles_dir)
+    except ProfileError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
+    for profile in sorted(book.profiles.values(), key=lambda p: (p.jurisdiction, p.effective_from)):
+        print(
+            f"{profile.jurisdiction}\t{profile.version}\tin force from {profile.effective_from}"
+            f"\t{profile.name}"
+        )
+    return 0
 
 
 async def _migrate(settings: ServiceSettings, pending: list[Migration]) -> list[str]:

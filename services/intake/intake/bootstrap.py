@@ -2,13 +2,32 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from intake.entrypoints.http import router
 from intake.settings import IntakeSettings
+from intake.use_cases import Intake, NotFound, Refused
 from servicekit.http import create_service_app
+from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.problems import problem_response
+from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
+
+CONSUMER_VERSION = "v1"
+
+# A refused command stored nothing; the status says whether to fix the request or the situation.
+REFUSAL_STATUS = {
+    "door-closed": 422,
+    "source-not-allowed": 422,
+    "idempotency-key-reused": 422,
+    "no-programme": 403,
+    "not-awaiting-review": 409,
+    "cannot-withdraw": 409,
+    "not-eligible": 409,
+    "no-place": 409,
+}
 
 
 def migrations() -> list[Migration]:
@@ -16,11 +35,48 @@ def migrations() -> list[Migration]:
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
+    """Refuses to build (ProfileError) when a site profile is invalid, before anything starts."""
+    profiles = load_profiles(settings.profiles_dir)
     runtime = ServiceRuntime(settings, migrations())
+
+    async def on_start(rt: ServiceRuntime) -> None:
+        intake = Intake(rt.pool, rt.store, profiles)
+        rt.extras["intake"] = intake
+        consumer = InboxConsumer(
+            pool=rt.pool,
+            js=rt.js,
+            stream=settings.stream_name,
+            name=f"intake-places-{CONSUMER_VERSION}",
+            subjects=[f"{settings.subject_root}.*.casework.CaseClosed"],
+            handler=intake.on_case_closed,
+        )
+        rt.extras["consumer"] = consumer
+        rt.spawn("case-closed-consumer", consumer.run)
+
     app = create_service_app(
         title="Offramp intake",
-        description="Officers refer people to the LEAD program; eligibility is decided and explained.",
+        description=(
+            "Officers refer people to the LEAD programme; the site's rules decide and explain, "
+            "the liaison prosecutor reviews where the site gives them the final say."
+        ),
         runtime=runtime,
+        on_start=on_start,
     )
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        status = REFUSAL_STATUS.get(exc.kind, 409)
+        return problem_response(request, status, exc.kind, "Refused", exc.detail)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem_response(
+            request,
+            404,
+            "not-found",
+            "No such referral",
+            f"There is no referral {exc} that you may see or change.",
+        )
+
     app.include_router(router)
     return app

@@ -1,49 +1,211 @@
-"""Deciding what a submitted referral becomes: the events it produces and its coarse status."""
+"""A referral's life in intake: received and decided, perhaps reviewed, then admitted,
+waitlisted, refused or withdrawn. State is a fold over its events; each command is a pure
+decision that returns the new events or refuses with a reason."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
-from intake.domain.eligibility import evaluate
+from intake.domain.eligibility import Candidate, evaluate
+from offramp_contracts import EventPayload
 from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.intake import (
     EligibilityDecided,
     Offence,
     Person,
+    ReferralAdmitted,
     ReferralReceived,
+    ReferralReviewed,
+    ReferralWaitlisted,
+    ReferralWithdrawn,
     Screening,
 )
+from offramp_contracts.profile import ReferralSource, SiteProfile
+
+Status = Literal["awaiting_review", "ineligible", "eligible", "waitlisted", "admitted", "withdrawn"]
+"""The coarse status the referring officer sees. `eligible` lasts only inside the transaction
+that also admits or waitlists the referral."""
+
+
+class Refused(Exception):
+    """A command this referral, or this site, cannot accept. `kind` names the refusal."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
 
 
 @dataclass(frozen=True)
 class SubmitReferral:
     referral_id: UUID
     door: Door
+    source: ReferralSource
     person: Person
     offence: Offence
+    screening: Screening
     referring_officer: StaffRef
 
 
-def receive_referral(
-    command: SubmitReferral, *, open_doors: frozenset[Door], policy_version: str
+@dataclass(frozen=True)
+class Referral:
+    referral_id: UUID
+    door: Door
+    referring_officer: StaffRef
+    policy_version: str
+    status: Status
+    version: int
+
+
+def evolve(state: Referral | None, event: EventPayload) -> Referral:
+    match state, event:
+        case None, ReferralReceived():
+            return Referral(
+                referral_id=event.referral_id,
+                door=event.door,
+                referring_officer=event.referring_officer,
+                policy_version=event.policy_version,
+                status="awaiting_review",
+                version=1,
+            )
+        case Referral(), EligibilityDecided():
+            status: Status = (
+                "awaiting_review" if event.decision == "needs_review" else event.decision
+            )
+            return replace(state, status=status, version=state.version + 1)
+        case Referral(), ReferralReviewed():
+            return replace(state, version=state.version + 1)
+        case Referral(), ReferralWaitlisted():
+            return replace(state, status="waitlisted", version=state.version + 1)
+        case Referral(), ReferralAdmitted():
+            return replace(state, status="admitted", version=state.version + 1)
+        case Referral(), ReferralWithdrawn():
+            return replace(state, status="withdrawn", version=state.version + 1)
+    raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
+
+
+def fold(events: Iterable[EventPayload]) -> Referral | None:
+    state: Referral | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def receive(
+    command: SubmitReferral, profile: SiteProfile, *, judged_on: date
 ) -> tuple[ReferralReceived, EligibilityDecided]:
-    decision, rules = evaluate(command.door, open_doors)
+    """Refuses a door the site has not opened or a source it does not accept: those are not
+    decisions about the person but a referral the site cannot take at all."""
+    if command.door not in profile.doors:
+        raise Refused(
+            "door-closed",
+            f"{profile.name} does not take {command.door} referrals; its doors are "
+            f"{', '.join(sorted(profile.doors))}",
+        )
+    if command.source not in profile.referral_sources:
+        raise Refused(
+            "source-not-allowed",
+            f"{profile.name} does not accept referrals from source {command.source!r}; it "
+            f"accepts {', '.join(sorted(profile.referral_sources))}",
+        )
+    evaluation = evaluate(
+        Candidate(
+            door=command.door,
+            person=command.person,
+            offence=command.offence,
+            screening=command.screening,
+            judged_on=judged_on,
+        ),
+        profile,
+    )
     received = ReferralReceived(
         referral_id=command.referral_id,
         door=command.door,
+        source=command.source,
         person=command.person,
-        source="law_enforcement",
         offence=command.offence,
-        screening=Screening(),
+        screening=command.screening,
         referring_officer=command.referring_officer,
-        policy_version=policy_version,
+        policy_version=profile.version,
     )
     decided = EligibilityDecided(
         referral_id=command.referral_id,
-        decision=decision,
+        decision=evaluation.decision,
         decided_by="policy",
-        rules=rules,
+        rules=evaluation.rules,
         door=command.door,
         referring_officer=command.referring_officer,
-        policy_version=policy_version,
+        policy_version=profile.version,
     )
     return received, decided
+
+
+def review(
+    referral: Referral,
+    *,
+    verdict: Literal["approved", "declined"],
+    reason: str,
+    reviewer: StaffRef,
+    rules: EligibilityDecided,
+) -> tuple[ReferralReviewed, EligibilityDecided]:
+    """The prosecutor's verdict becomes the final decision; `rules` is the decision that sent
+    the referral to review, whose explanations the final decision keeps."""
+    if referral.status != "awaiting_review":
+        raise Refused(
+            "not-awaiting-review",
+            f"referral {referral.referral_id} is {referral.status}, not awaiting review",
+        )
+    reviewed = ReferralReviewed(
+        referral_id=referral.referral_id, verdict=verdict, reason=reason, reviewer=reviewer
+    )
+    decided = EligibilityDecided(
+        referral_id=referral.referral_id,
+        decision="eligible" if verdict == "approved" else "ineligible",
+        decided_by="prosecutor",
+        rules=rules.rules,
+        door=referral.door,
+        referring_officer=referral.referring_officer,
+        policy_version=referral.policy_version,
+    )
+    return reviewed, decided
+
+
+def place(referral: Referral, *, has_place: bool) -> ReferralAdmitted | ReferralWaitlisted:
+    """An eligible referral is admitted if the site has a place, and waitlisted otherwise; a
+    waitlisted one is admitted when a place frees up."""
+    if referral.status not in {"eligible", "waitlisted"}:
+        raise Refused("not-eligible", f"referral {referral.referral_id} is {referral.status}")
+    if has_place:
+        return ReferralAdmitted(
+            referral_id=referral.referral_id,
+            door=referral.door,
+            referring_officer=referral.referring_officer,
+            policy_version=referral.policy_version,
+            from_waitlist=referral.status == "waitlisted",
+        )
+    if referral.status == "waitlisted":
+        raise Refused("no-place", f"referral {referral.referral_id} is already waitlisted")
+    return ReferralWaitlisted(
+        referral_id=referral.referral_id,
+        door=referral.door,
+        referring_officer=referral.referring_officer,
+    )
+
+
+WITHDRAWABLE: frozenset[Status] = frozenset({"awaiting_review", "eligible", "waitlisted"})
+
+
+def withdraw(referral: Referral, *, by: StaffRef, reason: str) -> ReferralWithdrawn:
+    """Only before a case opens: once admitted, the case is the case manager's to close."""
+    if referral.status not in WITHDRAWABLE:
+        detail = {
+            "admitted": "its case is already open; ask the case manager to close it",
+            "withdrawn": "it was already withdrawn",
+            "ineligible": "it was found ineligible and never entered the programme",
+        }.get(referral.status, f"it is {referral.status}")
+        raise Refused(
+            "cannot-withdraw", f"referral {referral.referral_id} cannot be withdrawn: {detail}"
+        )
+    return ReferralWithdrawn(referral_id=referral.referral_id, withdrawn_by=by, reason=reason)

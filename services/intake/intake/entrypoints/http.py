@@ -1,95 +1,157 @@
-"""Intake's HTTP API."""
+"""Intake's HTTP API: officers refer and follow their referrals; prosecutors review."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+import hashlib
+from typing import Annotated
 from uuid import UUID
 
+import rfc8785
 import uuid6
-from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Depends, Header, Request, Response
 
-from intake.domain.eligibility import PLACEHOLDER_POLICY_VERSION
+from intake.adapters import tables
 from intake.domain.referral import SubmitReferral
-from intake.service import ReferralStatus, referrals_of_officer, submit_referral
-from intake.settings import IntakeSettings
-from offramp_contracts.events.base import Door, StaffRef
-from offramp_contracts.events.intake import Offence, OffenceCategory, Person
+from intake.entrypoints.schemas import (
+    PendingReview,
+    ReferralIn,
+    ReferralOut,
+    ReviewIn,
+    WithdrawalIn,
+)
+from intake.use_cases import Intake
+from intake.use_cases import Request as IntakeRequest
+from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.intake import Offence, Person, Screening
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]
+OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
+Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description=(
+            "A key the client makes up once per referral (a UUID is best) and sends again with "
+            "every retry of it: the retries return the referral the first attempt created."
+        ),
+    ),
+]
 
 
-class OffenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    category: OffenceCategory
-    description: str = Field(default="", max_length=2000)
-    occurred_at: AwareDatetime
-
-    @field_validator("occurred_at")
-    @classmethod
-    def not_in_future(cls, value: datetime) -> datetime:
-        if value > datetime.now(UTC):
-            raise ValueError("the offence cannot have happened in the future")
-        return value
+def intake_of(runtime: Runtime) -> Intake:
+    service: Intake = runtime.extras["intake"]
+    return service
 
 
-class ReferralIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    door: Door
-    person: Person
-    offence: OffenceIn
+IntakeService = Annotated[Intake, Depends(intake_of)]
 
 
-class ReferralOut(BaseModel):
-    """What an officer sees of a referral: its coarse status, nothing from screening or care."""
-
-    referral_id: UUID
-    door: str
-    status: Literal["eligible", "ineligible", "needs_review"]
-    received_at: datetime
-
-    @classmethod
-    def of(cls, status: ReferralStatus) -> "ReferralOut":
-        return cls(**status.__dict__)
+def _request(principal: Principal, role: str, http: Request) -> IntakeRequest:
+    return IntakeRequest(principal.acting_as(role), principal.jurisdiction, correlation_id_of(http))
 
 
-@router.post("/referrals", status_code=201, response_model=ReferralOut)
+def _role_of(principal: Principal) -> str:
+    return "officer" if principal.has_role("officer") else "supervisor"
+
+
+@router.post(
+    "/referrals",
+    status_code=201,
+    response_model=ReferralOut,
+    responses={201: {"description": "Referred (or, on a retry, the referral already made)"}},
+)
 async def post_referral(
-    body: ReferralIn, officer: Officer, runtime: Runtime, request: Request
+    body: ReferralIn,
+    officer: Officer,
+    intake: IntakeService,
+    idempotency_key: IdempotencyKey,
+    http: Request,
+    response: Response,
 ) -> ReferralOut:
-    """Refer a person: stores ReferralReceived and EligibilityDecided in one transaction."""
-    settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
+    """Refer a person. The site's rules decide at once; a referral that needs review waits for
+    the liaison prosecutor, and an eligible one is admitted or waitlisted."""
     command = SubmitReferral(
         referral_id=uuid6.uuid7(),
         door=body.door,
-        person=body.person,
-        offence=Offence(**body.offence.model_dump()),
+        source=body.source,
+        person=Person.model_validate(body.person.model_dump()),
+        offence=Offence.model_validate(body.offence.model_dump()),
+        screening=Screening.model_validate(body.screening.model_dump()),
         referring_officer=StaffRef(subject=officer.subject, agency=officer.agency),
     )
-    status = await submit_referral(
-        runtime.pool,
-        runtime.store,
+    fingerprint = hashlib.sha256(rfc8785.dumps(body.model_dump(mode="json"))).hexdigest()
+    submitted = await intake.submit(
         command,
-        jurisdiction=officer.jurisdiction,
-        actor=officer.acting_as("officer"),
-        correlation_id=correlation_id_of(request),
-        open_doors=settings.open_doors,
-        policy_version=PLACEHOLDER_POLICY_VERSION,
+        _request(officer, "officer", http),
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
     )
-    return ReferralOut.of(status)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ReferralOut.of(submitted.referral)
 
 
 @router.get("/referrals", response_model=list[ReferralOut])
-async def my_referrals(officer: Officer, runtime: Runtime) -> list[ReferralOut]:
-    """The referrals the calling officer made, with their coarse status."""
-    statuses = await referrals_of_officer(
+async def list_referrals(staff: OfficerOrSupervisor, runtime: Runtime) -> list[ReferralOut]:
+    """An officer's own referrals; for a supervisor, every referral of their agency."""
+    rows = await tables.referrals_by(
         runtime.pool,
-        jurisdiction=officer.jurisdiction,
-        agency=officer.agency,
-        subject=officer.subject,
+        jurisdiction=staff.jurisdiction,
+        agency=staff.agency,
+        subject=None if not staff.has_role("officer") else staff.subject,
     )
-    return [ReferralOut.of(s) for s in statuses]
+    return [ReferralOut.of(row) for row in rows]
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralOut)
+async def get_referral(
+    referral_id: UUID, staff: OfficerOrSupervisor, intake: IntakeService, http: Request
+) -> ReferralOut:
+    row = await intake.referral_for(referral_id, _request(staff, _role_of(staff), http))
+    return ReferralOut.of(row)
+
+
+@router.post("/referrals/{referral_id}/withdrawal", response_model=ReferralOut)
+async def withdraw_referral(
+    referral_id: UUID,
+    body: WithdrawalIn,
+    staff: OfficerOrSupervisor,
+    intake: IntakeService,
+    http: Request,
+) -> ReferralOut:
+    """Withdraw a referral before its case opens: the referring officer, or their supervisor."""
+    row = await intake.withdraw(
+        referral_id, _request(staff, _role_of(staff), http), reason=body.reason
+    )
+    return ReferralOut.of(row)
+
+
+@router.get("/reviews", response_model=list[PendingReview], tags=["review"])
+async def pending_reviews(prosecutor: Prosecutor, runtime: Runtime) -> list[PendingReview]:
+    """Referrals waiting for the caller's office in the caller's jurisdiction, oldest first."""
+    rows = await tables.reviews_for(
+        runtime.pool, jurisdiction=prosecutor.jurisdiction, agency=prosecutor.agency
+    )
+    return [PendingReview.of(row) for row in rows]
+
+
+@router.post("/referrals/{referral_id}/review", response_model=ReferralOut, tags=["review"])
+async def review_referral(
+    referral_id: UUID,
+    body: ReviewIn,
+    prosecutor: Prosecutor,
+    intake: IntakeService,
+    http: Request,
+) -> ReferralOut:
+    """Approve or decline a referral that waits for the prosecutor, with a reason."""
+    row = await intake.review(
+        referral_id,
+        _request(prosecutor, "prosecutor", http),
+        verdict=body.verdict,
+        reason=body.reason,
+    )
+    return ReferralOut.of(row)

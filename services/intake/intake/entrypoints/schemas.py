@@ -1,0 +1,124 @@
+"""What intake's HTTP API accepts and returns. Input is checked beyond its shape (no future
+dates, no unknown fields); output to officers carries the coarse status and nothing else."""
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from intake.adapters.tables import ReferralRow, ReviewRow
+from offramp_contracts.events.base import Door
+from offramp_contracts.events.intake import Offence, Person, Screening
+from offramp_contracts.profile import ReferralSource
+
+OLDEST_BIRTH = date(1900, 1, 1)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+class PersonIn(Person):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Person"})
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def plausible_birth(cls, value: date) -> date:
+        if value > _today():
+            raise ValueError("the date of birth cannot be in the future")
+        if value < OLDEST_BIRTH:
+            raise ValueError(f"the date of birth cannot be before {OLDEST_BIRTH}")
+        return value
+
+
+class OffenceIn(Offence):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Offence"})
+
+    @field_validator("occurred_at")
+    @classmethod
+    def not_in_future(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC):
+            raise ValueError("the offence cannot have happened in the future")
+        return value
+
+
+class ScreeningIn(Screening):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Screening"})
+
+    @field_validator("prior_area_activity_on")
+    @classmethod
+    def not_in_future(cls, value: date | None) -> date | None:
+        if value is not None and value > _today():
+            raise ValueError("the prior activity cannot have happened in the future")
+        return value
+
+
+class ReferralIn(BaseModel):
+    """A referral from the field. Unanswered screening questions are allowed: they send the
+    referral to the prosecutor's review instead of letting it pass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    door: Door
+    source: ReferralSource = "law_enforcement"
+    person: PersonIn
+    offence: OffenceIn
+    screening: ScreeningIn = Field(default_factory=ScreeningIn)
+
+
+class ReferralOut(BaseModel):
+    """What an officer (or their supervisor) sees: the coarse status, nothing from screening."""
+
+    referral_id: UUID
+    door: str
+    status: str
+    received_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: ReferralRow) -> "ReferralOut":
+        return cls(
+            referral_id=row.referral_id,
+            door=row.door,
+            status=row.status,
+            received_at=row.received_at,
+            updated_at=row.updated_at,
+        )
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["approved", "declined"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RuleOut(BaseModel):
+    rule: str
+    outcome: str
+    reason: str
+
+
+class PendingReview(BaseModel):
+    """What the liaison prosecutor needs to decide: who, what offence, and each rule's outcome
+    with its reason. The officer's raw screening answers are not shown."""
+
+    referral_id: UUID
+    referring_agency: str
+    door: str
+    person: dict[str, Any]
+    offence: dict[str, Any]
+    rules: list[RuleOut]
+    policy_version: str
+    received_at: AwareDatetime
+
+    @classmethod
+    def of(cls, row: ReviewRow) -> "PendingReview":
+        return cls(**row.__dict__)
