@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install up down status test lint contracts clean
+.PHONY: install up down status test bench lint contracts clean
 
 install: $(STAMP)
 
@@ -28,6 +28,13 @@ status: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Benchmarks against raw baselines, not part of `make test`: `make bench SIZE=full` for the
+# sizes the README quotes, `make bench BENCH=intake_http` for one of them.
+SIZE  ?= quick
+BENCH ?=
+bench: install
+	$(BIN)/python -m bench --size $(SIZE) $(BENCH)
 
 lint: install
 	$(BIN)/ruff check .

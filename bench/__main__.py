@@ -1,0 +1,30 @@
+"""`python -m bench [--size quick|full] [name ...]`: runs the benchmarks, prints their figures
+and ratios against raw baselines, and writes them to bench/results/."""
+
+import argparse
+from collections.abc import Callable
+
+from bench import intake_http, relay
+
+BENCHMARKS: dict[str, Callable[[str], None]] = {
+    "intake_http": intake_http.main,
+    "outbox_relay": relay.main,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--size",
+        choices=["quick", "full"],
+        default="quick",
+        help="quick: under a minute each; full: the sizes quoted in the README",
+    )
+    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], help="default: all")
+    args = parser.parse_args()
+    for name in args.names or list(BENCHMARKS):
+        BENCHMARKS[name](args.size)
+
+
+if __name__ == "__main__":
+    main()
