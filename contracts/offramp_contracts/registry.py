@@ -5,6 +5,7 @@ from types import MappingProxyType
 from typing import Any
 
 from offramp_contracts.envelope import EventEnvelope
+from offramp_contracts.events.audit import CheckpointSigned
 from offramp_contracts.events.base import EventPayload
 from offramp_contracts.events.casework import (
     CaseManagerAssigned,
@@ -23,6 +24,7 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     CaseManagerAssigned,
     ClientEngaged,
     NonComplianceReported,
+    CheckpointSigned,
 )
 
 # (event_type, from_version) -> function that turns that version's data into the next version's.
