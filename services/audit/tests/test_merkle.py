@@ -21,8 +21,10 @@ from audit.domain.merkle import (
 # RFC 6962 / 9162 implementation publishes in its tests.
 REFERENCE_LEAVES = [
     bytes.fromhex(h)
-    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657"]
-    + ["606162636465666768696a6b6c6d6e6f"]
+    for h in (
+        *("", "00", "10", "2021", "3031", "40414243", "5051525354555657"),
+        "606162636465666768696a6b6c6d6e6f",
+    )
 ]
 REFERENCE_ROOTS = [
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -119,9 +121,7 @@ def test_a_forged_inclusion_proof_is_refused(n: int, data: st.DataObject) -> Non
 
 
 @given(n=st.integers(1, 70), data=st.data())
-def test_every_earlier_tree_is_proven_a_prefix_of_a_later_one(
-    n: int, data: st.DataObject
-) -> None:
+def test_every_earlier_tree_is_proven_a_prefix_of_a_later_one(n: int, data: st.DataObject) -> None:
     leaves = leaves_of(n)
     m = data.draw(st.integers(1, n))
     proof = consistency_proof(m, leaves)

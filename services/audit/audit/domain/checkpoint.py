@@ -83,7 +83,9 @@ def signature_problem(
             f"which is not one of the trusted keys {sorted(trusted)}"
         )
     try:
-        key.verify(base64.b64decode(checkpoint.signature, validate=True), checkpoint.body.signed_bytes())
+        key.verify(
+            base64.b64decode(checkpoint.signature, validate=True), checkpoint.body.signed_bytes()
+        )
     except (InvalidSignature, ValueError):
         return (
             f"checkpoint {checkpoint.body.number} does not carry a valid signature of key "

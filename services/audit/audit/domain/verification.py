@@ -35,8 +35,7 @@ class LedgerReport:
     def summary(self) -> str:
         if self.intact:
             return (
-                f"intact up to entry {self.entries_checked}, "
-                f"checkpoint {self.checkpoints_checked}"
+                f"intact up to entry {self.entries_checked}, checkpoint {self.checkpoints_checked}"
             )
         where = f"entry {self.first_bad_seq}" if self.first_bad_seq else "a checkpoint"
         return f"broken at {where} ({self.fault}): {self.explanation}"
@@ -97,9 +96,7 @@ class LedgerWalk:
         for expected, checkpoint in enumerate(self._pending, start=1):
             body = checkpoint.body
             if body.number != expected:
-                return self._broken(
-                    None, expected, "missing", f"checkpoint {expected} is missing"
-                )
+                return self._broken(None, expected, "missing", f"checkpoint {expected} is missing")
             if body.tree_size < 1:
                 return self._broken(
                     None, body.number, "changed", f"checkpoint {body.number} signs no entries"
