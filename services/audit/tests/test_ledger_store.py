@@ -1,7 +1,6 @@
 """The ledger in the real Postgres: appended once per event, refusing every change, and
 verification that names the first altered entry."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -9,10 +8,7 @@ import asyncpg
 import pytest
 
 from audit.adapters import ledger_store
-from audit.bootstrap import migrations
 from offramp_contracts import Actor, EventEnvelope
-from servicekit.database import create_pool
-from servicekit.migrations import migrate
 
 
 def an_event(n: int) -> EventEnvelope:
@@ -34,14 +30,8 @@ def an_event(n: int) -> EventEnvelope:
 
 
 @pytest.fixture
-async def pool(isolation) -> AsyncIterator[asyncpg.Pool]:  # type: ignore[no-untyped-def]
-    pool = await create_pool(isolation.database_url, "audit")
-    async with pool.acquire() as conn:
-        await migrate(conn, "audit", migrations())
-    try:
-        yield pool
-    finally:
-        await pool.close()
+def pool(owner_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return owner_pool
 
 
 async def append_all(pool: asyncpg.Pool, events: list[EventEnvelope]) -> None:
