@@ -13,6 +13,7 @@ message that is not an event, data JSON cannot carry exactly) is parked at once 
 """
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import asyncpg
@@ -95,6 +96,17 @@ class LedgerWriter:
         await self._js.add_consumer(self._config.stream, config=self.consumer_config())
         sub = await self._js.pull_subscribe_bind(durable=CONSUMER_NAME, stream=self._config.stream)
         log.info("ledger writer active", size=head.size)
+        try:
+            await self._write_batches(session, head, sub)
+        finally:
+            # Messages fetched into the subscription but never handled would hold up the
+            # connection's drain at shutdown until it times out; they are redelivered anyway.
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _write_batches(
+        self, session: asyncpg.Connection, head: LedgerHead, sub: JetStreamContext.PullSubscription
+    ) -> None:
         idle = 0
         while True:
             try:
