@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ def an_event(n: int) -> EventEnvelope:
 @pytest.fixture
 def replicas(
     servers: Any, isolation: Any, tmp_path: Path
-) -> Iterator[list[subprocess.Popen[bytes]]]:
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     # Both replicas read the local issuer's key; create it once, before either starts.
     LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     env = {
@@ -78,8 +78,7 @@ def replicas(
         started.append(process)
         return process
 
-    started_fn: Any = start
-    yield started_fn  # type: ignore[misc]
+    yield start
     for process in started:
         if process.poll() is None:
             process.terminate()
