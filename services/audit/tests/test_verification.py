@@ -93,7 +93,8 @@ def test_any_changed_byte_is_found_at_its_entry(n: int, every: int, data: st.Dat
     victim = data.draw(st.integers(0, n - 1))
     raw = bytearray(entries[victim].entry.encode())
     position = data.draw(st.integers(0, len(raw) - 1))
-    raw[position] = (raw[position] + data.draw(st.integers(1, 94))) % 95 + 32  # printable
+    # Another printable character, never the same one.
+    raw[position] = 32 + (raw[position] - 32 + data.draw(st.integers(1, 94))) % 95
     entries[victim] = replace(entries[victim], entry=raw.decode())
     report = walk(entries, checkpoints)
     assert not report.intact
