@@ -5,6 +5,7 @@ from types import MappingProxyType
 from typing import Any
 
 from offramp_contracts.envelope import EventEnvelope
+from offramp_contracts.events.audit import CheckpointSigned
 from offramp_contracts.events.base import EventPayload
 from offramp_contracts.events.casework import (
     CaseClosed,
@@ -35,6 +36,7 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     ClientEngaged,
     NonComplianceReported,
     CaseClosed,
+    CheckpointSigned,
 )
 
 _UPCASTERS: dict[tuple[str, int], Upcaster] = dict(UPCASTERS)

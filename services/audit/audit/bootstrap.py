@@ -1,38 +1,54 @@
-"""Wires audit together: the consumer of every subject, and the ledger's HTTP API."""
+"""Wires audit together: the ledger's single writer on the bus, its checkpoints, and its HTTP
+API for auditors."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from audit import ledger
+from audit.adapters.checkpoint_store import Checkpointer
+from audit.adapters.ledger_store import ledger_pool
+from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
+from audit.adapters.signing_key import load_signing_key
+from audit.domain.checkpoint import CheckpointPolicy
 from audit.entrypoints.http import router
+from audit.ledger import Ledger
 from audit.settings import AuditSettings
 from servicekit.http import create_service_app
-from servicekit.inbox import ConsumerPolicy, Delivered, InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.runtime import ServiceRuntime
-from servicekit.settings import ServiceSettings
-
-CONSUMER_VERSION = "v1"
 
 
 def migrations() -> list[Migration]:
     return plumbing_migrations() + migrations_in(Path(__file__).parent / "migrations", "audit")
 
 
-def ledger_consumer(rt: ServiceRuntime, settings: ServiceSettings) -> InboxConsumer:
-    async def record(conn: asyncpg.Connection, delivered: Delivered) -> None:
-        await ledger.append(conn, delivered.subject, delivered.event)
-
-    return InboxConsumer(
-        pool=rt.pool,
+def ledger_writer(
+    rt: ServiceRuntime, settings: AuditSettings, key: Ed25519PrivateKey
+) -> LedgerWriter:
+    return LedgerWriter(
+        config=WriterConfig(
+            dsn=settings.database_url,
+            schema=settings.db_schema,
+            stream=settings.stream_name,
+            subjects=[f"{settings.subject_root}.>"],
+            batch_size=settings.ledger_batch_size,
+            ack_wait_seconds=settings.ledger_ack_wait_seconds,
+            lease_retry_seconds=settings.ledger_lease_retry_seconds,
+        ),
         js=rt.js,
-        stream=settings.stream_name,
-        name=f"audit-ledger-{CONSUMER_VERSION}",
-        subjects=[f"{settings.subject_root}.>"],
-        handler=record,
-        policy=ConsumerPolicy(batch_size=256),
+        checkpointer=Checkpointer(
+            key=key,
+            policy=CheckpointPolicy(
+                every_entries=settings.checkpoint_every_entries,
+                every_seconds=settings.checkpoint_every_seconds,
+            ),
+            origin=settings.ledger_origin,
+            jurisdiction=settings.ledger_jurisdiction,
+            store=rt.store,
+        ),
     )
 
 
@@ -40,9 +56,14 @@ def create_app(settings: AuditSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
-        consumer = ledger_consumer(rt, settings)
-        rt.extras["consumer"] = consumer
-        rt.spawn("ledger-consumer", consumer.run)
+        key = load_signing_key(
+            settings.signing_key_path(), create=settings.ledger_signing_key_create
+        )
+        # Created after the migrations, which create the role its sessions act as.
+        pool = await ledger_pool(settings.database_url, settings.db_schema)
+        writer = ledger_writer(rt, settings, key)
+        rt.extras["ledger"] = Ledger(settings, pool, key, writer)
+        rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(
         title="Offramp audit",
@@ -50,5 +71,18 @@ def create_app(settings: AuditSettings) -> FastAPI:
         runtime=runtime,
         on_start=on_start,
     )
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_lifespan(app):
+            try:
+                yield
+            finally:
+                ledger: Ledger | None = runtime.extras.get("ledger")
+                if ledger is not None:
+                    await ledger.pool.close()
+
+    app.router.lifespan_context = lifespan
     app.include_router(router)
     return app

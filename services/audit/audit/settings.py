@@ -1,7 +1,45 @@
+from pathlib import Path
+
+from pydantic import Field
+
 from servicekit.settings import ServiceSettings
+
+LEDGER_DB_ROLE = "offramp_audit_ledger"
 
 
 class AuditSettings(ServiceSettings):
     service_name: str = "audit"
     db_schema: str = "audit"
     http_port: int = 8004
+
+    # Who the ledger says it is in every checkpoint it signs (RFC 9162 calls it the log's origin).
+    ledger_origin: str = Field(default="offramp-ledger", min_length=1, max_length=200)
+    # The jurisdiction on the subject of CheckpointSigned: the ledger serves the whole deployment.
+    ledger_jurisdiction: str = Field(default="county", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    # The Ed25519 key checkpoints are signed with (PKCS#8 PEM). Unset in development: a key is
+    # created on first start beside the local token issuer's key. Production sets it and sets
+    # ledger_signing_key_create to false, so a missing key stops the service instead of silently
+    # becoming a new identity that no partner trusts.
+    ledger_signing_key_path: Path | None = None
+    ledger_signing_key_create: bool = True
+
+    checkpoint_every_entries: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=300.0, gt=0)
+
+    # Appends are batched: up to this many events per transaction.
+    ledger_batch_size: int = Field(default=256, ge=1, le=10_000)
+    # How long JetStream waits for a writer's ack before handing the event out again; after a
+    # writer dies, what it had fetched but not appended reaches the standby after this long.
+    ledger_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    # The standby retries the writer's lease this often.
+    ledger_lease_retry_seconds: float = Field(default=2.0, gt=0)
+
+    def signing_key_path(self) -> Path:
+        if self.ledger_signing_key_path is not None:
+            return self.ledger_signing_key_path
+        if self.auth_local_key_path is not None:
+            return self.auth_local_key_path.parent / "ledger-signing-key.pem"
+        raise ValueError(
+            "no ledger signing key configured: set OFFRAMP_LEDGER_SIGNING_KEY_PATH to the "
+            "Ed25519 private key (PKCS#8 PEM) checkpoints are signed with"
+        )

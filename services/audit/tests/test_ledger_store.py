@@ -1,18 +1,14 @@
 """The ledger in the real Postgres: appended once per event, refusing every change, and
 verification that names the first altered entry."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
 import pytest
 
-from audit import ledger
-from audit.bootstrap import migrations
+from audit.adapters import ledger_store
 from offramp_contracts import Actor, EventEnvelope
-from servicekit.database import create_pool
-from servicekit.migrations import migrate
 
 
 def an_event(n: int) -> EventEnvelope:
@@ -34,20 +30,14 @@ def an_event(n: int) -> EventEnvelope:
 
 
 @pytest.fixture
-async def pool(isolation) -> AsyncIterator[asyncpg.Pool]:  # type: ignore[no-untyped-def]
-    pool = await create_pool(isolation.database_url, "audit")
-    async with pool.acquire() as conn:
-        await migrate(conn, "audit", migrations())
-    try:
-        yield pool
-    finally:
-        await pool.close()
+def pool(owner_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return owner_pool
 
 
 async def append_all(pool: asyncpg.Pool, events: list[EventEnvelope]) -> None:
     for event in events:
         async with pool.acquire() as conn, conn.transaction():
-            await ledger.append(conn, "lead.pontiac.casework.ClientEngaged", event)
+            await ledger_store.append(conn, "lead.pontiac.casework.ClientEngaged", event)
 
 
 async def test_each_event_is_appended_once_in_a_gapless_sequence(pool: asyncpg.Pool) -> None:
@@ -55,7 +45,7 @@ async def test_each_event_is_appended_once_in_a_gapless_sequence(pool: asyncpg.P
     await append_all(pool, events + events[:2])
     seqs = [r["seq"] for r in await pool.fetch("SELECT seq FROM ledger ORDER BY seq")]
     assert seqs == [1, 2, 3, 4, 5]
-    result = await ledger.verify(pool)
+    result = await ledger_store.walk(pool, [], {})
     assert result.intact and result.entries_checked == 5
 
 
@@ -86,7 +76,7 @@ async def test_verify_names_the_entry_that_was_altered_behind_the_triggers_back(
         await conn.execute(
             "UPDATE ledger SET entry = replace(entry, 'pontiac', 'elsewhere') WHERE seq = 4"
         )
-    result = await ledger.verify(pool)
+    result = await ledger_store.walk(pool, [], {})
     assert not result.intact
     assert result.first_bad_seq == 4
     assert result.fault == "changed"

@@ -1,24 +1,72 @@
-"""The ledger over HTTP, for auditors only."""
+"""The ledger over HTTP: for auditors only, every read recorded. The public key is the one thing
+anyone may fetch, so partners can check what the ledger signed."""
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel
 
-from audit import ledger
-from servicekit.auth import Principal
-from servicekit.http import Runtime, require_role
+from audit import proofs
+from audit.adapters import checkpoint_store, history_store
+from audit.adapters.access_log import record_read
+from audit.adapters.signing_key import public_key_pem
+from audit.domain.checkpoint import key_id, raw_public_key
+from audit.domain.timeline import LedgerEvent, state_as_of
+from audit.ledger import Ledger
+from offramp_contracts import Actor
+from servicekit.auth import AuthorizationError, Principal
+from servicekit.http import Authenticated, Runtime
+from servicekit.problems import Problem
 
 router = APIRouter(tags=["ledger"])
-Auditor = Annotated[Principal, Depends(require_role("auditor"))]
+
+
+def ledger_of(runtime: Runtime) -> Ledger:
+    ledger: Ledger = runtime.extras["ledger"]
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(ledger_of)]
+
+
+async def auditor_reading(
+    request: Request, principal: Authenticated, ledger: LedgerDep
+) -> Principal:
+    """Only auditors read the ledger, and every attempt, allowed or denied, is recorded."""
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    detail = {**request.path_params, **request.query_params}
+    if not principal.has_role("auditor"):
+        await record_read(ledger.pool, principal, action=action, detail=detail, outcome="denied")
+        raise AuthorizationError(
+            f"Only auditors read the ledger; the token has {sorted(principal.roles) or 'no roles'}."
+        )
+    await record_read(ledger.pool, principal, action=action, detail=detail, outcome="allowed")
+    return principal
+
+
+Auditor = Annotated[Principal, Depends(auditor_reading)]
+
+
+def _not_found(error: LookupError) -> Problem:
+    return Problem(404, "not-found", "Not in the ledger", str(error))
+
+
+def _bad_range(error: ValueError) -> Problem:
+    return Problem(422, "unprovable-range", "Cannot prove that", str(error))
 
 
 class VerificationOut(BaseModel):
     intact: bool
     entries_checked: int
+    checkpoints_checked: int
     head_hash: str
     first_bad_seq: int | None
+    bad_checkpoint: int | None
     fault: str | None
     explanation: str | None
     summary: str
@@ -32,29 +80,180 @@ class LedgerEntryOut(BaseModel):
     hash: str
 
 
+class PublicKeyOut(BaseModel):
+    origin: str
+    key_id: str
+    public_key_hex: str
+    public_key_pem: str
+
+
+class TimelineEntryOut(BaseModel):
+    seq: int
+    event_id: UUID
+    event_type: str
+    stream_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor
+    data: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    entries: list[TimelineEntryOut]
+
+
+class AsOfOut(BaseModel):
+    case_id: UUID
+    at: datetime
+    entries: list[TimelineEntryOut]
+    state: Any
+    state_note: str | None
+
+
+def _timeline(events: list[LedgerEvent]) -> list[TimelineEntryOut]:
+    return [
+        TimelineEntryOut(
+            seq=e.seq,
+            event_id=e.event.event_id,
+            event_type=e.event.event_type,
+            stream_id=e.event.stream_id,
+            occurred_at=e.event.occurred_at,
+            recorded_at=e.event.recorded_at,
+            actor=e.event.actor,
+            data=e.event.data,
+        )
+        for e in events
+    ]
+
+
 @router.get("/ledger/verify", response_model=VerificationOut)
-async def verify_ledger(auditor: Auditor, runtime: Runtime) -> VerificationOut:
-    """Recompute the whole chain and say whether it is intact, or where it first breaks."""
-    result = await ledger.verify(runtime.pool)
-    summary = (
-        f"intact up to entry {result.entries_checked}"
-        if result.intact
-        else f"broken at entry {result.first_bad_seq}: {result.explanation}"
-    )
-    return VerificationOut(**result.__dict__, summary=summary)
+async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
+    """Recompute the chain and check every checkpoint: intact up to entry N, checkpoint K, or
+    the first entry or checkpoint where it breaks, and how."""
+    report = await proofs.verify(ledger.pool, [ledger.key.public_key()])
+    return VerificationOut(**report.__dict__, summary=report.summary)
 
 
 @router.get("/ledger/entries", response_model=list[LedgerEntryOut])
 async def ledger_entries(
     auditor: Auditor,
-    runtime: Runtime,
+    ledger: LedgerDep,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LedgerEntryOut]:
-    rows = await runtime.pool.fetch(
+    rows = await ledger.pool.fetch(
         """SELECT seq, subject, entry, previous_hash, hash FROM ledger
            WHERE seq > $1 ORDER BY seq LIMIT $2""",
         after_seq,
         limit,
     )
     return [LedgerEntryOut(**{**dict(row), "entry": json.loads(row["entry"])}) for row in rows]
+
+
+@router.get("/ledger/public-key", response_model=PublicKeyOut, tags=["checkpoints"])
+async def public_key(ledger: LedgerDep) -> PublicKeyOut:
+    """The key every checkpoint is signed with; pin it to check proofs and exports offline."""
+    key = ledger.key.public_key()
+    return PublicKeyOut(
+        origin=ledger.settings.ledger_origin,
+        key_id=key_id(key),
+        public_key_hex=raw_public_key(key).hex(),
+        public_key_pem=public_key_pem(ledger.key),
+    )
+
+
+@router.get("/ledger/checkpoints", tags=["checkpoints"])
+async def checkpoints(auditor: Auditor, ledger: LedgerDep) -> list[dict[str, Any]]:
+    return [c.to_json() for c in await checkpoint_store.all_checkpoints(ledger.pool)]
+
+
+@router.get("/ledger/checkpoints/{number}", tags=["checkpoints"])
+async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> dict[str, Any]:
+    found = await checkpoint_store.checkpoint(ledger.pool, number)
+    if found is None:
+        raise _not_found(LookupError(f"no checkpoint {number}"))
+    return found.to_json()
+
+
+@router.get("/ledger/proofs/inclusion", tags=["proofs"])
+async def inclusion_proof(
+    auditor: Auditor,
+    ledger: LedgerDep,
+    seq: Annotated[int, Query(ge=1)],
+    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Entry `seq` and its audit path to checkpoint `checkpoint` (the latest by default); check
+    it offline with `offramp-audit check`."""
+    try:
+        return await proofs.inclusion(
+            ledger.pool, ledger.key.public_key(), seq=seq, checkpoint=checkpoint
+        )
+    except proofs.NotFound as error:
+        raise _not_found(error) from error
+    except proofs.BadRange as error:
+        raise _bad_range(error) from error
+
+
+@router.get("/ledger/proofs/consistency", tags=["proofs"])
+async def consistency_proof(
+    auditor: Auditor,
+    ledger: LedgerDep,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Proof that checkpoint `first` is a prefix of checkpoint `second` (the latest by default)."""
+    try:
+        return await proofs.consistency(
+            ledger.pool, ledger.key.public_key(), first=first, second=second
+        )
+    except proofs.NotFound as error:
+        raise _not_found(error) from error
+    except proofs.BadRange as error:
+        raise _bad_range(error) from error
+
+
+@router.get("/ledger/export", tags=["proofs"])
+async def export(
+    auditor: Auditor,
+    ledger: LedgerDep,
+    first: Annotated[int, Query(ge=1)],
+    last: Annotated[int, Query(ge=1)],
+    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+) -> JSONResponse:
+    """Entries `first`..`last` with their checkpoint and proofs, as a file that
+    `offramp-audit check` verifies on any machine, without the database."""
+    try:
+        bundle = await proofs.export(
+            ledger.pool, ledger.key.public_key(), first=first, last=last, checkpoint=checkpoint
+        )
+    except proofs.NotFound as error:
+        raise _not_found(error) from error
+    except proofs.BadRange as error:
+        raise _bad_range(error) from error
+    name = f"ledger-{first}-{last}-checkpoint-{bundle['checkpoint']['number']}.json"
+    return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/ledger/cases/{case_id}/history", response_model=HistoryOut, tags=["replay"])
+async def case_history(auditor: Auditor, ledger: LedgerDep, case_id: UUID) -> HistoryOut:
+    """Everything the ledger holds about a case and the referral that opened it, in order,
+    with who did what."""
+    return HistoryOut(entries=_timeline(await history_store.case_events(ledger.pool, case_id)))
+
+
+@router.get("/ledger/referrals/{referral_id}/history", response_model=HistoryOut, tags=["replay"])
+async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUID) -> HistoryOut:
+    events = await history_store.referral_events(ledger.pool, referral_id)
+    return HistoryOut(entries=_timeline(events))
+
+
+@router.get("/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"])
+async def case_as_of(
+    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: AwareDatetime
+) -> AsOfOut:
+    """The case as the programme knew it at `at`: the events recorded by then and, once the
+    case lifecycle is available to fold them, the state they make."""
+    events = await history_store.case_events(ledger.pool, case_id)
+    known, state = state_as_of(events, at, ledger.case_fold)
+    note = None if ledger.case_fold else "no case lifecycle to fold with yet: events only"
+    return AsOfOut(case_id=case_id, at=at, entries=_timeline(known), state=state, state_note=note)

@@ -1,0 +1,159 @@
+"""The ledger's single writer: takes every event off the bus in batches and appends each once.
+
+One replica at a time holds the writer's lease (a session-level advisory lock, see
+`servicekit.lease`); the others stand by and take over when its session ends. The writer
+appends *on the session that holds the lease*, so a writer that has lost its lease cannot write
+at all: there is no window where two writers both think they hold it.
+
+Acks follow the commit. A writer that dies between the two leaves events that JetStream hands
+out again after `ack_wait`; the ledger's unique event id turns that second delivery into
+nothing. Unlike other consumers, deliveries are not bounded: a batch fails only when Postgres
+is unavailable, and giving up would drop facts from the ledger. What can never be appended (a
+message that is not an event, data JSON cannot carry exactly) is parked at once instead.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import asyncpg
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from audit.adapters.checkpoint_store import Checkpointer
+from audit.adapters.ledger_store import Arrival, LedgerHead, append_batch, entry_bytes, read_head
+from audit.domain.merkle import leaf_hash
+from audit.settings import LEDGER_DB_ROLE
+from offramp_contracts import EventEnvelope
+from servicekit.lease import hold_lease
+from servicekit.log import get_logger
+
+log = get_logger(__name__)
+
+# Versioned: JetStream keeps an existing durable's old configuration (v1 was an inbox consumer
+# with bounded deliveries).
+CONSUMER_NAME = "audit-ledger-v2"
+LEASE_NAME = "ledger-writer"
+
+
+@dataclass(frozen=True)
+class WriterConfig:
+    dsn: str
+    schema: str
+    stream: str
+    subjects: list[str]
+    batch_size: int
+    ack_wait_seconds: float
+    lease_retry_seconds: float
+    fetch_timeout_seconds: float = 1.0
+
+
+class LedgerWriter:
+    def __init__(
+        self, *, config: WriterConfig, js: JetStreamContext, checkpointer: Checkpointer
+    ) -> None:
+        self._config = config
+        self._js = js
+        self._checkpointer = checkpointer
+        self.holds_lease = False
+        self.appended = 0
+
+    def consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=CONSUMER_NAME,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._config.ack_wait_seconds,
+            max_deliver=-1,  # on purpose: see the module's docstring
+            filter_subjects=self._config.subjects,
+            max_ack_pending=max(1000, 4 * self._config.batch_size),
+        )
+
+    async def run(self) -> None:
+        """Stand by for the lease, then write until cancelled; start over after any failure."""
+        c = self._config
+        while True:
+            try:
+                async with hold_lease(
+                    c.dsn, c.schema, LEASE_NAME, retry_seconds=c.lease_retry_seconds
+                ) as session:
+                    await session.execute(f"SET ROLE {LEDGER_DB_ROLE}")
+                    self.holds_lease = True
+                    await self._write_while_holding(session)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("ledger writer interrupted; starting over", error=repr(error))
+                await asyncio.sleep(1.0)
+            finally:
+                self.holds_lease = False
+
+    async def _write_while_holding(self, session: asyncpg.Connection) -> None:
+        head = await read_head(session)
+        await self._js.add_consumer(self._config.stream, config=self.consumer_config())
+        sub = await self._js.pull_subscribe_bind(durable=CONSUMER_NAME, stream=self._config.stream)
+        log.info("ledger writer active", size=head.size)
+        try:
+            await self._write_batches(session, head, sub)
+        finally:
+            # Messages fetched into the subscription but never handled would hold up the
+            # connection's drain at shutdown until it times out; they are redelivered anyway.
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _write_batches(
+        self, session: asyncpg.Connection, head: LedgerHead, sub: JetStreamContext.PullSubscription
+    ) -> None:
+        idle = 0
+        while True:
+            try:
+                msgs = await sub.fetch(
+                    self._config.batch_size, timeout=self._config.fetch_timeout_seconds
+                )
+            except nats.errors.TimeoutError:
+                msgs = []
+                idle += 1
+                # An idle fetch looks the same as a dead subscription (a NATS restart); check
+                # from time to time that the consumer still exists, and start over if not.
+                if idle % 30 == 0:
+                    await self._js.consumer_info(self._config.stream, CONSUMER_NAME)
+            if msgs:
+                idle = 0
+                await self._append(session, head, msgs)
+            await self._checkpointer.sign_if_due(session, head)
+
+    async def _append(self, session: asyncpg.Connection, head: LedgerHead, msgs: list[Msg]) -> None:
+        arrivals: list[Arrival] = []
+        unusable: list[tuple[Msg, str]] = []
+        for msg in msgs:
+            try:
+                arrival = Arrival(msg.subject, EventEnvelope.from_wire(msg.data))
+                entry_bytes(1, arrival)  # can it be canonicalised at all?
+            except (ValidationError, ValueError) as error:
+                unusable.append((msg, f"cannot be appended to the ledger: {error}"))
+                continue
+            arrivals.append(arrival)
+        async with session.transaction():
+            appended = await append_batch(session, arrivals)
+            for msg, why in unusable:
+                await session.execute(
+                    """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
+                                                 deliveries) VALUES ($1, $2, NULL, $3, $4, $5)""",
+                    CONSUMER_NAME,
+                    msg.subject,
+                    msg.data,
+                    why[:4000],
+                    msg.metadata.num_delivered,
+                )
+        # Committed: only now may the head move on, and JetStream forget the messages.
+        for entry in appended:
+            head.frontier.append(leaf_hash(entry.entry))
+            head.hash = entry.hash
+        self.appended += len(appended)
+        for msg, why in unusable:
+            log.error("message parked as a dead letter", subject=msg.subject, error=why[:500])
+        for msg in msgs:
+            await msg.ack()

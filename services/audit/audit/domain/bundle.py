@@ -1,0 +1,194 @@
+"""Proof bundles: self-contained JSON documents that anyone can check without the database.
+
+- `inclusion`: one entry, the signed checkpoint, and the entry's audit path to its root.
+- `export`: a range of entries, each with its audit path, against one signed checkpoint; the
+  entries' hash chain is checked across the range too.
+- `consistency`: two signed checkpoints and the proof that the first is a prefix of the second.
+
+The bundle carries the signer's public key for convenience, but a careful auditor pins the key
+they obtained separately (`offramp-audit check --public-key`): a bundle is only as trustworthy
+as the key its checkpoint is checked with.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.domain.chain import canonical, chain_hash
+from audit.domain.checkpoint import (
+    SignedCheckpoint,
+    key_id,
+    public_key_from_hex,
+    raw_public_key,
+    signature_problem,
+)
+from audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
+
+FORMAT = "offramp-ledger-proof/v1"
+
+
+@dataclass(frozen=True)
+class ProvenEntry:
+    seq: int
+    entry: str  # the exact canonical JSON that was hashed
+    previous_hash: str
+    hash: str
+    inclusion_proof: list[str]
+
+
+def entries_bundle(
+    kind: str,
+    checkpoint: SignedCheckpoint,
+    public_key: Ed25519PublicKey,
+    entries: Sequence[ProvenEntry],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "kind": kind,
+        "public_key": raw_public_key(public_key).hex(),
+        "checkpoint": checkpoint.to_json(),
+        "entries": [
+            {
+                "seq": e.seq,
+                "entry": e.entry,
+                "previous_hash": e.previous_hash,
+                "hash": e.hash,
+                "inclusion_proof": e.inclusion_proof,
+            }
+            for e in entries
+        ],
+    }
+
+
+def consistency_bundle(
+    first: SignedCheckpoint,
+    second: SignedCheckpoint,
+    public_key: Ed25519PublicKey,
+    proof: Sequence[bytes],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "kind": "consistency",
+        "public_key": raw_public_key(public_key).hex(),
+        "first": first.to_json(),
+        "second": second.to_json(),
+        "consistency_proof": [p.hex() for p in proof],
+    }
+
+
+@dataclass
+class BundleCheck:
+    kind: str
+    key_pinned: bool
+    problems: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_bundle(document: dict[str, Any], pinned_key: Ed25519PublicKey | None) -> BundleCheck:
+    """Everything a bundle claims, checked; `problems` says what does not hold."""
+    kind = str(document.get("kind"))
+    result = BundleCheck(kind=kind, key_pinned=pinned_key is not None)
+    if document.get("format") != FORMAT:
+        result.problems.append(f"not a {FORMAT} document (format is {document.get('format')!r})")
+        return result
+    try:
+        key = pinned_key or public_key_from_hex(str(document["public_key"]))
+        trusted = {key_id(key): key}
+        if kind in ("inclusion", "export"):
+            _check_entries(document, trusted, result)
+        elif kind == "consistency":
+            _check_consistency(document, trusted, result)
+        else:
+            result.problems.append(f"unknown bundle kind {kind!r}")
+    except (KeyError, TypeError, ValueError) as error:
+        result.problems.append(f"the document is malformed: {error!r}")
+    return result
+
+
+def _checkpoint(
+    data: Any, trusted: dict[str, Ed25519PublicKey], result: BundleCheck
+) -> SignedCheckpoint:
+    checkpoint = SignedCheckpoint.from_json(data)
+    problem = signature_problem(checkpoint, trusted)
+    if problem:
+        result.problems.append(problem)
+    else:
+        body = checkpoint.body
+        result.facts.append(
+            f"checkpoint {body.number} of {body.origin} is signed by key {body.key_id}: "
+            f"{body.tree_size} entries, root {body.root_hash}"
+        )
+    return checkpoint
+
+
+def _check_entries(
+    document: dict[str, Any], trusted: dict[str, Ed25519PublicKey], result: BundleCheck
+) -> None:
+    checkpoint = _checkpoint(document["checkpoint"], trusted, result)
+    size, root = checkpoint.body.tree_size, bytes.fromhex(checkpoint.body.root_hash)
+    previous: dict[str, Any] | None = None
+    entries = document["entries"]
+    if not entries:
+        result.problems.append("the bundle holds no entries")
+    for item in entries:
+        seq, text = int(item["seq"]), str(item["entry"])
+        body = text.encode()
+        if canonical(json.loads(text)) != body:
+            result.problems.append(f"entry {seq} is not in RFC 8785 canonical form")
+        if json.loads(text).get("seq") != seq:
+            result.problems.append(f"entry {seq} holds the content of another position")
+        if chain_hash(item["previous_hash"], body) != item["hash"]:
+            result.problems.append(f"entry {seq} does not match its hash: it was altered")
+        if previous is not None:
+            if seq != int(previous["seq"]) + 1:
+                result.problems.append(
+                    f"entry {int(previous['seq']) + 1} is missing from the range"
+                )
+            elif item["previous_hash"] != previous["hash"]:
+                result.problems.append(f"entry {seq} does not point at the hash of entry {seq - 1}")
+        if seq == size and item["hash"] != checkpoint.body.chain_head:
+            result.problems.append(
+                f"entry {seq} is not the chain head checkpoint {checkpoint.body.number} signed"
+            )
+        proof = [bytes.fromhex(p) for p in item["inclusion_proof"]]
+        if not verify_inclusion(leaf_hash(body), seq - 1, size, proof, root):
+            result.problems.append(
+                f"entry {seq} is not proven to be in checkpoint {checkpoint.body.number}"
+            )
+        previous = item
+    if entries and result.ok:
+        first, last = entries[0]["seq"], entries[-1]["seq"]
+        result.facts.append(f"entries {first} to {last} are in that checkpoint, unaltered")
+
+
+def _check_consistency(
+    document: dict[str, Any], trusted: dict[str, Ed25519PublicKey], result: BundleCheck
+) -> None:
+    first = _checkpoint(document["first"], trusted, result)
+    second = _checkpoint(document["second"], trusted, result)
+    if first.body.origin != second.body.origin:
+        result.problems.append("the two checkpoints come from different ledgers")
+    proof = [bytes.fromhex(p) for p in document["consistency_proof"]]
+    if not verify_consistency(
+        first.body.tree_size,
+        second.body.tree_size,
+        bytes.fromhex(first.body.root_hash),
+        bytes.fromhex(second.body.root_hash),
+        proof,
+    ):
+        result.problems.append(
+            f"checkpoint {second.body.number} is not proven to extend checkpoint "
+            f"{first.body.number}: the ledger was rewritten between them, or the proof is forged"
+        )
+    elif result.ok:
+        result.facts.append(
+            f"checkpoint {second.body.number} extends checkpoint {first.body.number}: "
+            f"the first {first.body.tree_size} entries are unchanged"
+        )

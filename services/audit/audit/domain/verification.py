@@ -1,0 +1,152 @@
+"""Verifying the whole ledger: the hash chain entry by entry, and every signed checkpoint at the
+size it signed, in one pass and constant memory.
+
+The chain finds a changed, missing or reordered entry exactly. What the chain alone cannot find
+is a rewrite that recomputed every hash after it, or a tail cut off cleanly: those are what the
+checkpoints are for. A rewrite is then placed between the last checkpoint that still holds and
+the first that does not, which is as precise as signed roots allow.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.domain.chain import ChainVerifier, StoredEntry
+from audit.domain.checkpoint import SignedCheckpoint, signature_problem
+from audit.domain.merkle import TreeFrontier, leaf_hash
+
+Fault = Literal["changed", "missing", "reordered", "broken_link", "bad_signature"]
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    intact: bool
+    entries_checked: int
+    checkpoints_checked: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    bad_checkpoint: int | None = None
+    fault: Fault | None = None
+    explanation: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.intact:
+            return (
+                f"intact up to entry {self.entries_checked}, checkpoint {self.checkpoints_checked}"
+            )
+        where = f"entry {self.first_bad_seq}" if self.first_bad_seq else "a checkpoint"
+        return f"broken at {where} ({self.fault}): {self.explanation}"
+
+
+class LedgerWalk:
+    """Feed entries in sequence order, in batches of any size; then ask for `report()`."""
+
+    def __init__(
+        self, checkpoints: Sequence[SignedCheckpoint], trusted_keys: dict[str, Ed25519PublicKey]
+    ) -> None:
+        self._chain = ChainVerifier()
+        self._frontier = TreeFrontier()
+        self._trusted = trusted_keys
+        self._pending = sorted(checkpoints, key=lambda c: c.body.number)
+        self._next = 0
+        self._verified = 0
+        self._verified_size = 0
+        self._failure: LedgerReport | None = self._check_numbering()
+
+    @property
+    def entries_checked(self) -> int:
+        return self._chain.checked
+
+    def feed(self, entries: Iterable[StoredEntry]) -> bool:
+        """Returns False once the ledger is found broken; feeding more changes nothing."""
+        if self._failure is not None:
+            return False
+        for stored in entries:
+            if not self._chain.feed([stored]):
+                chain = self._chain.result()
+                self._failure = self._broken(
+                    chain.first_bad_seq, None, chain.fault, chain.explanation or ""
+                )
+                return False
+            self._frontier.append(leaf_hash(stored.entry.encode()))
+            if not self._check_checkpoints_at(stored):
+                return False
+        return True
+
+    def report(self) -> LedgerReport:
+        if self._failure is not None:
+            return self._failure
+        if self._next < len(self._pending):
+            cut = self._pending[self._next].body
+            present = self._chain.checked
+            return self._broken(
+                present + 1,
+                cut.number,
+                "missing",
+                f"checkpoint {cut.number} signed a ledger of {cut.tree_size} entries but only "
+                f"{present} are present: entries {present + 1} to {cut.tree_size} were removed",
+            )
+        return LedgerReport(True, self._chain.checked, self._verified, self._chain.previous_hash)
+
+    def _check_numbering(self) -> LedgerReport | None:
+        previous_size = 0
+        for expected, checkpoint in enumerate(self._pending, start=1):
+            body = checkpoint.body
+            if body.number != expected:
+                return self._broken(None, expected, "missing", f"checkpoint {expected} is missing")
+            if body.tree_size < 1:
+                return self._broken(
+                    None, body.number, "changed", f"checkpoint {body.number} signs no entries"
+                )
+            if body.tree_size < previous_size:
+                return self._broken(
+                    None,
+                    body.number,
+                    "reordered",
+                    f"checkpoint {body.number} signs {body.tree_size} entries, fewer than the "
+                    f"{previous_size} of the checkpoint before it",
+                )
+            previous_size = body.tree_size
+        return None
+
+    def _check_checkpoints_at(self, stored: StoredEntry) -> bool:
+        while self._next < len(self._pending):
+            body = self._pending[self._next].body
+            if body.tree_size != self._frontier.size:
+                return True
+            problem = signature_problem(self._pending[self._next], self._trusted)
+            if problem is not None:
+                self._failure = self._broken(None, body.number, "bad_signature", problem)
+                return False
+            if body.root_hash != self._frontier.root().hex() or body.chain_head != stored.hash:
+                first = self._verified_size + 1
+                self._failure = self._broken(
+                    first,
+                    body.number,
+                    "changed",
+                    f"entries {first} to {body.tree_size} no longer match what checkpoint "
+                    f"{body.number} signed: one of them was rewritten and every hash after it "
+                    "recomputed",
+                )
+                return False
+            self._verified = body.number
+            self._verified_size = body.tree_size
+            self._next += 1
+        return True
+
+    def _broken(
+        self, seq: int | None, checkpoint: int | None, fault: Fault | None, why: str
+    ) -> LedgerReport:
+        return LedgerReport(
+            intact=False,
+            entries_checked=self._chain.checked,
+            checkpoints_checked=self._verified,
+            head_hash=self._chain.previous_hash,
+            first_bad_seq=seq,
+            bad_checkpoint=checkpoint,
+            fault=fault,
+            explanation=why,
+        )

@@ -1,0 +1,198 @@
+"""The auditor's and operator's ledger commands.
+
+`check` needs nothing but the file (and, to be sure, the public key obtained separately): it is
+what an auditor runs on another machine. The others read the ledger through the database, act
+as the ledger's role, and are recorded in the read log like any HTTP read.
+"""
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from tqdm import tqdm
+
+from audit import proofs
+from audit.adapters import history_store, ledger_store
+from audit.adapters.access_log import record_read
+from audit.adapters.redrive import redrive
+from audit.adapters.signing_key import load_signing_key
+from audit.domain.bundle import check_bundle
+from audit.settings import AuditSettings
+from servicekit.auth import Principal
+from servicekit.jetstream import connect_nats
+
+
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    check = commands.add_parser(
+        "check", help="check an exported range or a proof file offline, without the database"
+    )
+    check.add_argument("file", type=Path)
+    check.add_argument(
+        "--public-key", type=Path, help="the ledger's public key (PEM), obtained separately"
+    )
+
+    verify = commands.add_parser("verify", help="walk the whole chain and every checkpoint")
+    verify.add_argument("--public-key", type=Path, action="append", default=[])
+    verify.add_argument("--no-progress", action="store_true")
+
+    export = commands.add_parser(
+        "export", help="write entries FIRST..LAST with their checkpoint and proofs to a file"
+    )
+    export.add_argument("--first", type=int, required=True)
+    export.add_argument("--last", type=int, required=True)
+    export.add_argument("--checkpoint", type=int, help="checkpoint number (default: latest)")
+    export.add_argument("--out", type=Path, required=True)
+
+    history = commands.add_parser("history", help="the timeline of a case or a referral")
+    which = history.add_mutually_exclusive_group(required=True)
+    which.add_argument("--case", type=UUID)
+    which.add_argument("--referral", type=UUID)
+
+    again = commands.add_parser(
+        "redrive", help="publish the ledger, or a range of it, to a fresh stream for a rebuild"
+    )
+    again.add_argument("--stream", required=True, help="JetStream stream to publish into")
+    again.add_argument("--subject-root", required=True, help="subject root of that stream")
+    again.add_argument("--first", type=int, default=1)
+    again.add_argument("--last", type=int)
+    again.add_argument("--no-progress", action="store_true")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return check_file(args.file, args.public_key)
+    settings = AuditSettings()
+    commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
+        "verify": lambda pool: _verify(pool, settings, args),
+        "export": lambda pool: _export(pool, settings, args),
+        "history": lambda pool: _history(pool, args),
+        "redrive": lambda pool: _redrive(pool, settings, args),
+    }
+    return asyncio.run(_with_pool(settings, args, commands[args.command]))
+
+
+def _pem_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise SystemExit(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def check_file(path: Path, public_key: Path | None) -> int:
+    document: dict[str, Any] = json.loads(path.read_text())
+    result = check_bundle(document, _pem_key(public_key) if public_key else None)
+    for fact in result.facts:
+        print(f"ok: {fact}")
+    for problem in result.problems:
+        print(f"FAILED: {problem}")
+    if not result.key_pinned:
+        print(
+            "note: checked with the public key inside the file; pass --public-key with the "
+            "key you obtained from the ledger to know who signed it"
+        )
+    print(f"{path}: {result.kind} {'verified' if result.ok else 'does NOT verify'}")
+    return 0 if result.ok else 1
+
+
+async def _with_pool(
+    settings: AuditSettings,
+    args: argparse.Namespace,
+    command: Callable[[asyncpg.Pool], Awaitable[int]],
+) -> int:
+    pool = await ledger_store.ledger_pool(settings.database_url, settings.db_schema, max_size=2)
+    try:
+        operator = Principal(
+            subject=f"cli:{getpass.getuser()}", agency="local", jurisdiction="-", roles=frozenset()
+        )
+        detail = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
+        await record_read(
+            pool, operator, action=f"cli {args.command}", detail=detail, outcome="allowed"
+        )
+        return await command(pool)
+    finally:
+        await pool.close()
+
+
+async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
+    keys = [_pem_key(p) for p in args.public_key] or [
+        load_signing_key(settings.signing_key_path(), create=False).public_key()
+    ]
+    total = await ledger_store.size(pool)
+    with tqdm(
+        total=total,
+        unit=" entries",
+        unit_scale=True,
+        desc="verifying",
+        file=sys.stderr,
+        disable=True if args.no_progress else None,  # None: only on a terminal
+    ) as bar:
+        report = await proofs.verify(pool, keys, progress=bar.update)
+    print(report.summary)
+    return 0 if report.intact else 1
+
+
+async def _export(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
+    key = load_signing_key(settings.signing_key_path(), create=False).public_key()
+    try:
+        bundle = await proofs.export(
+            pool, key, first=args.first, last=args.last, checkpoint=args.checkpoint
+        )
+    except (proofs.NotFound, proofs.BadRange) as error:
+        print(f"cannot export: {error}", file=sys.stderr)
+        return 2
+    args.out.write_text(json.dumps(bundle, indent=1))
+    print(
+        f"wrote entries {args.first} to {args.last} with checkpoint "
+        f"{bundle['checkpoint']['number']} to {args.out}; check it with "
+        f"`offramp-audit check {args.out} --public-key ledger.pem`"
+    )
+    return 0
+
+
+async def _history(pool: asyncpg.Pool, args: argparse.Namespace) -> int:
+    if args.case:
+        events = await history_store.case_events(pool, args.case)
+    else:
+        events = await history_store.referral_events(pool, args.referral)
+    for item in events:
+        e = item.event
+        print(
+            f"{item.seq:>8}  {e.recorded_at:%Y-%m-%d %H:%M:%S}  {e.event_type:<26} "
+            f"{e.actor.role}:{e.actor.subject} ({e.actor.agency})"
+        )
+    return 0 if events else 1
+
+
+async def _redrive(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
+    nc = await connect_nats(settings.nats_url, name="offramp-audit-redrive")
+    try:
+        last = args.last if args.last is not None else await ledger_store.size(pool)
+        with tqdm(
+            total=max(0, last - args.first + 1),
+            unit=" events",
+            desc="re-driving",
+            file=sys.stderr,
+            disable=True if args.no_progress else None,
+        ) as bar:
+            sent = await redrive(
+                pool,
+                nc.jetstream(),
+                stream=args.stream,
+                subject_root=args.subject_root,
+                first=args.first,
+                last=last,
+                progress=bar.update,
+            )
+    finally:
+        await nc.drain()
+    print(f"re-drove {sent} events to stream {args.stream} under {args.subject_root}.>")
+    return 0

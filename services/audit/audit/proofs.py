@@ -1,0 +1,102 @@
+"""Use cases over the stored ledger: proof bundles, exports, and the full verification."""
+
+from typing import Any
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.adapters import checkpoint_store, ledger_store
+from audit.domain.bundle import ProvenEntry, consistency_bundle, entries_bundle
+from audit.domain.checkpoint import SignedCheckpoint, key_id
+from audit.domain.merkle import consistency_proof, inclusion_proof
+from audit.domain.verification import LedgerReport
+
+# An export holds one audit path per entry; past this, ask for several ranges.
+MAX_EXPORT_ENTRIES = 10_000
+
+
+class NotFound(LookupError):
+    """The entry, range or checkpoint asked for does not exist (404)."""
+
+
+class BadRange(ValueError):
+    """The range or pair asked for cannot be proven (422)."""
+
+
+async def _checkpoint(pool: asyncpg.Pool, number: int | None) -> SignedCheckpoint:
+    found = await checkpoint_store.checkpoint(pool, number)
+    if found is None:
+        raise NotFound(f"no checkpoint {number}" if number else "no checkpoint has been signed yet")
+    return found
+
+
+async def inclusion(
+    pool: asyncpg.Pool, public_key: Ed25519PublicKey, *, seq: int, checkpoint: int | None
+) -> dict[str, Any]:
+    """Entry `seq` with its audit path to the root of `checkpoint` (latest by default)."""
+    return await export(
+        pool, public_key, first=seq, last=seq, checkpoint=checkpoint, kind="inclusion"
+    )
+
+
+async def export(
+    pool: asyncpg.Pool,
+    public_key: Ed25519PublicKey,
+    *,
+    first: int,
+    last: int,
+    checkpoint: int | None,
+    kind: str = "export",
+) -> dict[str, Any]:
+    """Entries `first`..`last` with their audit paths against one signed checkpoint: a file
+    that verifies on any machine with `offramp-audit check`."""
+    signed = await _checkpoint(pool, checkpoint)
+    size = signed.body.tree_size
+    if not 1 <= first <= last:
+        raise BadRange(f"entries {first} to {last} is not a range; give 1 ≤ first ≤ last")
+    if last > size:
+        raise BadRange(
+            f"checkpoint {signed.body.number} signs entries 1 to {size} only; export up to "
+            f"{size}, or wait for a later checkpoint"
+        )
+    if last - first + 1 > MAX_EXPORT_ENTRIES:
+        raise BadRange(f"export at most {MAX_EXPORT_ENTRIES} entries at a time")
+    leaves = await ledger_store.leaf_hashes(pool, size)
+    stored = await ledger_store.entries(pool, after_seq=first - 1, limit=last - first + 1)
+    proven = [
+        ProvenEntry(
+            seq=e.seq,
+            entry=e.entry,
+            previous_hash=e.previous_hash,
+            hash=e.hash,
+            inclusion_proof=[p.hex() for p in inclusion_proof(e.seq - 1, leaves)],
+        )
+        for e in stored
+    ]
+    return entries_bundle(kind, signed, public_key, proven)
+
+
+async def consistency(
+    pool: asyncpg.Pool, public_key: Ed25519PublicKey, *, first: int, second: int | None
+) -> dict[str, Any]:
+    """Proof that checkpoint `first` is a prefix of checkpoint `second` (latest by default)."""
+    earlier = await _checkpoint(pool, first)
+    later = await _checkpoint(pool, second)
+    if earlier.body.tree_size > later.body.tree_size:
+        raise BadRange(
+            f"checkpoint {first} is larger than checkpoint {later.body.number}; give the "
+            "earlier one first"
+        )
+    leaves = await ledger_store.leaf_hashes(pool, later.body.tree_size)
+    proof = consistency_proof(earlier.body.tree_size, leaves)
+    return consistency_bundle(earlier, later, public_key, proof)
+
+
+async def verify(
+    pool: asyncpg.Pool,
+    trusted_keys: list[Ed25519PublicKey],
+    progress: ledger_store.Progress | None = None,
+) -> LedgerReport:
+    checkpoints = await checkpoint_store.all_checkpoints(pool)
+    trusted = {key_id(key): key for key in trusted_keys}
+    return await ledger_store.walk(pool, checkpoints, trusted, progress=progress)
