@@ -67,7 +67,12 @@ async def service_process(
     with log.open("ab") as out:
         process = subprocess.Popen(
             [str(BIN / command), "serve"],
-            env={**os.environ, **env, "OFFRAMP_HTTP_PORT": str(port), "OFFRAMP_LOG_LEVEL": "WARNING"},
+            env={
+                **os.environ,
+                **env,
+                "OFFRAMP_HTTP_PORT": str(port),
+                "OFFRAMP_LOG_LEVEL": "WARNING",
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

@@ -64,7 +64,9 @@ async def measure(size: str) -> None:
                         raise RuntimeError(f"referral refused: {response.text}")
 
                 await closed_loop(refer, count=20, concurrency=4)  # warm up
-                offramp = {c: await closed_loop(refer, count=count, concurrency=c) for c in CONCURRENCY}
+                offramp = {
+                    c: await closed_loop(refer, count=count, concurrency=c) for c in CONCURRENCY
+                }
 
         raw = await raw_inserts(dsn, json.dumps(body), count)
         for c in CONCURRENCY:

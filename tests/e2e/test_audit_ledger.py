@@ -9,12 +9,9 @@ import pytest
 from audit.domain.bundle import check_bundle
 from audit.domain.checkpoint import public_key_from_hex
 from tests.conftest import System, wait_for
+from tests.referrals import fresh_key, referral_body
 
-REFERRAL = {
-    "door": "arrest_diversion",
-    "person": {"given_name": "Ana", "family_name": "Lee", "date_of_birth": "1985-01-01"},
-    "offence": {"category": "possession", "occurred_at": "2026-01-02T10:00:00Z"},
-}
+REFERRAL = referral_body("social_contact")
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +31,9 @@ async def test_an_auditor_follows_a_referral_and_takes_its_proofs_away(system: S
     officer = system.token(sub="officer-9", role="officer", agency="pontiac-pd")
     auditor = system.token(sub="auditor-7", role="auditor", agency="county-audit")
     async with system.client("intake", officer) as intake:
-        made = (await intake.post("/referrals", json=REFERRAL)).json()
+        response = await intake.post("/referrals", json=REFERRAL, headers=fresh_key())
+    assert response.status_code == 201, response.text
+    made = response.json()
 
     async def whole_story_signed() -> Any:
         entries = await ledger_json(system, auditor, "/ledger/entries")
