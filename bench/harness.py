@@ -20,8 +20,15 @@ from typing import Any
 
 import httpx
 
-from offramp_devstack import Nats, Postgres, Temporal, free_ports, start_nats, start_postgres
-from offramp_devstack import start_temporal
+from offramp_devstack import (
+    Nats,
+    Postgres,
+    Temporal,
+    free_ports,
+    start_nats,
+    start_postgres,
+    start_temporal,
+)
 from offramp_devstack.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +72,9 @@ async def service_process(
     """Runs `offramp-<service> serve` as its own process (so the load generator does not share
     its event loop) and yields its base URL once /readyz answers 200."""
     with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(BIN / command), "serve"],
+        process = await asyncio.create_subprocess_exec(
+            str(BIN / command),
+            "serve",
             env={
                 **os.environ,
                 **env,
@@ -80,19 +88,20 @@ async def service_process(
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_for(lambda: _ready(url, process), timeout=60, what=f"{command} to be ready")
-        if process.poll() is not None:
+        if process.returncode is not None:
             raise RuntimeError(f"{command} exited; see {log}")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=20)
+            except TimeoutError:
+                process.kill()
 
 
-async def _ready(url: str, process: subprocess.Popen[bytes]) -> bool:
-    if process.poll() is not None:
+async def _ready(url: str, process: asyncio.subprocess.Process) -> bool:
+    if process.returncode is not None:
         return True
     try:
         async with httpx.AsyncClient(timeout=2) as client:

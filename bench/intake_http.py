@@ -104,7 +104,7 @@ async def raw_inserts(dsn: str, payload: str, count: int) -> dict[int, Run]:
         pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
         try:
 
-            async def insert(_: int) -> None:
+            async def insert(_: int, pool: asyncpg.Pool = pool) -> None:
                 await pool.execute(
                     "INSERT INTO raw_referrals (id, body) VALUES ($1, $2::jsonb)", uuid4(), payload
                 )
