@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from offramp_contracts.events.base import Context, Door, EventPayload, StaffRef
 
