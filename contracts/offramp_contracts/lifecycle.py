@@ -96,6 +96,7 @@ class CaseState:
     """Set while the liaison prosecutor owes a decision (continue, or file the charge)."""
     engaged: bool = False
     inactive: bool = False
+    inactive_since: datetime | None = None
     contacts: int = 0
     last_contact_at: datetime | None = None
     goals: Mapping[UUID, GoalStatus] = field(default_factory=dict)
@@ -253,10 +254,10 @@ def evolve(state: CaseState | None, payload: EventPayload) -> CaseState:
             return replace(state, contacts=state.contacts + 1, last_contact_at=latest)
         case ClientEngaged():
             return replace(state, engaged=True)
-        case ClientBecameInactive():
-            return replace(state, inactive=True)
+        case ClientBecameInactive(inactive_since=since):
+            return replace(state, inactive=True, inactive_since=since)
         case ClientBecameActive():
-            return replace(state, inactive=False)
+            return replace(state, inactive=False, inactive_since=None)
         case InterventionPlanUpdated(goal_id=goal_id, change=change):
             status: GoalStatus = (
                 "achieved" if change == "achieved" else "dropped" if change == "dropped" else "open"
