@@ -61,30 +61,13 @@ class Casework:
         officer: StaffRef = OFFICER,
         policy_version: str = "2026.1",
     ) -> UUID:
-        """Publishes a ReferralAdmitted as intake would; returns the case id it opens."""
-        referral_id = uuid6.uuid7()
-        event = new_event(
-            ReferralAdmitted(
-                referral_id=referral_id,
-                door=door,
-                referring_officer=officer,
-                policy_version=policy_version,
-                from_waitlist=False,
-            ),
-            stream_id=f"referral-{referral_id}",
-            stream_version=3,
+        return await admit(
+            self.nats,
+            self.subject_root,
+            door,
             jurisdiction=jurisdiction,
-            actor=Actor(subject=officer.subject, agency=officer.agency, role="officer"),
-            correlation_id=uuid4(),
-            causation_id=None,
-        )
-        await self.publish(event)
-        return case_id_for_referral(referral_id)
-
-    async def publish(self, event: EventEnvelope) -> None:
-        subject = subject_for(self.subject_root, event.jurisdiction, event.event_type)
-        await self.nats.jetstream().publish(
-            subject, event.wire_json(), headers={"Nats-Msg-Id": str(event.event_id)}
+            officer=officer,
+            policy_version=policy_version,
         )
 
     async def events(self, case_id: UUID) -> list[EventEnvelope]:
@@ -111,3 +94,36 @@ class Casework:
 
     async def opened(self, case_id: UUID, *, assigned: bool = True) -> None:
         await self.wait_for_event(case_id, "CaseManagerAssigned" if assigned else "CaseOpened")
+
+
+async def admit(
+    nats: NATS,
+    subject_root: str,
+    door: Door = "arrest_diversion",
+    *,
+    jurisdiction: str = "pontiac",
+    officer: StaffRef = OFFICER,
+    policy_version: str = "2026.1",
+) -> UUID:
+    """Publishes a ReferralAdmitted as intake would; returns the id of the case it opens."""
+    referral_id = uuid6.uuid7()
+    event = new_event(
+        ReferralAdmitted(
+            referral_id=referral_id,
+            door=door,
+            referring_officer=officer,
+            policy_version=policy_version,
+            from_waitlist=False,
+        ),
+        stream_id=f"referral-{referral_id}",
+        stream_version=3,
+        jurisdiction=jurisdiction,
+        actor=Actor(subject=officer.subject, agency=officer.agency, role="officer"),
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+    subject = subject_for(subject_root, event.jurisdiction, event.event_type)
+    await nats.jetstream().publish(
+        subject, event.wire_json(), headers={"Nats-Msg-Id": str(event.event_id)}
+    )
+    return case_id_for_referral(referral_id)
