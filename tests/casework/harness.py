@@ -104,9 +104,10 @@ async def admit(
     jurisdiction: str = "pontiac",
     officer: StaffRef = OFFICER,
     policy_version: str = "2026.1",
+    referral_id: UUID | None = None,
 ) -> UUID:
     """Publishes a ReferralAdmitted as intake would; returns the id of the case it opens."""
-    referral_id = uuid6.uuid7()
+    referral_id = referral_id or uuid6.uuid7()
     event = new_event(
         ReferralAdmitted(
             referral_id=referral_id,
