@@ -32,24 +32,32 @@ async def case_rows(system: System) -> list[Any]:
     return list(await system.services["casework"].runtime.pool.fetch("SELECT * FROM cases"))
 
 
-async def test_a_redelivered_eligibility_decision_opens_one_case_and_one_workflow(
+async def register_case_manager(system: System, subject: str = "cm-1") -> None:
+    supervisor = system.token(sub="sup-1", role="supervisor", agency="pontiac-case-management")
+    async with system.client("casework", supervisor) as casework:
+        response = await casework.put(f"/case-managers/{subject}")
+    assert response.status_code == 204, response.text
+
+
+async def test_a_redelivered_admission_opens_one_case_and_one_workflow(
     system: System, servers: Any, isolation: Any
 ) -> None:
+    await register_case_manager(system)
     officer = system.token(sub="officer-3", role="officer", agency="pontiac-pd")
     made = await post_referral(system, officer, referral())
     await wait_for(lambda: case_rows(system), timeout=60, what="the case to open")
 
-    # Deliver the stored EligibilityDecided again under a new message id, as a republished
+    # Deliver the stored ReferralAdmitted again under a new message id, as a republished
     # outbox row past JetStream's duplicate window would arrive.
     intake_pool = system.services["intake"].runtime.pool
     envelope = await intake_pool.fetchval(
-        "SELECT envelope FROM events WHERE event_type = 'EligibilityDecided'"
+        "SELECT envelope FROM events WHERE event_type = 'ReferralAdmitted'"
     )
     consumer = system.services["casework"].runtime.extras["consumer"]
     client = await nats.connect(servers.nats.url)
     try:
         js = client.jetstream()
-        subject = f"{isolation.subject_root}.pontiac.intake.EligibilityDecided"
+        subject = f"{isolation.subject_root}.pontiac.intake.ReferralAdmitted"
         ack = await js.publish(subject, envelope.encode(), headers={"Nats-Msg-Id": str(uuid4())})
 
         async def duplicate_acked() -> bool:
@@ -85,18 +93,20 @@ async def test_an_ineligible_referral_opens_no_case_but_is_in_the_ledger(system:
             return len((await audit.get("/ledger/entries")).json()) >= 2
 
     await wait_for(both_events_in_ledger, timeout=60, what="both intake events in the ledger")
+    # Casework opens cases on ReferralAdmitted, which an ineligible referral never gets: once
+    # both events are published, casework has nothing pending and no case.
     consumer = system.services["casework"].runtime.extras["consumer"]
-
-    async def casework_handled_it() -> bool:
-        return bool(consumer.handled >= 1)
-
-    await wait_for(casework_handled_it, timeout=30, what="casework to handle the decision")
+    info = await system.services["casework"].runtime.js.consumer_info(
+        consumer.stream, consumer.name
+    )
+    assert info.num_pending == 0 and info.num_ack_pending == 0
     assert await case_rows(system) == []
 
 
 async def test_the_case_timeline_history_replays_deterministically(
     system: System, servers: Any
 ) -> None:
+    await register_case_manager(system)
     officer = system.token(sub="officer-5", role="officer", agency="pontiac-pd")
     made = await post_referral(system, officer, referral())
 

@@ -15,6 +15,10 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
 ) -> None:
     officer = system.token(sub="officer-17", role="officer", agency="oakland-sheriff")
     auditor = system.token(sub="auditor-1", role="auditor", agency="county-audit")
+    supervisor = system.token(sub="sup-1", role="supervisor", agency="pontiac-case-management")
+    async with system.client("casework", supervisor) as casework:
+        registered = await casework.put("/case-managers/cm-1")
+    assert registered.status_code == 204, registered.text
 
     async with system.client("intake", officer) as intake:
         response = await intake.post("/referrals", json=REFERRAL, headers=fresh_key())

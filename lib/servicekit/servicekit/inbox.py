@@ -84,7 +84,14 @@ class InboxConsumer:
                 await self.js.add_consumer(self.stream, config=self.consumer_config())
                 sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.stream)
                 log.info("consumer ready", consumer=self.name, subjects=list(self.subjects))
-                await self._consume(sub)
+                try:
+                    await self._consume(sub)
+                finally:
+                    # A pull request's late status reply can sit in the subscription's queue
+                    # with nobody left to read it, and the connection's drain would then wait
+                    # for it until its own timeout: let the subscription go with the loop.
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -1,4 +1,4 @@
-"""Wires casework together: HTTP API, the EligibilityDecided consumer and the Temporal worker."""
+"""Wires casework together: HTTP API, the ReferralAdmitted consumer and the Temporal worker."""
 
 from pathlib import Path
 
@@ -7,7 +7,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from casework.entrypoints.http import router
+from casework.adapters.case_store import CaseStore
+from casework.adapters.timeline_signals import TimelineSignals
+from casework.commands import Casework
+from casework.entrypoints import http_cases, http_commands, http_roster
 from casework.settings import CaseworkSettings
 from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
@@ -15,9 +18,12 @@ from casework.timeline.workflow import CaseTimeline
 from servicekit.http import create_service_app
 from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
-CONSUMER_VERSION = "v1"
+# Cases open on ReferralAdmitted; the earlier consumer of EligibilityDecided was
+# casework-eligibility-v1 (JetStream keeps a durable's old filter, so the name changed).
+ADMITTED_CONSUMER = "casework-admitted-v1"
 
 
 def migrations() -> list[Migration]:
@@ -32,41 +38,57 @@ async def connect_temporal(settings: CaseworkSettings) -> Client:
     )
 
 
+def timeline_worker(client: Client, task_queue: str, activities: CaseActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseTimeline],
+        activities=[
+            activities.open_case,
+            activities.assign_case_manager,
+            activities.miss_intake_window,
+            activities.mark_inactive,
+            activities.report_progress,
+        ],
+    )
+
+
 def create_app(settings: CaseworkSettings) -> FastAPI:
+    # Refuse to start on a bad profile: every running case needs the version it started under.
+    profiles = load_profiles(settings.profiles_dir)
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
         client = await connect_temporal(settings)
-        activities = CaseActivities(
-            rt.pool,
-            rt.store,
-            case_management_agency=settings.case_management_agency,
-            case_managers=settings.case_managers,
-        )
-        worker = Worker(
-            client,
-            task_queue=settings.temporal_task_queue,
-            workflows=[CaseTimeline],
-            activities=[activities.open_case, activities.assign_case_manager],
+        cases = CaseStore(rt.store)
+        rt.extras["casework"] = Casework(rt.pool, cases, profiles, TimelineSignals(client))
+        worker = timeline_worker(
+            client, settings.temporal_task_queue, CaseActivities(rt.pool, cases)
         )
         rt.spawn("temporal-worker", worker.run)
-        starter = TimelineStarter(client, settings.temporal_task_queue)
+        starter = TimelineStarter(client, settings.temporal_task_queue, profiles)
         consumer = InboxConsumer(
             pool=rt.pool,
             js=rt.js,
             stream=settings.stream_name,
-            name=f"casework-eligibility-{CONSUMER_VERSION}",
-            subjects=[f"{settings.subject_root}.*.intake.EligibilityDecided"],
-            handler=starter.on_eligibility_decided,
+            name=ADMITTED_CONSUMER,
+            subjects=[f"{settings.subject_root}.*.intake.ReferralAdmitted"],
+            handler=starter.on_referral_admitted,
         )
         rt.extras["consumer"] = consumer
-        rt.spawn("eligibility-consumer", consumer.run)
+        rt.spawn("admitted-consumer", consumer.run)
 
     app = create_service_app(
         title="Offramp casework",
-        description="Participants' cases: opening, assignment and the case timeline.",
+        description=(
+            "Participants' cases: opening, assignment, the case timeline and the case "
+            "manager's work."
+        ),
         runtime=runtime,
         on_start=on_start,
     )
-    app.include_router(router)
+    http_cases.install_casework_problems(app)
+    app.include_router(http_cases.router)
+    app.include_router(http_commands.router)
+    app.include_router(http_roster.router)
     return app

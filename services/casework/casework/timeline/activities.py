@@ -1,123 +1,172 @@
-"""The timeline's activities: each appends its event at most once, whatever Temporal retries."""
+"""The timeline's activities. Each one decides on the case as stored (its row locked), so a
+timer that fires after a contact, an assessment or a closing does nothing; and each event it
+appends has an id derived from the workflow and the step, so a retry cannot append twice."""
 
-from uuid import UUID
+from collections.abc import Callable
 
 import asyncpg
 from temporalio import activity
 
-from casework.domain.assignment import least_loaded
-from casework.timeline.model import TimelineStep
-from offramp_contracts.events.base import StaffRef
-from offramp_contracts.events.casework import CaseManagerAssigned, CaseOpened
-from servicekit.events import derived_event_id, new_event, system_actor
-from servicekit.eventstore import ConcurrencyError, EventAlreadyStored, EventStore
+from casework.adapters import roster
+from casework.adapters.case_store import CaseStore, StoredCase
+from casework.domain import decisions
+from casework.domain.assignment import NoCaseManagers, least_loaded
+from casework.timeline.model import TimelineFacts, TimelineStep
+from offramp_contracts.events.base import EventPayload, StaffRef
+from offramp_contracts.events.casework import CaseOpened
+from servicekit.events import derived_event_id, system_actor
+
+ACTOR = system_actor("casework")
 
 
-def stream_of(case_id: UUID) -> str:
-    return f"case-{case_id}"
+def facts_of(case: StoredCase) -> TimelineFacts:
+    state = case.state
+    return TimelineFacts(
+        closed=not state.is_open,
+        intake_done=state.phase != "intake",
+        intake_window_missed=state.intake_window_missed,
+        inactive=state.inactive,
+        last_contact_at=state.last_contact_at,
+        progress_reports=state.progress_reports,
+    )
 
 
 class CaseActivities:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        store: EventStore,
-        *,
-        case_management_agency: str,
-        case_managers: list[str],
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, cases: CaseStore) -> None:
         self._pool = pool
-        self._store = store
-        self._agency = case_management_agency
-        self._case_managers = case_managers
+        self._cases = cases
 
     @activity.defn(name="open_case")
-    async def open_case(self, step: TimelineStep) -> None:
-        start = step.start
-        event = new_event(
-            CaseOpened(
-                case_id=start.case_id,
-                referral_id=start.referral_id,
-                door=start.door,
-                referring_officer=start.referring_officer,
-                policy_version=start.policy_version,
-            ),
-            stream_id=stream_of(start.case_id),
-            stream_version=1,
-            jurisdiction=start.jurisdiction,
-            actor=system_actor("casework"),
-            correlation_id=start.correlation_id,
-            causation_id=start.causation_id,
-            occurred_at=step.at,
-            event_id=derived_event_id(f"{step.workflow_id}/CaseOpened", step.at),
+    async def open_case(self, step: TimelineStep) -> TimelineFacts:
+        start, policy = step.start, step.start.policy
+        opened = CaseOpened(
+            case_id=start.case_id,
+            referral_id=start.referral_id,
+            door=start.door,
+            referring_officer=start.referring_officer,
+            policy_version=start.policy_version,
         )
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await self._store.append(conn, event.stream_id, 0, [event])
-                await conn.execute(
-                    """INSERT INTO cases (case_id, referral_id, jurisdiction, door,
-                                          referring_subject, referring_agency, policy_version,
-                                          status, opened_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, 'opened', $8)""",
-                    start.case_id,
-                    start.referral_id,
-                    start.jurisdiction,
-                    start.door,
-                    start.referring_officer.subject,
-                    start.referring_officer.agency,
-                    start.policy_version,
-                    step.at,
-                )
-        except (EventAlreadyStored, ConcurrencyError):
-            activity.logger.info("case %s was already opened by an earlier attempt", start.case_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            existing = await self._cases.load(conn, start.case_id)
+            if existing is not None:
+                activity.logger.info("case %s was opened by an earlier attempt", start.case_id)
+                return facts_of(existing)
+            # Two attempts racing here cannot both commit: the second collides on the case's
+            # row or its CaseOpened, fails, and its retry finds the case above.
+            case = await self._cases.open(
+                conn,
+                opened,
+                jurisdiction=start.jurisdiction,
+                agency=policy.case_management_agency,
+                opened_at=step.at,
+                intake_deadline=decisions.intake_deadline(
+                    start.door, step.at, policy.intake_window
+                ),
+                actor=ACTOR,
+                correlation_id=start.correlation_id,
+                causation_id=start.causation_id,
+                event_id=derived_event_id(f"{step.workflow_id}/CaseOpened", step.at),
+            )
+        return facts_of(case)
 
     @activity.defn(name="assign_case_manager")
-    async def assign_case_manager(self, step: TimelineStep) -> str:
+    async def assign_case_manager(self, step: TimelineStep) -> str | None:
+        """The active case manager of the site's agency with the fewest open cases; None if
+        the roster is empty (the case waits, visible to supervisors, for them to assign it)."""
         start = step.start
-        event_id = derived_event_id(f"{step.workflow_id}/CaseManagerAssigned/1", step.at)
-        stream_id = stream_of(start.case_id)
+        agency = start.policy.case_management_agency
         async with self._pool.acquire() as conn, conn.transaction():
-            if await self._store.contains(conn, event_id):
-                # An earlier attempt assigned and committed; report whom it chose.
-                return str(
-                    await conn.fetchval(
-                        "SELECT case_manager FROM cases WHERE case_id = $1", start.case_id
-                    )
-                )
             # Serialise assignments within the agency so that two cases opened together do not
             # both see the same least-loaded case manager.
             await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))", self._agency
+                "SELECT pg_advisory_xact_lock(hashtext('assign:' || $1 || ':' || $2))",
+                start.jurisdiction,
+                agency,
             )
-            loads = await conn.fetch(
-                """SELECT case_manager, count(*) AS open_cases FROM cases
-                   WHERE case_agency = $1 AND status <> 'closed' GROUP BY case_manager""",
-                self._agency,
+            case = await self._require(conn, step)
+            if case.state.case_manager is not None:
+                return case.state.case_manager.subject  # an earlier attempt, or a supervisor
+            entries = await roster.roster(conn, jurisdiction=start.jurisdiction, agency=agency)
+            try:
+                chosen = least_loaded(
+                    [e.subject for e in entries if e.active],
+                    {e.subject: e.open_cases for e in entries},
+                )
+            except NoCaseManagers:
+                activity.logger.warning(
+                    "no active case managers in %s; case %s waits for a supervisor",
+                    agency,
+                    start.case_id,
+                )
+                return None
+            payloads = decisions.assign(
+                case.state, case_manager=StaffRef(subject=chosen, agency=agency)
             )
-            chosen = least_loaded(
-                self._case_managers, {r["case_manager"]: r["open_cases"] for r in loads}
-            )
-            version = await self._store.stream_version(conn, stream_id)
-            event = new_event(
-                CaseManagerAssigned(
-                    case_id=start.case_id,
-                    case_manager=StaffRef(subject=chosen, agency=self._agency),
-                ),
-                stream_id=stream_id,
-                stream_version=version + 1,
-                jurisdiction=start.jurisdiction,
-                actor=system_actor("casework"),
+            await self._cases.record(
+                conn,
+                case,
+                payloads,
+                actor=ACTOR,
                 correlation_id=start.correlation_id,
                 causation_id=start.causation_id,
                 occurred_at=step.at,
-                event_id=event_id,
-            )
-            await self._store.append(conn, stream_id, version, [event])
-            await conn.execute(
-                """UPDATE cases SET case_manager = $2, case_agency = $3, status = 'assigned'
-                   WHERE case_id = $1""",
-                start.case_id,
-                chosen,
-                self._agency,
+                event_ids=[derived_event_id(f"{step.workflow_id}/CaseManagerAssigned/1", step.at)],
             )
         return chosen
+
+    @activity.defn(name="miss_intake_window")
+    async def miss_intake_window(self, step: TimelineStep) -> TimelineFacts:
+        return await self._timed(
+            step,
+            "IntakeWindowMissed",
+            lambda case: decisions.miss_intake_window(case.state, step.at),
+        )
+
+    @activity.defn(name="mark_inactive")
+    async def mark_inactive(self, step: TimelineStep) -> TimelineFacts:
+        period = step.start.policy.inactivity_period
+        return await self._timed(
+            step,
+            "ClientBecameInactive",
+            lambda case: decisions.become_inactive(
+                case.state, opened_at=case.opened_at, period=period, at=step.at
+            ),
+        )
+
+    @activity.defn(name="report_progress")
+    async def report_progress(self, step: TimelineStep) -> TimelineFacts:
+        return await self._timed(
+            step,
+            f"ProgressReportDue/{step.number}",
+            lambda case: decisions.report_progress(case.state, step.number),
+        )
+
+    async def _timed(
+        self, step: TimelineStep, key: str, decide: Callable[[StoredCase], list[EventPayload]]
+    ) -> TimelineFacts:
+        start = step.start
+        async with self._pool.acquire() as conn, conn.transaction():
+            case = await self._require(conn, step)
+            payloads = decide(case)
+            recorded = await self._cases.record(
+                conn,
+                case,
+                payloads,
+                actor=ACTOR,
+                correlation_id=start.correlation_id,
+                causation_id=start.causation_id,
+                occurred_at=step.at,
+                event_ids=[
+                    derived_event_id(f"{step.workflow_id}/{key}/{i}", step.at)
+                    for i in range(len(payloads))
+                ],
+            )
+        if recorded.events:
+            activity.logger.info("%s for case %s", key, start.case_id)
+        return facts_of(recorded.case)
+
+    async def _require(self, conn: asyncpg.Connection, step: TimelineStep) -> StoredCase:
+        case = await self._cases.load(conn, step.start.case_id)
+        if case is None:
+            raise RuntimeError(f"case {step.start.case_id} is not open yet")
+        return case

@@ -1,55 +1,90 @@
-"""Opening a case on an EligibilityDecided event: start its timeline, exactly once."""
+"""Opening a case on a ReferralAdmitted event: start its timeline, exactly once.
+
+Cases open on admission, not on eligibility, because a full site waitlists eligible referrals
+and admits them later (DESIGN.md rule 3).
+"""
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from casework.timeline.model import WORKFLOW_NAME, TimelineStart, workflow_id_for
-from offramp_contracts import payload_of
-from offramp_contracts.events.intake import EligibilityDecided
+from casework.timeline.model import WORKFLOW_NAME, TimelinePolicy, TimelineStart, workflow_id_for
+from offramp_contracts import EventEnvelope, payload_of
+from offramp_contracts.events.intake import ReferralAdmitted
 from offramp_contracts.identifiers import case_id_for_referral
+from offramp_contracts.profile import SiteProfile
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
+from servicekit.profiles import ProfileBook, UnknownProfile
 
 log = get_logger(__name__)
 
 
+def profile_for(profiles: ProfileBook, event: EventEnvelope, policy_version: str) -> SiteProfile:
+    """The profile version the referral was decided under, so a later profile change never
+    alters a running case (DESIGN.md rule 13).
+
+    A version this service does not hold (intake's walking-skeleton placeholder, or a profile
+    file missing from this deployment) falls back to the version in force when the referral
+    was admitted, loudly; the case then records the version it actually runs under."""
+    try:
+        return profiles.version(event.jurisdiction, policy_version)
+    except UnknownProfile as error:
+        profile = profiles.in_force(event.jurisdiction, event.occurred_at.date())
+        log.warning(
+            "referral decided under a profile version casework does not hold; the case runs "
+            "under the version in force at admission",
+            decided_under=policy_version,
+            runs_under=profile.version,
+            error=str(error),
+        )
+        return profile
+
+
+def timeline_start(profiles: ProfileBook, event: EventEnvelope) -> TimelineStart:
+    admitted = payload_of(event)
+    assert isinstance(admitted, ReferralAdmitted)
+    profile = profile_for(profiles, event, admitted.policy_version)
+    return TimelineStart(
+        case_id=case_id_for_referral(admitted.referral_id),
+        referral_id=admitted.referral_id,
+        jurisdiction=event.jurisdiction,
+        door=admitted.door,
+        referring_officer=admitted.referring_officer,
+        policy_version=profile.version,
+        correlation_id=event.correlation_id,
+        causation_id=event.event_id,
+        policy=TimelinePolicy(
+            case_management_agency=profile.agencies.case_management,
+            intake_window=profile.intake_window if admitted.door == "arrest_diversion" else None,
+            progress_report_interval=profile.progress_report_interval,
+            inactivity_period=profile.inactivity_period,
+        ),
+    )
+
+
 class TimelineStarter:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, profiles: ProfileBook) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._profiles = profiles
 
-    async def on_eligibility_decided(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+    async def on_referral_admitted(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
         """The workflow id is a function of the case id, itself a function of the referral id:
         a redelivered event (or a crash before the inbox row committed) finds the workflow it
         already started instead of starting a second one."""
-        event = delivered.event
-        decided = payload_of(event)
-        assert isinstance(decided, EligibilityDecided)
-        if decided.decision != "eligible":
-            return
-        case_id = case_id_for_referral(decided.referral_id)
-        start = TimelineStart(
-            case_id=case_id,
-            referral_id=decided.referral_id,
-            jurisdiction=event.jurisdiction,
-            door=decided.door,
-            referring_officer=decided.referring_officer,
-            policy_version=decided.policy_version,
-            correlation_id=event.correlation_id,
-            causation_id=event.event_id,
-        )
+        start = timeline_start(self._profiles, delivered.event)
         try:
             await self._client.start_workflow(
                 WORKFLOW_NAME,
                 start,
-                id=workflow_id_for(case_id),
+                id=workflow_id_for(start.case_id),
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            log.info("timeline already ran for this case", case_id=str(case_id))
+            log.info("timeline already ran for this case", case_id=str(start.case_id))
         else:
-            log.info("case timeline started", case_id=str(case_id))
+            log.info("case timeline started", case_id=str(start.case_id))

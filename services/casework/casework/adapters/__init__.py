@@ -1,0 +1,1 @@
+"""Casework's adapters: Postgres (cases, roster) and Temporal (signals to the timeline)."""

@@ -1,0 +1,97 @@
+"""Casework's use cases: each command runs in one transaction on the case as stored (its row
+locked), is refused whole or stored whole, and tells the case's timeline afterwards.
+
+Who may do what to a case: its case-management agency's staff (case managers and supervisors)
+do the casework; the site's liaison prosecutor records decisions; officers and the prosecutor
+report new arrests. Anyone else is refused (403); a case outside the caller's jurisdiction does
+not exist for them (404).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from casework.adapters.case_store import CaseStore, Recorded, StoredCase
+from offramp_contracts import EventEnvelope, EventPayload
+from offramp_contracts.profile import SiteProfile
+from servicekit.auth import AuthorizationError, Principal
+from servicekit.profiles import ProfileBook
+
+Party = Literal["case_staff", "prosecutor", "law_enforcement"]
+Decide = Callable[[StoredCase, SiteProfile], Sequence[EventPayload]]
+
+
+class CaseNotFound(LookupError):
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"there is no case {case_id} in your jurisdiction")
+
+
+class TimelineNotifier(Protocol):
+    async def stored(self, case_id: UUID, events: Sequence[EventEnvelope]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Casework:
+    pool: asyncpg.Pool
+    cases: CaseStore
+    profiles: ProfileBook
+    timeline: TimelineNotifier
+
+    async def run(
+        self,
+        case_id: UUID,
+        caller: Principal,
+        party: Party,
+        decide: Decide,
+        *,
+        correlation_id: UUID,
+    ) -> Recorded:
+        async with self.pool.acquire() as conn, conn.transaction():
+            case = await self.cases.load(conn, case_id)
+            if case is None or case.jurisdiction != caller.jurisdiction:
+                raise CaseNotFound(case_id)
+            profile = self.profile_of(case)
+            role = check_party(caller, party, case, profile)
+            recorded = await self.cases.record(
+                conn,
+                case,
+                decide(case, profile),
+                actor=caller.acting_as(role),
+                correlation_id=correlation_id,
+                causation_id=None,
+            )
+        await self.timeline.stored(case_id, recorded.events)
+        return recorded
+
+    async def read(self, case_id: UUID, caller: Principal, party: Party) -> StoredCase:
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+            case = await self.cases.load(conn, case_id, lock=False)
+        if case is None or case.jurisdiction != caller.jurisdiction:
+            raise CaseNotFound(case_id)
+        check_party(caller, party, case, self.profile_of(case))
+        return case
+
+    def profile_of(self, case: StoredCase) -> SiteProfile:
+        return self.profiles.version(case.jurisdiction, case.state.policy_version)
+
+
+def check_party(caller: Principal, party: Party, case: StoredCase, profile: SiteProfile) -> str:
+    """The role the caller acts in, or AuthorizationError if they are not that party."""
+    if party == "case_staff":
+        if case.agency != caller.agency:
+            raise AuthorizationError(
+                f"case {case.case_id} belongs to the {case.agency} agency, not {caller.agency}"
+            )
+        return "supervisor" if caller.has_role("supervisor") else "case_manager"
+    if caller.has_role("prosecutor"):
+        if caller.agency != profile.agencies.prosecutor:
+            raise AuthorizationError(
+                f"only the site's liaison prosecutor ({profile.agencies.prosecutor}) may do this"
+            )
+        return "prosecutor"
+    if party == "law_enforcement" and caller.has_role("officer"):
+        return "officer"
+    raise AuthorizationError("only the site's liaison prosecutor may do this")

@@ -1,0 +1,277 @@
+"""What each casework command means in events: pure functions from the case as it stands (and
+the command's inputs) to the events to store.
+
+Each returns candidate events; the lifecycle (`offramp_contracts.lifecycle.accept`) then refuses
+any of them the case's state does not allow, so a command is either stored whole or refused
+whole. The timeline's decisions return an empty list when the moment has passed (a contact came
+in, the assessment was done): a timer firing late is never an error.
+"""
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from offramp_contracts.events.base import EventPayload, StaffRef
+from offramp_contracts.events.casework import (
+    CaseClosed,
+    CaseManagerAssigned,
+    ClientBecameActive,
+    ClientBecameInactive,
+    ClientEngaged,
+    ClosureReason,
+    ContactLogged,
+    ContactMethod,
+    GoalChange,
+    IntakeAssessment,
+    IntakeAssessmentCompleted,
+    IntakeWindowMissed,
+    InterventionPlanUpdated,
+    NewArrestReported,
+    NonComplianceReported,
+    ProgressReportDue,
+    ProsecutorDecision,
+    ProsecutorDecisionRecorded,
+    ServiceKind,
+    ServiceOutcome,
+    ServiceReferralMade,
+    ServiceReferralOutcomeRecorded,
+)
+from offramp_contracts.lifecycle import CaseState, coarse_status
+
+
+class InvalidCommand(ValueError):
+    """The command itself is wrong whatever the case's state (an unknown condition, a reason
+    only the prosecutor may give): the caller must change what they send."""
+
+
+def intake_deadline(door: str, opened_at: datetime, window: timedelta | None) -> datetime | None:
+    """Only an arrest diversion starts the intake clock (DESIGN.md rule 4)."""
+    if door != "arrest_diversion" or window is None:
+        return None
+    return opened_at + window
+
+
+def complete_intake_assessment(
+    state: CaseState,
+    *,
+    assessed_by: StaffRef,
+    assessment: IntakeAssessment,
+    release_signed_on: date,
+    at: datetime,
+    deadline: datetime | None,
+) -> list[EventPayload]:
+    """An assessment after the deadline whose timer has not fired yet still counts as late:
+    the missed window is recorded first, so the prosecutor hears of it either way."""
+    events: list[EventPayload] = []
+    late = deadline is not None and at > deadline
+    if late and deadline is not None and not state.intake_window_missed:
+        events.append(_window_missed(state, deadline))
+    within: bool | None = None
+    if state.door == "arrest_diversion":
+        within = not (late or state.intake_window_missed)
+    events.append(
+        IntakeAssessmentCompleted(
+            case_id=state.case_id,
+            referral_id=state.referral_id,
+            door=state.door,
+            assessed_by=assessed_by,
+            within_intake_window=within,
+            release_signed_on=release_signed_on,
+            assessment=assessment,
+        )
+    )
+    return events
+
+
+def miss_intake_window(state: CaseState, deadline: datetime) -> list[EventPayload]:
+    if state.phase != "intake" or state.intake_window_missed or state.door != "arrest_diversion":
+        return []
+    return [_window_missed(state, deadline)]
+
+
+def _window_missed(state: CaseState, deadline: datetime) -> IntakeWindowMissed:
+    return IntakeWindowMissed(
+        case_id=state.case_id,
+        referral_id=state.referral_id,
+        referring_officer=state.referring_officer,
+        window_ended_at=deadline,
+    )
+
+
+def log_contact(
+    state: CaseState,
+    *,
+    contact_id: UUID,
+    logged_by: StaffRef,
+    contacted_at: datetime,
+    method: ContactMethod,
+    notes: str,
+) -> list[EventPayload]:
+    """The first contact engages the participant; a contact since inactivity began ends it
+    (one logged late for a day before that does not)."""
+    events: list[EventPayload] = [
+        ContactLogged(
+            case_id=state.case_id,
+            contact_id=contact_id,
+            logged_by=logged_by,
+            contacted_at=contacted_at,
+            method=method,
+            notes=notes,
+        )
+    ]
+    if not state.engaged:
+        events.append(ClientEngaged(case_id=state.case_id, contact_id=contact_id))
+    if state.inactive and (state.inactive_since is None or contacted_at >= state.inactive_since):
+        events.append(ClientBecameActive(case_id=state.case_id, contact_id=contact_id))
+    return events
+
+
+def become_inactive(
+    state: CaseState, *, opened_at: datetime, period: timedelta, at: datetime
+) -> list[EventPayload]:
+    """Inactive once `period` has passed since the last contact (or the opening, if none)."""
+    since = state.last_contact_at or opened_at
+    if not state.is_open or state.inactive or at < since + period:
+        return []
+    return [
+        ClientBecameInactive(
+            case_id=state.case_id, last_contact_at=state.last_contact_at, inactive_since=at
+        )
+    ]
+
+
+def report_progress(state: CaseState, number: int) -> list[EventPayload]:
+    """The referring officer's periodic report: the coarse status and nothing else."""
+    if not state.is_open or state.progress_reports >= number:
+        return []
+    return [
+        ProgressReportDue(
+            case_id=state.case_id,
+            referral_id=state.referral_id,
+            referring_officer=state.referring_officer,
+            report_number=number,
+            coarse_status=coarse_status(state),
+        )
+    ]
+
+
+def change_goal(
+    state: CaseState, *, goal_id: UUID, change: GoalChange, by: StaffRef, description: str
+) -> list[EventPayload]:
+    return [
+        InterventionPlanUpdated(
+            case_id=state.case_id,
+            goal_id=goal_id,
+            change=change,
+            updated_by=by,
+            description=description,
+        )
+    ]
+
+
+def refer_to_service(
+    state: CaseState,
+    *,
+    service_referral_id: UUID,
+    service: ServiceKind,
+    provider: str,
+    by: StaffRef,
+    notes: str,
+) -> list[EventPayload]:
+    return [
+        ServiceReferralMade(
+            case_id=state.case_id,
+            service_referral_id=service_referral_id,
+            service=service,
+            provider=provider,
+            referred_by=by,
+            notes=notes,
+        )
+    ]
+
+
+def record_service_outcome(
+    state: CaseState,
+    *,
+    service_referral_id: UUID,
+    outcome: ServiceOutcome,
+    by: StaffRef,
+    notes: str,
+) -> list[EventPayload]:
+    return [
+        ServiceReferralOutcomeRecorded(
+            case_id=state.case_id,
+            service_referral_id=service_referral_id,
+            outcome=outcome,
+            recorded_by=by,
+            notes=notes,
+        )
+    ]
+
+
+def report_non_compliance(
+    state: CaseState, *, condition: str, details: str, site_conditions: tuple[str, ...]
+) -> list[EventPayload]:
+    """Only a condition the site attaches can be breached (DESIGN.md rule 8)."""
+    if not site_conditions:
+        raise InvalidCommand(
+            "this site attaches no conditions to a diversion, so there is nothing to breach"
+        )
+    if condition not in site_conditions:
+        raise InvalidCommand(
+            f"{condition!r} is not one of the site's conditions: "
+            + "; ".join(repr(c) for c in site_conditions)
+        )
+    return [NonComplianceReported(case_id=state.case_id, condition=condition, details=details)]
+
+
+def record_prosecutor_decision(
+    state: CaseState, *, decision: ProsecutorDecision, prosecutor: StaffRef, reason: str
+) -> list[EventPayload]:
+    """Filing is the prosecutor's act, done outside this system; recording it closes the case."""
+    events: list[EventPayload] = [
+        ProsecutorDecisionRecorded(
+            case_id=state.case_id,
+            referral_id=state.referral_id,
+            decision=decision,
+            prosecutor=prosecutor,
+            reason=reason,
+        )
+    ]
+    if decision == "file_charge":
+        events.append(
+            CaseClosed(case_id=state.case_id, referral_id=state.referral_id, reason="charges_filed")
+        )
+    return events
+
+
+def report_new_arrest(
+    state: CaseState, *, reported_by: StaffRef, role: str, arrested_on: date
+) -> list[EventPayload]:
+    return [
+        NewArrestReported(
+            case_id=state.case_id,
+            referral_id=state.referral_id,
+            reported_by=reported_by,
+            reporter_role="prosecutor" if role == "prosecutor" else "officer",
+            arrested_on=arrested_on,
+        )
+    ]
+
+
+def close_case(state: CaseState, *, reason: ClosureReason) -> list[EventPayload]:
+    if reason == "charges_filed":
+        raise InvalidCommand(
+            "a case closes as charges_filed only through the liaison prosecutor's decision to "
+            "file the original charge"
+        )
+    return [CaseClosed(case_id=state.case_id, referral_id=state.referral_id, reason=reason)]
+
+
+def assign(state: CaseState, *, case_manager: StaffRef) -> list[EventPayload]:
+    return [
+        CaseManagerAssigned(
+            case_id=state.case_id,
+            case_manager=case_manager,
+            previous_case_manager=state.case_manager,
+        )
+    ]

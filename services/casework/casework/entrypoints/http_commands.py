@@ -1,0 +1,362 @@
+"""The case manager's work, the supervisor's reassignment, the prosecutor's decision and new
+arrests, over HTTP. Each endpoint turns its body into a decision (casework.domain.decisions)
+and runs it as one command; the answer is the case as it now stands and the events stored."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import uuid6
+from fastapi import APIRouter, Depends, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from casework.adapters import roster
+from casework.adapters.case_store import Recorded, StoredCase
+from casework.commands import Decide, Party
+from casework.domain import decisions
+from casework.entrypoints.http_cases import Cases, CaseStaff, CaseView, LawEnforcement
+from offramp_contracts.events.base import EventPayload, StaffRef
+from offramp_contracts.events.casework import (
+    ClosureReason,
+    ContactMethod,
+    GoalChange,
+    IntakeAssessment,
+    Need,
+    ProsecutorDecision,
+    ServiceKind,
+    ServiceOutcome,
+)
+from offramp_contracts.profile import SiteProfile
+from servicekit.auth import Principal
+from servicekit.http import Runtime, correlation_id_of, require_role
+
+router = APIRouter(tags=["casework"])
+Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
+Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_future(value: datetime | date) -> datetime | date:
+    now = datetime.now(UTC)
+    if (value > now) if isinstance(value, datetime) else (value > now.date()):
+        raise ValueError("cannot be in the future")
+    return value
+
+
+class IntakeAssessmentIn(Body):
+    needs: frozenset[Need]
+    notes: str = Field(default="", max_length=8000)
+    release_signed_on: date = Field(description="When the participant signed the release.")
+
+    _check = field_validator("release_signed_on")(_not_future)
+
+
+class ContactIn(Body):
+    contacted_at: AwareDatetime
+    method: ContactMethod
+    notes: str = Field(default="", max_length=8000)
+
+    _check = field_validator("contacted_at")(_not_future)
+
+
+class GoalIn(Body):
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class GoalChangeIn(Body):
+    description: str = Field(default="", max_length=2000)
+
+
+class ServiceReferralIn(Body):
+    service: ServiceKind
+    provider: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=4000)
+
+
+class ServiceOutcomeIn(Body):
+    outcome: ServiceOutcome
+    notes: str = Field(default="", max_length=4000)
+
+
+class NonComplianceIn(Body):
+    condition: str = Field(min_length=1, max_length=200)
+    details: str = Field(default="", max_length=4000)
+
+
+class DecisionIn(Body):
+    decision: ProsecutorDecision
+    reason: str = Field(default="", max_length=2000)
+
+
+class ArrestIn(Body):
+    arrested_on: date
+
+    _check = field_validator("arrested_on")(_not_future)
+
+
+class ClosureIn(Body):
+    reason: ClosureReason
+
+
+class AssignmentIn(Body):
+    case_manager: str = Field(min_length=1, max_length=200)
+
+
+class CommandResult(BaseModel):
+    case: CaseView
+    stored: list[str] = Field(description="The event types stored, in order.")
+    id: UUID | None = Field(default=None, description="The id of what was created, if anything.")
+
+
+def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:
+    return CommandResult(
+        case=CaseView.of(recorded.case),
+        stored=[e.event_type for e in recorded.events],
+        id=created,
+    )
+
+
+def _staff(principal: Principal) -> StaffRef:
+    return StaffRef(subject=principal.subject, agency=principal.agency)
+
+
+async def _run(
+    cases: Cases, case_id: UUID, caller: Principal, party: Party, decide: Decide, request: Request
+) -> Recorded:
+    return await cases.run(
+        case_id, caller, party, decide, correlation_id=correlation_id_of(request)
+    )
+
+
+@router.post("/cases/{case_id}/intake-assessment", response_model=CommandResult)
+async def complete_intake_assessment(
+    case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    """Needs assessed and the signed release recorded: the participant is enrolled."""
+    at = datetime.now(UTC)
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.complete_intake_assessment(
+            case.state,
+            assessed_by=_staff(staff),
+            assessment=IntakeAssessment(needs=body.needs, notes=body.notes),
+            release_signed_on=body.release_signed_on,
+            at=at,
+            deadline=case.intake_deadline,
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+
+
+@router.post("/cases/{case_id}/contacts", status_code=201, response_model=CommandResult)
+async def log_contact(
+    case_id: UUID, body: ContactIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    contact_id = uuid6.uuid7()
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.log_contact(
+            case.state,
+            contact_id=contact_id,
+            logged_by=_staff(staff),
+            contacted_at=body.contacted_at,
+            method=body.method,
+            notes=body.notes,
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
+
+
+@router.post("/cases/{case_id}/goals", status_code=201, response_model=CommandResult)
+async def add_goal(
+    case_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    goal_id = uuid6.uuid7()
+    return await _goal(cases, case_id, goal_id, "added", body.description, staff, request)
+
+
+@router.patch("/cases/{case_id}/goals/{goal_id}", response_model=CommandResult)
+async def update_goal(
+    case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    return await _goal(cases, case_id, goal_id, "updated", body.description, staff, request)
+
+
+@router.post("/cases/{case_id}/goals/{goal_id}/achieved", response_model=CommandResult)
+async def achieve_goal(
+    case_id: UUID,
+    goal_id: UUID,
+    body: GoalChangeIn,
+    staff: CaseStaff,
+    cases: Cases,
+    request: Request,
+) -> CommandResult:
+    return await _goal(cases, case_id, goal_id, "achieved", body.description, staff, request)
+
+
+@router.post("/cases/{case_id}/goals/{goal_id}/dropped", response_model=CommandResult)
+async def drop_goal(
+    case_id: UUID,
+    goal_id: UUID,
+    body: GoalChangeIn,
+    staff: CaseStaff,
+    cases: Cases,
+    request: Request,
+) -> CommandResult:
+    """Dropping a goal is no failure of the participant's: plans change (harm reduction)."""
+    return await _goal(cases, case_id, goal_id, "dropped", body.description, staff, request)
+
+
+async def _goal(
+    cases: Cases,
+    case_id: UUID,
+    goal_id: UUID,
+    change: GoalChange,
+    description: str,
+    staff: Principal,
+    request: Request,
+) -> CommandResult:
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.change_goal(
+            case.state, goal_id=goal_id, change=change, by=_staff(staff), description=description
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), goal_id)
+
+
+@router.post("/cases/{case_id}/service-referrals", status_code=201, response_model=CommandResult)
+async def refer_to_service(
+    case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    referral_id = uuid6.uuid7()
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.refer_to_service(
+            case.state,
+            service_referral_id=referral_id,
+            service=body.service,
+            provider=body.provider,
+            by=_staff(staff),
+            notes=body.notes,
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), referral_id)
+
+
+@router.post(
+    "/cases/{case_id}/service-referrals/{service_referral_id}/outcome",
+    response_model=CommandResult,
+)
+async def record_service_outcome(
+    case_id: UUID,
+    service_referral_id: UUID,
+    body: ServiceOutcomeIn,
+    staff: CaseStaff,
+    cases: Cases,
+    request: Request,
+) -> CommandResult:
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.record_service_outcome(
+            case.state,
+            service_referral_id=service_referral_id,
+            outcome=body.outcome,
+            by=_staff(staff),
+            notes=body.notes,
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+
+
+@router.post("/cases/{case_id}/non-compliance", response_model=CommandResult)
+async def report_non_compliance(
+    case_id: UUID, body: NonComplianceIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    """Only where the site attaches conditions, and only one of them (otherwise 422)."""
+
+    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.report_non_compliance(
+            case.state,
+            condition=body.condition,
+            details=body.details,
+            site_conditions=profile.conditions,
+        )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+
+
+@router.post("/cases/{case_id}/prosecutor-decision", response_model=CommandResult)
+async def record_prosecutor_decision(
+    case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
+) -> CommandResult:
+    """After a missed intake window or reported non-compliance; filing closes the case."""
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.record_prosecutor_decision(
+            case.state, decision=body.decision, prosecutor=_staff(prosecutor), reason=body.reason
+        )
+
+    return _result(await _run(cases, case_id, prosecutor, "prosecutor", decide, request))
+
+
+@router.post("/cases/{case_id}/arrests", status_code=201, response_model=None)
+async def report_new_arrest(
+    case_id: UUID, body: ArrestIn, caller: LawEnforcement, cases: Cases, request: Request
+) -> dict[str, object]:
+    """An officer or the prosecutor reports a new arrest; they learn nothing of the case."""
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        role = "prosecutor" if caller.has_role("prosecutor") else "officer"
+        return decisions.report_new_arrest(
+            case.state, reported_by=_staff(caller), role=role, arrested_on=body.arrested_on
+        )
+
+    recorded = await _run(cases, case_id, caller, "law_enforcement", decide, request)
+    return {"case_id": str(case_id), "stored": [e.event_type for e in recorded.events]}
+
+
+@router.post("/cases/{case_id}/closure", response_model=CommandResult)
+async def close_case(
+    case_id: UUID, body: ClosureIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    """Graduated is the case manager's judgement; there are no fixed criteria."""
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.close_case(case.state, reason=body.reason)
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+
+
+@router.put("/cases/{case_id}/case-manager", response_model=CommandResult)
+async def reassign(
+    case_id: UUID,
+    body: AssignmentIn,
+    supervisor: Supervisor,
+    cases: Cases,
+    runtime: Runtime,
+    request: Request,
+) -> CommandResult:
+    """A supervisor gives the case to an active case manager on their agency's roster."""
+    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 403 first
+    async with runtime.pool.acquire() as conn:
+        active = await roster.is_active(
+            conn,
+            jurisdiction=supervisor.jurisdiction,
+            agency=supervisor.agency,
+            subject=body.case_manager,
+        )
+    if not active:
+        raise decisions.InvalidCommand(
+            f"{body.case_manager} is not an active case manager of {supervisor.agency}; "
+            "register them on the roster first"
+        )
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return decisions.assign(
+            case.state, case_manager=StaffRef(subject=body.case_manager, agency=case.agency)
+        )
+
+    return _result(await _run(cases, case_id, supervisor, "case_staff", decide, request))
