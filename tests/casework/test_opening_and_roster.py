@@ -60,14 +60,20 @@ async def test_a_case_keeps_the_profile_version_its_referral_was_decided_under(
     assert opened.policy_version == "2026.1"
 
 
-async def test_a_version_casework_does_not_hold_runs_under_the_one_in_force_and_says_so(
+async def test_a_version_casework_does_not_hold_is_parked_never_swapped_for_another(
     casework: Casework,
 ) -> None:
     await casework.register("cm-1")
-    case_id = await casework.admit(policy_version="placeholder-1")
-    await casework.opened(case_id)
-    case = await view(casework, case_id)
-    assert (case["policy_version"], window_of(case)) == ("2026.2", timedelta(days=7))
+    case_id = await casework.admit(policy_version="2019.1")
+    pool = casework.service.runtime.pool
+
+    async def parked() -> Any:
+        return await pool.fetchrow("SELECT consumer, error FROM dead_letters")
+
+    letter = await wait_for(parked, timeout=30, what="the admission to be parked")
+    assert "no site profile 'pontiac' version '2019.1'" in letter["error"]
+    assert "restore that profile file and replay this dead letter" in letter["error"]
+    assert await casework.events(case_id) == []
 
 
 async def test_a_referral_admitted_twice_opens_one_case(casework: Casework) -> None:

@@ -36,6 +36,12 @@ class Delivered:
 Handler = Callable[[asyncpg.Connection, Delivered], Awaitable[None]]
 
 
+class Unprocessable(Exception):
+    """Raised by a handler for an event it can never act on as things stand (say, a policy
+    version this deployment does not hold): retrying cannot help, so the message is parked at
+    once for an operator to fix the cause and replay it."""
+
+
 @dataclass(frozen=True)
 class ConsumerPolicy:
     """Written out on purpose: JetStream's and FastStream's defaults (unlimited deliveries,
@@ -137,6 +143,9 @@ class InboxConsumer:
             try:
                 async with _keep_alive(msg, self.policy.ack_wait_seconds):
                     await self.handle(Delivered(event, msg.subject))
+            except Unprocessable as error:
+                await self._park(msg, event, f"unprocessable: {error}", attempt)
+                return
             except Exception as error:
                 if attempt >= self.policy.max_attempts:
                     await self._park(msg, event, repr(error), attempt)

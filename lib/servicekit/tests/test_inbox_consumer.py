@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 
 from offramp_contracts import EventEnvelope
 from servicekit import dead_letters
-from servicekit.inbox import ConsumerPolicy, Delivered, Handler, InboxConsumer
+from servicekit.inbox import ConsumerPolicy, Delivered, Handler, InboxConsumer, Unprocessable
 from servicekit.settings import ServiceSettings
 
 QUICK = ConsumerPolicy(
@@ -222,6 +222,27 @@ async def test_a_handler_that_always_fails_parks_one_dead_letter_and_the_next_ev
         "SELECT handled_at FROM inbox WHERE event_id = $1", healthy.event_id
     )
     assert healthy_at < letter["parked_at"]
+
+
+async def test_an_event_the_handler_calls_unprocessable_is_parked_on_its_first_delivery(
+    kit: Kit,
+) -> None:
+    async def cannot(conn: asyncpg.Connection, delivered: Delivered) -> None:
+        await kit.effects.record(conn, delivered)
+        raise Unprocessable("policy version 2019.1 is not held here")
+
+    event = kit.events.engaged("case-1", 1)
+    await kit.publish(event)
+    consumer = kit.consumer(cannot)
+    kit.start(consumer)
+
+    await kit.wait_for(kit.parked_count, timeout=10, what="the event to be parked")
+    await kit.caught_up(consumer)
+    [letter] = await kit.letters()
+    assert letter["deliveries"] == 1
+    assert letter["error"] == "unprocessable: policy version 2019.1 is not held here"
+    assert await kit.effects.count(event.event_id) == 0
+    assert await kit.inbox_rows() == 0
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from offramp_contracts import EventEnvelope, payload_of
 from offramp_contracts.events.intake import ReferralAdmitted
 from offramp_contracts.identifiers import case_id_for_referral
 from offramp_contracts.profile import SiteProfile
-from servicekit.inbox import Delivered
+from servicekit.inbox import Delivered, Unprocessable
 from servicekit.log import get_logger
 from servicekit.profiles import ProfileBook, UnknownProfile
 
@@ -25,21 +25,14 @@ def profile_for(profiles: ProfileBook, event: EventEnvelope, policy_version: str
     """The profile version the referral was decided under, so a later profile change never
     alters a running case (DESIGN.md rule 13).
 
-    A version this service does not hold (intake's walking-skeleton placeholder, or a profile
-    file missing from this deployment) falls back to the version in force when the referral
-    was admitted, loudly; the case then records the version it actually runs under."""
+    A version this deployment does not hold is never swapped for another: the admission is
+    parked as a dead letter, to be replayed once the missing profile file is restored."""
     try:
         return profiles.version(event.jurisdiction, policy_version)
     except UnknownProfile as error:
-        profile = profiles.in_force(event.jurisdiction, event.occurred_at.date())
-        log.warning(
-            "referral decided under a profile version casework does not hold; the case runs "
-            "under the version in force at admission",
-            decided_under=policy_version,
-            runs_under=profile.version,
-            error=str(error),
-        )
-        return profile
+        raise Unprocessable(
+            f"{error}; restore that profile file and replay this dead letter"
+        ) from None
 
 
 def timeline_start(profiles: ProfileBook, event: EventEnvelope) -> TimelineStart:
