@@ -21,6 +21,7 @@ from offramp_contracts.events.intake import (
     ReferralWaitlisted,
     ReferralWithdrawn,
 )
+from offramp_contracts.events.notify import NotificationDelivered, NotificationFailed
 from offramp_contracts.upcasters import UPCASTERS, Upcaster
 
 _CURRENT: tuple[type[EventPayload], ...] = (
@@ -35,6 +36,8 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     ClientEngaged,
     NonComplianceReported,
     CaseClosed,
+    NotificationDelivered,
+    NotificationFailed,
 )
 
 _UPCASTERS: dict[tuple[str, int], Upcaster] = dict(UPCASTERS)
