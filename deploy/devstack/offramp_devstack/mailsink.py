@@ -46,7 +46,9 @@ class MailSink:
 
 
 def start_mail_sink(directory: Path, port: int, host: str = "127.0.0.1") -> MailSink:
-    directory.mkdir(parents=True, exist_ok=True)
+    # A Maildir is three folders; `mailbox.Maildir` makes them only for a directory it creates.
+    for folder in ("tmp", "new", "cur"):
+        (directory / folder).mkdir(parents=True, exist_ok=True)
     controller = Controller(Mailbox(directory), hostname=host, port=port)
     controller.start()
     return MailSink(controller, directory, port)

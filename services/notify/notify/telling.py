@@ -50,6 +50,9 @@ class TellWhoNeedsToKnow:
             self.profiles,
             event.occurred_at.date(),
         )
+        if facts.referral_id is None and parties.referral_id is not None:
+            # An officer knows the referral, not the case: name it in what they are told.
+            facts = facts.model_copy(update={"referral_id": parties.referral_id})
         for note in notifications_for(event.event_type, facts, parties):
             message_id = await store_notification(conn, event, note, facts)
             if message_id is None:

@@ -97,6 +97,7 @@ async def parties_for(
     except UnknownProfile:
         profile = None
     return Parties(
+        referral_id=referral_id,
         referring_officer=officer,
         case_manager=manager,
         prosecutor_agency=profile.agencies.prosecutor if profile else None,

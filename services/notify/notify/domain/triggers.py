@@ -8,6 +8,7 @@ Rules exist for events casework has not published yet; `WIRED` says which the co
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from uuid import UUID
 
 from notify.domain.coarse import STATUS_WORDS, CoarseFacts, CoarseStatus
 
@@ -43,6 +44,7 @@ class Recipient:
 class Parties:
     """Who plays which part for one referral or case, as notify's read models know it."""
 
+    referral_id: UUID | None = None
     referring_officer: Recipient | None = None
     case_manager: Recipient | None = None
     prosecutor_agency: str | None = None
