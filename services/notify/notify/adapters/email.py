@@ -5,7 +5,7 @@ import asyncio
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from notify.adapters.failures import DeliveryFailed
 
@@ -25,6 +25,7 @@ class SmtpMailer:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
+        message["Date"] = formatdate(usegmt=True)
         # The same Message-ID on every attempt lets a mail system drop a resent duplicate.
         message["Message-ID"] = make_msgid(idstring=delivery_id, domain="offramp.invalid")
         message["X-Offramp-Delivery"] = delivery_id
