@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install up down status test bench lint contracts clean
+.PHONY: install up down status mail test bench lint contracts clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ down:
 
 status: install
 	$(BIN)/offramp-dev status
+
+# The e-mail notify sent, as the local mail sink received it (add FULL=1 for the texts).
+mail: install
+	$(BIN)/offramp-dev mail $(if $(FULL),--full)
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,11 +1,12 @@
 """What reached the bus: the test's JetStream stream read back, message by message."""
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from nats.aio.client import Client as NATS
 
-from offramp_contracts import EventEnvelope, event_catalogue
+from offramp_contracts import Actor, EventEnvelope, EventPayload, event_catalogue, subject_for
+from servicekit.events import new_event
 
 
 async def published(nats_client: NATS, isolation: Any) -> list[EventEnvelope]:
@@ -41,3 +42,40 @@ async def types_about(
 ) -> list[str]:
     events = await published_about(nats_client, isolation, referral_id, context)
     return [e.event_type for e in events]
+
+
+async def publish_event(
+    nats_client: NATS,
+    isolation: Any,
+    payload: EventPayload,
+    *,
+    stream_id: str,
+    stream_version: int,
+    actor: Actor,
+    jurisdiction: str = "pontiac",
+) -> EventEnvelope:
+    """Publish an event onto the test's stream as its owning service would (for events whose
+    producer is not part of the test, or does not publish them yet)."""
+    event = new_event(
+        payload,
+        stream_id=stream_id,
+        stream_version=stream_version,
+        jurisdiction=jurisdiction,
+        actor=actor,
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+    await republish(nats_client, isolation, event)
+    return event
+
+
+async def republish(
+    nats_client: NATS, isolation: Any, event: EventEnvelope, msg_id: str | None = None
+) -> int:
+    """Publish `event` (again); a fresh `msg_id` gets past JetStream's duplicate window, as a
+    relay re-sending an old outbox row would. Returns the stream sequence."""
+    subject = subject_for(isolation.subject_root, event.jurisdiction, event.event_type)
+    ack = await nats_client.jetstream().publish(
+        subject, event.wire_json(), headers={"Nats-Msg-Id": msg_id or str(event.event_id)}
+    )
+    return int(ack.seq)

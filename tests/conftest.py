@@ -2,8 +2,9 @@
 uvicorn on a free port against the session's real servers and the test's own names."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from intake.bootstrap import create_app as intake_app
 from intake.settings import IntakeSettings
 from notify.bootstrap import create_app as notify_app
 from notify.settings import NotifySettings
+from offramp_devstack import free_port
+from offramp_devstack.mailsink import MailSink, start_mail_sink
 from offramp_devstack.waiting import wait_for
 from servicekit.auth import LocalIssuer
 from servicekit.runtime import ServiceRuntime
@@ -65,6 +68,8 @@ class System:
     services: dict[str, RunningService]
     issuer: LocalIssuer
     jurisdiction: str
+    # How each service is made, so that a test can stop one and start a new instance of it.
+    factories: dict[str, Callable[[], FastAPI]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return self.services[service].url
@@ -79,17 +84,48 @@ class System:
         return httpx.AsyncClient(base_url=self.url(service), headers=headers, timeout=30)
 
 
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    """The SMTP mail sink `make up` runs, here on a free port; tests tell their mail apart by
+    the addresses they register."""
+    sink = start_mail_sink(Path(tmp_path_factory.mktemp("mail")), free_port())
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def notify_overrides() -> dict[str, Any]:
+    """Notify settings a test module changes (e.g. `delivery_max_attempts`)."""
+    return {}
+
+
 @pytest.fixture
 async def system(
-    servers: Any, isolation: Any, request: pytest.FixtureRequest
+    servers: Any,
+    isolation: Any,
+    mail_sink: MailSink,
+    notify_overrides: dict[str, Any],
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[System]:
     """All four services, or only those a `@pytest.mark.services(...)` marker names."""
     common = isolation.settings(servers)
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
-    factories = {
+    notify_settings = {
+        **common,
+        "smtp_port": mail_sink.port,
+        # Retries in fractions of a second, so back-off and parking are seen within a test.
+        "delivery_backoff_base_seconds": 0.05,
+        "delivery_backoff_max_seconds": 0.2,
+        "delivery_max_attempts": 4,
+        "delivery_poll_seconds": 0.2,
+        **notify_overrides,
+    }
+    factories: dict[str, Callable[[], FastAPI]] = {
         "intake": lambda: intake_app(IntakeSettings(**common)),
         "casework": lambda: casework_app(CaseworkSettings(**common)),
-        "notify": lambda: notify_app(NotifySettings(**common)),
+        "notify": lambda: notify_app(NotifySettings(**notify_settings)),
         "audit": lambda: audit_app(AuditSettings(**common)),
     }
     marker = request.node.get_closest_marker("services")
@@ -100,7 +136,7 @@ async def system(
             if name not in wanted:
                 continue
             started[name] = await serve(name, factory())
-        yield System(started, issuer, jurisdiction="pontiac")
+        yield System(started, issuer, jurisdiction="pontiac", factories=factories)
     finally:
         for service in reversed(list(started.values())):
             await service.stop()

@@ -33,6 +33,7 @@ from offramp_contracts.events.intake import (
     ReferralWaitlisted,
     ReferralWithdrawn,
 )
+from offramp_contracts.events.notify import NotificationDelivered, NotificationFailed
 from offramp_contracts.upcasters import UPCASTERS, Upcaster
 
 _CURRENT: tuple[type[EventPayload], ...] = (
@@ -59,6 +60,8 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     NewArrestReported,
     CaseClosed,
     CheckpointSigned,
+    NotificationDelivered,
+    NotificationFailed,
 )
 
 _UPCASTERS: dict[tuple[str, int], Upcaster] = dict(UPCASTERS)

@@ -41,6 +41,9 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
         "ReferralAdmitted",
         "CaseOpened",
         "CaseManagerAssigned",
+        # notify's records: the officer's and the case manager's in-app messages
+        "NotificationDelivered",
+        "NotificationDelivered",
     ]
 
     async def ledger_types() -> list[str] | None:
@@ -49,7 +52,7 @@ async def test_an_eligible_referral_reaches_the_officers_inbox_and_a_verified_le
         types = [e["entry"]["event"]["event_type"] for e in entries]
         return types if len(types) >= len(expected) else None
 
-    types = await wait_for(ledger_types, timeout=60, what="all five events in the ledger")
+    types = await wait_for(ledger_types, timeout=60, what="all seven events in the ledger")
     assert sorted(types) == sorted(expected)
 
     async with system.client("audit", auditor) as audit:

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from offramp_devstack import pidfiles
+from offramp_devstack.mailsink import print_mail
 from offramp_devstack.servers import ServerFailedToStart
 from offramp_devstack.stack import (
     SERVICES,
@@ -23,12 +24,15 @@ from offramp_devstack.stack import (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offramp-dev", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "mail"])
     parser.add_argument(
         "--home", type=Path, default=Path(".offramp"), help="data, logs and pids (default .offramp)"
     )
+    parser.add_argument("--full", action="store_true", help="mail: print each message's text too")
     args = parser.parse_args(argv)
     layout = Layout(args.home)
+    if args.command == "mail":
+        return print_mail(layout.mail, full=args.full)
     ports = Ports.from_environment()
     say = Say()
     if args.command == "down":
@@ -66,6 +70,7 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
     say(f"  Temporal UI http://127.0.0.1:{ports.temporal_ui}")
     say(f"  NATS        nats://127.0.0.1:{ports.nats}")
     say(f"  PostgreSQL  postgresql://postgres@127.0.0.1:{ports.postgres}/offramp")
+    say(f"  Mail sink   smtp://127.0.0.1:{ports.smtp}   (list what notify sent: make mail)")
     say("")
     say("Get a token (roles: officer, case_manager, supervisor, prosecutor, auditor, ...):")
     say(

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from offramp_devstack import pidfiles
+from offramp_devstack.mailsink import start_mail_sink_process
 from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
 
 SERVICES = ("intake", "casework", "notify", "audit")
@@ -30,6 +31,7 @@ class Ports:
     casework: int = 8002
     notify: int = 8003
     audit: int = 8004
+    smtp: int = 2525
 
     @classmethod
     def from_environment(cls) -> "Ports":
@@ -64,6 +66,11 @@ class Layout:
     def key(self) -> Path:
         return self.home / "keys" / "local-issuer.pem"
 
+    @property
+    def mail(self) -> Path:
+        """The mail sink's Maildir: every e-mail notify sends in development ends here."""
+        return self.home / "mail"
+
     def service_pids(self) -> Path:
         return self.run / "services"
 
@@ -83,6 +90,8 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
         "OFFRAMP_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal}",
         "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(layout.key.resolve()),
         "OFFRAMP_HTTP_PORT": str(ports.service(name)),
+        "OFFRAMP_SMTP_HOST": "127.0.0.1",
+        "OFFRAMP_SMTP_PORT": str(ports.smtp),
     }
 
 
@@ -107,6 +116,7 @@ def start_servers(layout: Layout, ports: Ports, say: "Say") -> None:
                 layout.logs / "temporal.log",
             ).server
         ),
+        "mail": lambda: start_mail_sink_process(layout.mail, ports.smtp, layout.logs / "mail.log"),
     }
     for name, start in plans.items():
         if name in running and pidfiles.is_running(running[name]):

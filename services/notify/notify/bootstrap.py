@@ -1,18 +1,27 @@
-"""Wires notify together: HTTP inbox and the consumer of the events people are told about."""
+"""Wires notify together: the consumer of the events people are told about, the delivery loop
+for e-mail and webhooks, and the HTTP inbox, contact addresses and operations."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from notify.entrypoints.http import router
-from notify.inbox_delivery import deliver_in_app
+from notify.adapters.email import SmtpMailer
+from notify.adapters.webhooks import WebhookCaller
+from notify.delivery_loop import DeliveryLoop
+from notify.domain.retries import RetryPolicy
+from notify.domain.triggers import subjects_of
+from notify.entrypoints import http, http_contacts, http_operations
 from notify.settings import NotifySettings
+from notify.telling import TellWhoNeedsToKnow
 from servicekit.http import create_service_app
 from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
-CONSUMER_VERSION = "v1"
+# The durable consumer's name. Its subjects follow `triggers.WIRED` and are updated in place;
+# change the name only when its delivery policy changes.
+CONSUMER_NAME = "notify-triggers-v1"
 
 
 def migrations() -> list[Migration]:
@@ -20,6 +29,8 @@ def migrations() -> list[Migration]:
 
 
 def create_app(settings: NotifySettings) -> FastAPI:
+    # Loaded (and refused if bad) before anything starts: the profiles name each site's agencies.
+    profiles = load_profiles(settings.profiles_dir)
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
@@ -27,18 +38,47 @@ def create_app(settings: NotifySettings) -> FastAPI:
             pool=rt.pool,
             js=rt.js,
             stream=settings.stream_name,
-            name=f"notify-in-app-{CONSUMER_VERSION}",
-            subjects=[f"{settings.subject_root}.*.casework.CaseOpened"],
-            handler=deliver_in_app,
+            name=CONSUMER_NAME,
+            subjects=subjects_of(settings.subject_root),
+            handler=TellWhoNeedsToKnow(store=rt.store, profiles=profiles),
+        )
+        deliveries = DeliveryLoop(
+            dsn=settings.database_url,
+            schema=settings.db_schema,
+            pool=rt.pool,
+            store=rt.store,
+            mailer=SmtpMailer(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_sender,
+                timeout_seconds=settings.smtp_timeout_seconds,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+            ),
+            webhooks=WebhookCaller(timeout_seconds=settings.webhook_timeout_seconds),
+            policy=RetryPolicy(
+                max_attempts=settings.delivery_max_attempts,
+                base_seconds=settings.delivery_backoff_base_seconds,
+                max_seconds=settings.delivery_backoff_max_seconds,
+            ),
+            poll_seconds=settings.delivery_poll_seconds,
         )
         rt.extras["consumer"] = consumer
-        rt.spawn("in-app-consumer", consumer.run)
+        rt.extras["deliveries"] = deliveries
+        rt.spawn("event-consumer", consumer.run)
+        rt.spawn("delivery-loop", deliveries.run)
 
     app = create_service_app(
         title="Offramp notify",
-        description="Notifications: the in-app inbox of officers, prosecutors and case managers.",
+        description=(
+            "Notifications within the Golden Rule: the in-app inbox, e-mail and signed "
+            "webhooks to partner systems."
+        ),
         runtime=runtime,
         on_start=on_start,
     )
-    app.include_router(router)
+    app.include_router(http.router)
+    app.include_router(http_contacts.router)
+    app.include_router(http_operations.router)
     return app

@@ -1,10 +1,12 @@
-"""The in-app inbox over HTTP: each person reads only their own messages."""
+"""The in-app inbox over HTTP: each person reads their own messages and those sent to an office
+they belong to (every member of the agency holding the office's role)."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from servicekit.http import Authenticated, Runtime
 from servicekit.problems import Problem
@@ -17,35 +19,72 @@ class InboxMessage(BaseModel):
     subject: str
     body: str
     referral_id: UUID | None
+    case_id: UUID | None = None
+    trigger: str | None = Field(default=None, description="The event that caused the message.")
+    coarse_status: str | None = None
+    to_office: str | None = Field(
+        default=None, description="The role of the office it was sent to; null if to you alone."
+    )
     created_at: datetime
     read_at: datetime | None
 
 
+_VISIBLE = """
+    m.jurisdiction = $1 AND m.recipient_agency = $2
+    AND (m.recipient_subject = $3
+         OR (m.recipient_subject IS NULL AND m.recipient_role = ANY($4::text[])))
+"""
+
+
 @router.get("/inbox", response_model=list[InboxMessage])
-async def my_inbox(me: Authenticated, runtime: Runtime) -> list[InboxMessage]:
+async def my_inbox(
+    me: Authenticated, runtime: Runtime, status: Literal["all", "unread"] = "all"
+) -> list[InboxMessage]:
     rows = await runtime.pool.fetch(
-        """SELECT message_id, subject, body, referral_id, created_at, read_at
-           FROM in_app_messages
-           WHERE jurisdiction = $1 AND recipient_agency = $2 AND recipient_subject = $3
-           ORDER BY created_at DESC LIMIT 200""",
+        f"""SELECT m.message_id, m.subject, m.body, m.referral_id, m.case_id, m.trigger,
+                   m.coarse_status, m.created_at,
+                   CASE WHEN m.recipient_subject IS NULL THEN m.recipient_role END AS to_office,
+                   coalesce(m.read_at, r.read_at) AS read_at
+            FROM in_app_messages m
+            LEFT JOIN message_reads r ON r.message_id = m.message_id AND r.reader_subject = $3
+            WHERE {_VISIBLE}
+              AND ($5 = 'all' OR coalesce(m.read_at, r.read_at) IS NULL)
+            ORDER BY m.created_at DESC LIMIT 200""",
         me.jurisdiction,
         me.agency,
         me.subject,
+        sorted(me.roles),
+        status,
     )
     return [InboxMessage(**dict(row)) for row in rows]
 
 
 @router.post("/inbox/{message_id}/read", status_code=204)
 async def mark_read(message_id: UUID, me: Authenticated, runtime: Runtime) -> None:
-    result = await runtime.pool.execute(
-        """UPDATE in_app_messages SET read_at = coalesce(read_at, now())
-           WHERE message_id = $1 AND jurisdiction = $2 AND recipient_agency = $3
-             AND recipient_subject = $4""",
-        message_id,
-        me.jurisdiction,
-        me.agency,
-        me.subject,
-    )
-    if result.endswith(" 0"):
-        # Someone else's message is as absent as a missing one: nothing leaks about it.
-        raise Problem(404, "not-found", "No such message", f"You have no message {message_id}.")
+    """A message to you is marked read; a message to your office is marked read for you only,
+    so each member of the office sees what they have not read yet."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        office_message = await conn.fetchval(
+            f"SELECT m.recipient_subject IS NULL FROM in_app_messages m "
+            f"WHERE m.message_id = $5 AND {_VISIBLE}",
+            me.jurisdiction,
+            me.agency,
+            me.subject,
+            sorted(me.roles),
+            message_id,
+        )
+        if office_message is None:
+            # Someone else's message is as absent as a missing one: nothing leaks about it.
+            raise Problem(404, "not-found", "No such message", f"You have no message {message_id}.")
+        if office_message:
+            await conn.execute(
+                """INSERT INTO message_reads (message_id, reader_subject) VALUES ($1, $2)
+                   ON CONFLICT DO NOTHING""",
+                message_id,
+                me.subject,
+            )
+        else:
+            await conn.execute(
+                "UPDATE in_app_messages SET read_at = coalesce(read_at, now()) WHERE message_id = $1",
+                message_id,
+            )

@@ -1,0 +1,1 @@
+"""Notify's adapters: its Postgres tables, the SMTP server and partners' webhook endpoints."""
