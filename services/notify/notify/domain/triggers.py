@@ -2,7 +2,7 @@
 
 Each rule names an audience and the words it is told. The words are written from `CoarseFacts`
 only (see `coarse.py`), so what an officer or a prosecutor reads cannot hold a clinical detail.
-Rules exist for events casework has not published yet; `WIRED` says which the consumer takes.
+`WIRED` says which events the consumer takes; every rule in `TRIGGERS` is wired.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +24,10 @@ WIRED: tuple[str, ...] = (
     "CaseManagerAssigned",
     "NonComplianceReported",
     "CaseClosed",
+    "ProgressReportDue",
+    "IntakeWindowMissed",
+    "ClientBecameInactive",
+    "NewArrestReported",
 )
 
 
