@@ -7,6 +7,7 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.adapters.ledger_writer import LedgerWriter
+from audit.domain.case_state import fold_case
 from audit.domain.timeline import CaseFold
 from audit.settings import AuditSettings
 
@@ -17,6 +18,5 @@ class Ledger:
     pool: asyncpg.Pool
     key: Ed25519PrivateKey
     writer: LedgerWriter | None = None
-    # The case lifecycle's fold (contracts, issue 4); None until it exists, and as-of replay
-    # then answers with the events known at the instant but no state.
-    case_fold: CaseFold | None = None
+    # The case lifecycle's fold; None answers as-of queries with the events known but no state.
+    case_fold: CaseFold | None = fold_case
