@@ -4,7 +4,6 @@ referral can take, checked by the events that reached the bus."""
 import asyncio
 from typing import Any
 
-import httpx
 from nats.aio.client import Client as NATS
 
 from tests.bus import published_about, types_about
@@ -333,7 +332,3 @@ async def test_a_jurisdiction_without_a_site_profile_refers_nobody(system: Syste
         response = await intake.post("/referrals", json=referral_body(), headers=fresh_key())
     assert response.status_code == 403
     assert "runs no LEAD site" in response.json()["detail"]
-
-
-def _client_ok(response: httpx.Response) -> None:
-    assert 400 <= response.status_code < 500, response.text

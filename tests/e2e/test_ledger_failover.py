@@ -11,37 +11,32 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import pytest
-import uuid6
 from nats.aio.client import Client as NATS
 
 from audit.adapters import ledger_store
 from offramp_contracts import Actor, EventEnvelope
+from offramp_contracts.events.casework import ClientEngaged
 from servicekit.auth import LocalIssuer
+from servicekit.events import new_event
 from tests.conftest import wait_for
 
 
 def an_event(n: int) -> EventEnvelope:
-    now = datetime.now(UTC)
-    return EventEnvelope(
-        event_id=uuid6.uuid7(),
-        event_type="ClientEngaged",
-        schema_version=1,
+    """A case manager's contact with the participant of case `n`, as casework publishes it."""
+    return new_event(
+        ClientEngaged(case_id=uuid4(), contact_id=uuid4()),
         stream_id=f"case-{n}",
         stream_version=1,
         jurisdiction="pontiac",
-        occurred_at=now,
-        recorded_at=now,
         actor=Actor(subject="cm-1", agency="alliance", role="case_manager"),
         correlation_id=uuid4(),
         causation_id=None,
-        data={"case_id": str(uuid4()), "contact_id": str(uuid4())},
     )
 
 

@@ -1,7 +1,6 @@
 """The ledger in the real Postgres: appended once per event, refusing every change, and
 verification that names the first altered entry."""
 
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
@@ -9,23 +8,20 @@ import pytest
 
 from audit.adapters import ledger_store
 from offramp_contracts import Actor, EventEnvelope
+from offramp_contracts.events.casework import ClientEngaged
+from servicekit.events import new_event
 
 
 def an_event(n: int) -> EventEnvelope:
-    now = datetime.now(UTC)
-    return EventEnvelope(
-        event_id=uuid4(),
-        event_type="ClientEngaged",
-        schema_version=1,
+    """A case manager's contact with the participant of case `n`, as casework publishes it."""
+    return new_event(
+        ClientEngaged(case_id=uuid4(), contact_id=uuid4()),
         stream_id=f"case-{n}",
         stream_version=1,
         jurisdiction="pontiac",
-        occurred_at=now,
-        recorded_at=now,
         actor=Actor(subject="cm-1", agency="alliance", role="case_manager"),
         correlation_id=uuid4(),
         causation_id=None,
-        data={"case_id": str(uuid4()), "contact_id": str(uuid4())},
     )
 
 
