@@ -5,6 +5,9 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+JURISDICTION_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+"""A jurisdiction's name, as in subjects, site profiles and tokens: `pontiac`, `oakland-county`."""
+
 Role = Literal[
     "officer",
     "case_manager",
@@ -42,7 +45,7 @@ class EventEnvelope(BaseModel):
     schema_version: int = Field(ge=1)
     stream_id: str = Field(min_length=1, max_length=200)
     stream_version: int = Field(ge=1)
-    jurisdiction: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    jurisdiction: str = Field(pattern=JURISDICTION_PATTERN)
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime
     actor: Actor

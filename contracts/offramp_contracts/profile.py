@@ -15,6 +15,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from offramp_contracts.envelope import JURISDICTION_PATTERN
 from offramp_contracts.events.base import Door
 
 ReferralSource = Literal["law_enforcement", "self", "family_or_friend"]
@@ -137,7 +138,7 @@ class Agencies(BaseModel):
 class SiteProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    jurisdiction: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    jurisdiction: str = Field(pattern=JURISDICTION_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     effective_from: date

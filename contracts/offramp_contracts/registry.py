@@ -5,7 +5,7 @@ from types import MappingProxyType
 from typing import Any
 
 from offramp_contracts.envelope import EventEnvelope
-from offramp_contracts.events.audit import CheckpointSigned
+from offramp_contracts.events.audit import AccessDenied, CheckpointSigned, RecordAccessed
 from offramp_contracts.events.base import EventPayload
 from offramp_contracts.events.casework import (
     CaseClosed,
@@ -60,6 +60,8 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     NewArrestReported,
     CaseClosed,
     CheckpointSigned,
+    RecordAccessed,
+    AccessDenied,
     NotificationDelivered,
     NotificationFailed,
 )

@@ -1,9 +1,11 @@
-"""Events of the audit context: what the ledger itself announces."""
+"""Events of the audit context: what the ledger itself announces, and who read or was refused
+what in any service (DESIGN.md rule 11)."""
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from offramp_contracts.envelope import Role
 from offramp_contracts.events.base import Context, EventPayload
 
 HexDigest = Field(pattern=r"^[0-9a-f]{64}$")
@@ -32,3 +34,72 @@ class CheckpointSigned(EventPayload):
     signed_at: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
     key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
     signature: str = Field(min_length=1, max_length=200)
+
+
+class Accessor(BaseModel):
+    """Who asked, as their verified token named them: a person of an agency, in a jurisdiction,
+    holding these roles (possibly none that Offramp knows)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=200)
+    agency: str = Field(min_length=1, max_length=200)
+    jurisdiction: str = Field(min_length=1, max_length=200)
+    roles: tuple[Role, ...]
+
+
+class RecordRef(BaseModel):
+    """A participant's record, or a list of them: `kind` names what (a referral, a case, an
+    inbox, the ledger...), `id` which one when the request named one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+ActionField = Field(
+    min_length=1,
+    max_length=300,
+    description="What was asked: the method and route, e.g. 'GET /cases/{case_id}', or the "
+    "command run on the server.",
+)
+QueryField = Field(default="", max_length=2000, description="Its query string or arguments.")
+
+
+class RecordAccessed(EventPayload):
+    """A person was shown participants' records. Stored before the answer leaves the service,
+    so no read goes unrecorded; the envelope's actor is the service that served it.
+
+    `records` lists what the answer held: the record the request named and, for a list, every
+    record in it. Nothing of the records' content is repeated here.
+    """
+
+    event_type: ClassVar[str] = "RecordAccessed"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[Context] = "audit"
+
+    service: str = Field(min_length=1, max_length=50)
+    action: str = ActionField
+    query: str = QueryField
+    who: Accessor
+    records: tuple[RecordRef, ...]
+    # None when the read was not over HTTP (an operator's command on the server).
+    status: int | None = Field(default=None, ge=200, le=299)
+
+
+class AccessDenied(EventPayload):
+    """A service refused a person's request: not allowed (403), or a participant's record that
+    does not exist for them (404, how another agency's or jurisdiction's records look)."""
+
+    event_type: ClassVar[str] = "AccessDenied"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[Context] = "audit"
+
+    service: str = Field(min_length=1, max_length=50)
+    action: str = ActionField
+    query: str = QueryField
+    who: Accessor
+    records: tuple[RecordRef, ...]
+    status: int = Field(ge=400, le=499)
+    reason: str = Field(max_length=2000)

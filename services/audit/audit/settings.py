@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from offramp_contracts.envelope import JURISDICTION_PATTERN
 from servicekit.settings import ServiceSettings
 
 LEDGER_DB_ROLE = "offramp_audit_ledger"
@@ -15,7 +16,7 @@ class AuditSettings(ServiceSettings):
     # Who the ledger says it is in every checkpoint it signs (RFC 9162 calls it the log's origin).
     ledger_origin: str = Field(default="offramp-ledger", min_length=1, max_length=200)
     # The jurisdiction on the subject of CheckpointSigned: the ledger serves the whole deployment.
-    ledger_jurisdiction: str = Field(default="county", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    ledger_jurisdiction: str = Field(default="county", pattern=JURISDICTION_PATTERN)
     # The Ed25519 key checkpoints are signed with (PKCS#8 PEM). Unset in development: a key is
     # created on first start beside the local token issuer's key. Production sets it and sets
     # ledger_signing_key_create to false, so a missing key stops the service instead of silently
