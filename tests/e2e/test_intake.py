@@ -9,6 +9,7 @@ from nats.aio.client import Client as NATS
 from tests.bus import published_about, types_about
 from tests.conftest import System, wait_for
 from tests.referrals import fresh_key, referral_body
+from tests.stores import domain_events_stored
 
 AGENCY = "pontiac-pd"
 PROSECUTORS = "oakland-prosecutor"  # the pilot profile's prosecutor agency
@@ -262,7 +263,7 @@ async def test_a_retried_submission_with_the_same_key_makes_one_referral(
     }
     assert len(listed) == 1
     intake_pool = system.services["intake"].runtime.pool
-    assert await intake_pool.fetchval("SELECT count(*) FROM events") == 3
+    assert await domain_events_stored(intake_pool) == 3
     await bus_shows(
         nats_client,
         isolation,

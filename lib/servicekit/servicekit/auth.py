@@ -5,6 +5,7 @@ default runs a local issuer: an Ed25519 key on disk that `offramp-token` signs w
 """
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from offramp_contracts.envelope import Actor, Role
+from offramp_contracts.envelope import JURISDICTION_PATTERN, Actor, Role
 
 ROLES: frozenset[str] = frozenset(get_args(Role)) - {"system"}
 
@@ -81,6 +82,11 @@ class TokenVerifier:
             raise AuthenticationError("token has no 'agency' claim")
         if not isinstance(jurisdiction, str) or not jurisdiction:
             raise AuthenticationError("token has no 'jurisdiction' claim")
+        if not re.fullmatch(JURISDICTION_PATTERN, jurisdiction):
+            raise AuthenticationError(
+                f"token's 'jurisdiction' claim {jurisdiction[:64]!r} is not a jurisdiction name "
+                "(lowercase letters, digits and hyphens, as in the site profiles)"
+            )
         return Principal(
             subject=str(claims["sub"]),
             agency=agency,

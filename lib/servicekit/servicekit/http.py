@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.access import AccessTrail, remember_principal
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handlers
@@ -33,7 +34,10 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    # The last added runs first: correlation ids are bound before anything else, and the access
+    # trail sees the answer as the client will.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)
+    app.add_middleware(AccessTrail, recorder_of=lambda: runtime.access)
     app.add_middleware(CorrelationIds)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
@@ -167,7 +171,9 @@ def _bearer(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationError("No bearer token in the Authorization header.")
-    return runtime_of(request).verifier.verify(token.strip())
+    principal = runtime_of(request).verifier.verify(token.strip())
+    remember_principal(request, principal)
+    return principal
 
 
 Authenticated = Annotated[Principal, Depends(_bearer)]

@@ -73,6 +73,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationError)
     async def _unauthenticated(request: Request, exc: AuthenticationError) -> JSONResponse:
+        # Not an access event (it names nobody the service can vouch for: ADR 0010), so logged.
+        log.info("request without a usable token refused", path=request.url.path, reason=str(exc))
         return problem_response(
             request,
             401,

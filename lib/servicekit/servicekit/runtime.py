@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
@@ -53,6 +54,7 @@ class ServiceRuntime:
     verifier: TokenVerifier = field(init=False)
     store: EventStore = field(init=False)
     relay: OutboxRelay = field(init=False)
+    access: AccessRecorder = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +70,7 @@ class ServiceRuntime:
         self.store = EventStore(
             subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
         )
+        self.access = AccessRecorder(s.service_name, self.pool, self.store)
         self.relay = OutboxRelay(
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )

@@ -132,8 +132,16 @@ async def test_verify_reports_intact_up_to_the_last_entry_and_checkpoint(
     result = await asyncio.to_thread(offramp_audit, "verify", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "intact up to entry 6, checkpoint 1"
-    reads = await role_pool.fetch("SELECT action, outcome FROM ledger_reads")
-    assert [(r["action"], r["outcome"]) for r in reads] == [("cli verify", "allowed")]
+    # The operator's read is an event on its way to the ledger, like any read over HTTP.
+    reads = await role_pool.fetch(
+        "SELECT e.envelope FROM events e JOIN outbox o USING (event_id) "
+        "WHERE e.event_type = 'RecordAccessed'"
+    )
+    assert len(reads) == 1
+    read = json.loads(reads[0]["envelope"])["data"]
+    assert read["action"] == "offramp-audit verify"
+    assert read["who"]["subject"].startswith("cli:")
+    assert read["records"] == [{"kind": "ledger", "id": None}]
 
 
 async def test_redrive_feeds_a_range_of_the_ledger_to_a_fresh_consumer_in_order(

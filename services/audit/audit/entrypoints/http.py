@@ -1,25 +1,26 @@
-"""The ledger over HTTP: for auditors only, every read recorded. The public key is the one thing
-anyone may fetch, so partners can check what the ledger signed."""
+"""The ledger over HTTP: for auditors only. Every read, and every refusal, is recorded in the
+ledger itself as RecordAccessed or AccessDenied (servicekit.access), like reads in any service.
+The public key is the one thing anyone may fetch, so partners can check what the ledger signed."""
 
 import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
 from audit import proofs
 from audit.adapters import checkpoint_store, history_store
-from audit.adapters.access_log import record_read
 from audit.adapters.signing_key import public_key_pem
 from audit.domain.checkpoint import key_id, raw_public_key
 from audit.domain.timeline import LedgerEvent, state_as_of
 from audit.ledger import Ledger
 from offramp_contracts import Actor
-from servicekit.auth import AuthorizationError, Principal
-from servicekit.http import Authenticated, Runtime
+from servicekit.access import participant_record
+from servicekit.auth import Principal
+from servicekit.http import Runtime, require_role
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["ledger"])
@@ -33,23 +34,10 @@ def ledger_of(runtime: Runtime) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(ledger_of)]
 
 
-async def auditor_reading(
-    request: Request, principal: Authenticated, ledger: LedgerDep
-) -> Principal:
-    """Only auditors read the ledger, and every attempt, allowed or denied, is recorded."""
-    route = request.scope.get("route")
-    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    detail = {**request.path_params, **request.query_params}
-    if not principal.has_role("auditor"):
-        await record_read(ledger.pool, principal, action=action, detail=detail, outcome="denied")
-        raise AuthorizationError(
-            f"Only auditors read the ledger; the token has {sorted(principal.roles) or 'no roles'}."
-        )
-    await record_read(ledger.pool, principal, action=action, detail=detail, outcome="allowed")
-    return principal
-
-
-Auditor = Annotated[Principal, Depends(auditor_reading)]
+Auditor = Annotated[Principal, Depends(require_role("auditor"))]
+LEDGER = participant_record("ledger")
+CASE = participant_record("case", "case_id")
+REFERRAL = participant_record("referral", "referral_id")
 
 
 def _not_found(error: LookupError) -> Problem:
@@ -126,7 +114,7 @@ def _timeline(events: list[LedgerEvent]) -> list[TimelineEntryOut]:
     ]
 
 
-@router.get("/ledger/verify", response_model=VerificationOut)
+@router.get("/ledger/verify", response_model=VerificationOut, openapi_extra=LEDGER)
 async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
     """Recompute the chain and check every checkpoint: intact up to entry N, checkpoint K, or
     the first entry or checkpoint where it breaks, and how."""
@@ -134,7 +122,7 @@ async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
     return VerificationOut(**report.__dict__, summary=report.summary)
 
 
-@router.get("/ledger/entries", response_model=list[LedgerEntryOut])
+@router.get("/ledger/entries", response_model=list[LedgerEntryOut], openapi_extra=LEDGER)
 async def ledger_entries(
     auditor: Auditor,
     ledger: LedgerDep,
@@ -162,12 +150,12 @@ async def public_key(ledger: LedgerDep) -> PublicKeyOut:
     )
 
 
-@router.get("/ledger/checkpoints", tags=["checkpoints"])
+@router.get("/ledger/checkpoints", tags=["checkpoints"], openapi_extra=LEDGER)
 async def checkpoints(auditor: Auditor, ledger: LedgerDep) -> list[dict[str, Any]]:
     return [c.to_json() for c in await checkpoint_store.all_checkpoints(ledger.pool)]
 
 
-@router.get("/ledger/checkpoints/{number}", tags=["checkpoints"])
+@router.get("/ledger/checkpoints/{number}", tags=["checkpoints"], openapi_extra=LEDGER)
 async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> dict[str, Any]:
     found = await checkpoint_store.checkpoint(ledger.pool, number)
     if found is None:
@@ -175,7 +163,7 @@ async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> di
     return found.to_json()
 
 
-@router.get("/ledger/proofs/inclusion", tags=["proofs"])
+@router.get("/ledger/proofs/inclusion", tags=["proofs"], openapi_extra=LEDGER)
 async def inclusion_proof(
     auditor: Auditor,
     ledger: LedgerDep,
@@ -194,7 +182,7 @@ async def inclusion_proof(
         raise _bad_range(error) from error
 
 
-@router.get("/ledger/proofs/consistency", tags=["proofs"])
+@router.get("/ledger/proofs/consistency", tags=["proofs"], openapi_extra=LEDGER)
 async def consistency_proof(
     auditor: Auditor,
     ledger: LedgerDep,
@@ -212,7 +200,7 @@ async def consistency_proof(
         raise _bad_range(error) from error
 
 
-@router.get("/ledger/export", tags=["proofs"])
+@router.get("/ledger/export", tags=["proofs"], openapi_extra=LEDGER)
 async def export(
     auditor: Auditor,
     ledger: LedgerDep,
@@ -234,20 +222,32 @@ async def export(
     return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/ledger/cases/{case_id}/history", response_model=HistoryOut, tags=["replay"])
+@router.get(
+    "/ledger/cases/{case_id}/history",
+    response_model=HistoryOut,
+    tags=["replay"],
+    openapi_extra=CASE,
+)
 async def case_history(auditor: Auditor, ledger: LedgerDep, case_id: UUID) -> HistoryOut:
     """Everything the ledger holds about a case and the referral that opened it, in order,
     with who did what."""
     return HistoryOut(entries=_timeline(await history_store.case_events(ledger.pool, case_id)))
 
 
-@router.get("/ledger/referrals/{referral_id}/history", response_model=HistoryOut, tags=["replay"])
+@router.get(
+    "/ledger/referrals/{referral_id}/history",
+    response_model=HistoryOut,
+    tags=["replay"],
+    openapi_extra=REFERRAL,
+)
 async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUID) -> HistoryOut:
     events = await history_store.referral_events(ledger.pool, referral_id)
     return HistoryOut(entries=_timeline(events))
 
 
-@router.get("/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"])
+@router.get(
+    "/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"], openapi_extra=CASE
+)
 async def case_as_of(
     auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: AwareDatetime
 ) -> AsOfOut:

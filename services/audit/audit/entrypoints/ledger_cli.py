@@ -2,7 +2,7 @@
 
 `check` needs nothing but the file (and, to be sure, the public key obtained separately): it is
 what an auditor runs on another machine. The others read the ledger through the database, act
-as the ledger's role, and are recorded in the read log like any HTTP read.
+as the ledger's role, and are recorded in the ledger as RecordAccessed like any HTTP read.
 """
 
 import argparse
@@ -22,13 +22,15 @@ from tqdm import tqdm
 
 from audit import proofs
 from audit.adapters import history_store, ledger_store
-from audit.adapters.access_log import record_read
 from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
 from audit.settings import AuditSettings
-from servicekit.auth import Principal
+from offramp_contracts.events.audit import Accessor, RecordAccessed, RecordRef
+from servicekit.access import AccessRecorder
+from servicekit.eventstore import EventStore
 from servicekit.jetstream import connect_nats
+from servicekit.outbox import notify_channel
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -110,16 +112,35 @@ async def _with_pool(
 ) -> int:
     pool = await ledger_store.ledger_pool(settings.database_url, settings.db_schema, max_size=2)
     try:
-        operator = Principal(
-            subject=f"cli:{getpass.getuser()}", agency="local", jurisdiction="-", roles=frozenset()
-        )
-        detail = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
-        await record_read(
-            pool, operator, action=f"cli {args.command}", detail=detail, outcome="allowed"
-        )
+        await _record_command(pool, settings, args)
         return await command(pool)
     finally:
         await pool.close()
+
+
+async def _record_command(
+    pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace
+) -> None:
+    """The operator's command is a read of the ledger, recorded before it runs."""
+    arguments = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
+    store = EventStore(
+        subject_root=settings.subject_root, notify_channel=notify_channel(settings.db_schema)
+    )
+    read = RecordAccessed(
+        service=settings.service_name,
+        action=f"offramp-audit {args.command}",
+        query=json.dumps(arguments, default=str, sort_keys=True),
+        who=Accessor(
+            subject=f"cli:{getpass.getuser()}",
+            agency="local",
+            jurisdiction=settings.ledger_jurisdiction,
+            roles=(),
+        ),
+        records=(RecordRef(kind="ledger"),),
+    )
+    await AccessRecorder(settings.service_name, pool, store).record(
+        read, jurisdiction=settings.ledger_jurisdiction, correlation_id=None
+    )
 
 
 async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from casework.commands import CaseNotFound, Casework
 from casework.domain.decisions import InvalidCommand
 from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
 from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
+from servicekit.access import participant_record, shown
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Runtime, require_role
 from servicekit.problems import problem_response
@@ -21,6 +22,8 @@ from servicekit.problems import problem_response
 router = APIRouter(tags=["cases"])
 CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
+# Every route about one case: reads of it are recorded, and so are refusals (servicekit.access).
+CASE_RECORD = participant_record("case", "case_id")
 
 
 def casework_of(runtime: Runtime) -> Casework:
@@ -115,8 +118,8 @@ class CoarseView(BaseModel):
     status: CoarseStatusName
 
 
-@router.get("/cases", response_model=list[CaseSummary])
-async def agency_cases(staff: CaseStaff, runtime: Runtime) -> list[CaseSummary]:
+@router.get("/cases", response_model=list[CaseSummary], openapi_extra=participant_record("case"))
+async def agency_cases(staff: CaseStaff, runtime: Runtime, request: Request) -> list[CaseSummary]:
     """Cases of the caller's own agency in the caller's jurisdiction."""
     rows = await runtime.pool.fetch(
         """SELECT case_id, referral_id, door, status, phase, case_manager, opened_at FROM cases
@@ -124,16 +127,18 @@ async def agency_cases(staff: CaseStaff, runtime: Runtime) -> list[CaseSummary]:
         staff.jurisdiction,
         staff.agency,
     )
-    return [CaseSummary(**dict(row)) for row in rows]
+    answer = [CaseSummary(**dict(row)) for row in rows]
+    shown(request, "case", (c.case_id for c in answer))
+    return answer
 
 
-@router.get("/cases/{case_id}", response_model=CaseView)
+@router.get("/cases/{case_id}", response_model=CaseView, openapi_extra=CASE_RECORD)
 async def case_in_full(case_id: UUID, staff: CaseStaff, cases: Cases) -> CaseView:
     """The case as its case-management agency knows it; another agency is refused (403)."""
     return CaseView.of(await cases.read(case_id, staff, "case_staff"))
 
 
-@router.get("/cases/{case_id}/status", response_model=CoarseView)
+@router.get("/cases/{case_id}/status", response_model=CoarseView, openapi_extra=CASE_RECORD)
 async def coarse_case_status(case_id: UUID, caller: LawEnforcement, cases: Cases) -> CoarseView:
     """The referring officer's or the liaison prosecutor's view: the coarse status only."""
     case = await cases.read(case_id, caller, "law_enforcement")

@@ -15,7 +15,13 @@ from casework.adapters import roster
 from casework.adapters.case_store import Recorded, StoredCase
 from casework.commands import Decide, Party
 from casework.domain import decisions
-from casework.entrypoints.http_cases import Cases, CaseStaff, CaseView, LawEnforcement
+from casework.entrypoints.http_cases import (
+    CASE_RECORD,
+    Cases,
+    CaseStaff,
+    CaseView,
+    LawEnforcement,
+)
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (
     ClosureReason,
@@ -132,7 +138,9 @@ async def _run(
     )
 
 
-@router.post("/cases/{case_id}/intake-assessment", response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/intake-assessment", response_model=CommandResult, openapi_extra=CASE_RECORD
+)
 async def complete_intake_assessment(
     case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -152,7 +160,12 @@ async def complete_intake_assessment(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
 
 
-@router.post("/cases/{case_id}/contacts", status_code=201, response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/contacts",
+    status_code=201,
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
 async def log_contact(
     case_id: UUID, body: ContactIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -171,7 +184,12 @@ async def log_contact(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
 
 
-@router.post("/cases/{case_id}/goals", status_code=201, response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/goals",
+    status_code=201,
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
 async def add_goal(
     case_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -179,14 +197,20 @@ async def add_goal(
     return await _goal(cases, case_id, goal_id, "added", body.description, staff, request)
 
 
-@router.patch("/cases/{case_id}/goals/{goal_id}", response_model=CommandResult)
+@router.patch(
+    "/cases/{case_id}/goals/{goal_id}", response_model=CommandResult, openapi_extra=CASE_RECORD
+)
 async def update_goal(
     case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
     return await _goal(cases, case_id, goal_id, "updated", body.description, staff, request)
 
 
-@router.post("/cases/{case_id}/goals/{goal_id}/achieved", response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/goals/{goal_id}/achieved",
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
 async def achieve_goal(
     case_id: UUID,
     goal_id: UUID,
@@ -198,7 +222,11 @@ async def achieve_goal(
     return await _goal(cases, case_id, goal_id, "achieved", body.description, staff, request)
 
 
-@router.post("/cases/{case_id}/goals/{goal_id}/dropped", response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/goals/{goal_id}/dropped",
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
 async def drop_goal(
     case_id: UUID,
     goal_id: UUID,
@@ -228,7 +256,12 @@ async def _goal(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request), goal_id)
 
 
-@router.post("/cases/{case_id}/service-referrals", status_code=201, response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/service-referrals",
+    status_code=201,
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
 async def refer_to_service(
     case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -250,6 +283,7 @@ async def refer_to_service(
 @router.post(
     "/cases/{case_id}/service-referrals/{service_referral_id}/outcome",
     response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
 )
 async def record_service_outcome(
     case_id: UUID,
@@ -271,7 +305,9 @@ async def record_service_outcome(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
 
 
-@router.post("/cases/{case_id}/non-compliance", response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/non-compliance", response_model=CommandResult, openapi_extra=CASE_RECORD
+)
 async def report_non_compliance(
     case_id: UUID, body: NonComplianceIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -288,7 +324,9 @@ async def report_non_compliance(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
 
 
-@router.post("/cases/{case_id}/prosecutor-decision", response_model=CommandResult)
+@router.post(
+    "/cases/{case_id}/prosecutor-decision", response_model=CommandResult, openapi_extra=CASE_RECORD
+)
 async def record_prosecutor_decision(
     case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
 ) -> CommandResult:
@@ -302,7 +340,9 @@ async def record_prosecutor_decision(
     return _result(await _run(cases, case_id, prosecutor, "prosecutor", decide, request))
 
 
-@router.post("/cases/{case_id}/arrests", status_code=201, response_model=None)
+@router.post(
+    "/cases/{case_id}/arrests", status_code=201, response_model=None, openapi_extra=CASE_RECORD
+)
 async def report_new_arrest(
     case_id: UUID, body: ArrestIn, caller: LawEnforcement, cases: Cases, request: Request
 ) -> dict[str, object]:
@@ -318,7 +358,7 @@ async def report_new_arrest(
     return {"case_id": str(case_id), "stored": [e.event_type for e in recorded.events]}
 
 
-@router.post("/cases/{case_id}/closure", response_model=CommandResult)
+@router.post("/cases/{case_id}/closure", response_model=CommandResult, openapi_extra=CASE_RECORD)
 async def close_case(
     case_id: UUID, body: ClosureIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> CommandResult:
@@ -330,7 +370,9 @@ async def close_case(
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
 
 
-@router.put("/cases/{case_id}/case-manager", response_model=CommandResult)
+@router.put(
+    "/cases/{case_id}/case-manager", response_model=CommandResult, openapi_extra=CASE_RECORD
+)
 async def reassign(
     case_id: UUID,
     body: AssignmentIn,

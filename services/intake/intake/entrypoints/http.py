@@ -21,6 +21,7 @@ from intake.use_cases import Intake
 from intake.use_cases import Request as IntakeRequest
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.intake import Offence, Person, Screening
+from servicekit.access import participant_record, shown
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
@@ -95,8 +96,12 @@ async def post_referral(
     return ReferralOut.of(submitted.referral)
 
 
-@router.get("/referrals", response_model=list[ReferralOut])
-async def list_referrals(staff: OfficerOrSupervisor, runtime: Runtime) -> list[ReferralOut]:
+@router.get(
+    "/referrals", response_model=list[ReferralOut], openapi_extra=participant_record("referral")
+)
+async def list_referrals(
+    staff: OfficerOrSupervisor, runtime: Runtime, http: Request
+) -> list[ReferralOut]:
     """An officer's own referrals; for a supervisor, every referral of their agency."""
     rows = await tables.referrals_by(
         runtime.pool,
@@ -104,10 +109,16 @@ async def list_referrals(staff: OfficerOrSupervisor, runtime: Runtime) -> list[R
         agency=staff.agency,
         subject=None if not staff.has_role("officer") else staff.subject,
     )
-    return [ReferralOut.of(row) for row in rows]
+    answer = [ReferralOut.of(row) for row in rows]
+    shown(http, "referral", (r.referral_id for r in answer))
+    return answer
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralOut)
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralOut,
+    openapi_extra=participant_record("referral", "referral_id"),
+)
 async def get_referral(
     referral_id: UUID, staff: OfficerOrSupervisor, intake: IntakeService, http: Request
 ) -> ReferralOut:
@@ -115,7 +126,11 @@ async def get_referral(
     return ReferralOut.of(row)
 
 
-@router.post("/referrals/{referral_id}/withdrawal", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/withdrawal",
+    response_model=ReferralOut,
+    openapi_extra=participant_record("referral", "referral_id"),
+)
 async def withdraw_referral(
     referral_id: UUID,
     body: WithdrawalIn,
@@ -130,16 +145,30 @@ async def withdraw_referral(
     return ReferralOut.of(row)
 
 
-@router.get("/reviews", response_model=list[PendingReview], tags=["review"])
-async def pending_reviews(prosecutor: Prosecutor, runtime: Runtime) -> list[PendingReview]:
+@router.get(
+    "/reviews",
+    response_model=list[PendingReview],
+    tags=["review"],
+    openapi_extra=participant_record("referral"),
+)
+async def pending_reviews(
+    prosecutor: Prosecutor, runtime: Runtime, http: Request
+) -> list[PendingReview]:
     """Referrals waiting for the caller's office in the caller's jurisdiction, oldest first."""
     rows = await tables.reviews_for(
         runtime.pool, jurisdiction=prosecutor.jurisdiction, agency=prosecutor.agency
     )
-    return [PendingReview.of(row) for row in rows]
+    answer = [PendingReview.of(row) for row in rows]
+    shown(http, "referral", (r.referral_id for r in answer))
+    return answer
 
 
-@router.post("/referrals/{referral_id}/review", response_model=ReferralOut, tags=["review"])
+@router.post(
+    "/referrals/{referral_id}/review",
+    response_model=ReferralOut,
+    tags=["review"],
+    openapi_extra=participant_record("referral", "referral_id"),
+)
 async def review_referral(
     referral_id: UUID,
     body: ReviewIn,

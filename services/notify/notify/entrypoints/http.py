@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from servicekit.access import participant_record, shown
 from servicekit.http import Authenticated, Runtime
 from servicekit.problems import Problem
 
@@ -36,10 +37,17 @@ _VISIBLE = """
 """
 
 
-@router.get("/inbox", response_model=list[InboxMessage])
+@router.get(
+    "/inbox", response_model=list[InboxMessage], openapi_extra=participant_record("inbox_message")
+)
 async def my_inbox(
-    me: Authenticated, runtime: Runtime, status: Literal["all", "unread"] = "all"
+    me: Authenticated,
+    runtime: Runtime,
+    request: Request,
+    status: Literal["all", "unread"] = "all",
 ) -> list[InboxMessage]:
+    """Messages to you and to your office, newest first; each names the referral or case it is
+    about, so each read is recorded as a read of those."""
     rows = await runtime.pool.fetch(
         f"""SELECT m.message_id, m.subject, m.body, m.referral_id, m.case_id, m.trigger,
                    m.coarse_status, m.created_at,
@@ -56,10 +64,17 @@ async def my_inbox(
         sorted(me.roles),
         status,
     )
-    return [InboxMessage(**dict(row)) for row in rows]
+    answer = [InboxMessage(**dict(row)) for row in rows]
+    shown(request, "referral", {m.referral_id for m in answer if m.referral_id})
+    shown(request, "case", {m.case_id for m in answer if m.case_id})
+    return answer
 
 
-@router.post("/inbox/{message_id}/read", status_code=204)
+@router.post(
+    "/inbox/{message_id}/read",
+    status_code=204,
+    openapi_extra=participant_record("inbox_message", "message_id"),
+)
 async def mark_read(message_id: UUID, me: Authenticated, runtime: Runtime) -> None:
     """A message to you is marked read; a message to your office is marked read for you only,
     so each member of the office sees what they have not read yet."""

@@ -1,0 +1,259 @@
+"""Every read of a participant's record, and every refused request, becomes an event that the
+audit service appends to the ledger (DESIGN.md rule 11).
+
+A route that reads or changes participants' records says so with `participant_record(...)` in its
+`openapi_extra` (so its OpenAPI document says so too). `AccessTrail`, an ASGI middleware that
+every service runs, then records, for each request that carried a verified token:
+
+- `RecordAccessed` when a GET of such a route answers 2xx. The event is stored *before* the
+  answer leaves the service; if it cannot be stored, the caller gets 503 instead of the records,
+  so no read goes unrecorded.
+- `AccessDenied` when any route answers 403, or such a route answers 404 (a record of another
+  jurisdiction does not exist for the caller, and probing for one is worth knowing about). The
+  refusal is sent whether or not the event could be stored: refusing is always safe.
+
+A request without a usable token (401) names nobody the service can vouch for, so it is logged,
+not put in the ledger. Changes need no access event: the events they store name their actor.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import uuid6
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from offramp_contracts.events.audit import AccessDenied, Accessor, RecordAccessed, RecordRef
+from servicekit.auth import Principal
+from servicekit.events import new_event, system_actor
+from servicekit.eventstore import EventStore
+from servicekit.log import get_logger
+from servicekit.problems import PROBLEM_JSON, TYPE_BASE
+
+log = get_logger(__name__)
+
+RECORD_ROUTE = "x-offramp-participant-record"
+_PRINCIPAL = "principal"
+_SHOWN = "offramp.records_shown"
+
+
+def participant_record(kind: str, id_param: str | None = None) -> dict[str, Any]:
+    """`openapi_extra` of a route about participants' records of `kind`; `id_param` names the
+    path parameter holding the record's id, if the route names one."""
+    return {RECORD_ROUTE: {"kind": kind, "id_param": id_param}}
+
+
+def remember_principal(request: Request, principal: Principal) -> None:
+    request.state.principal = principal
+
+
+def shown(request: Request, kind: str, ids: Iterable[object]) -> None:
+    """A list's handler names the records its answer holds, for the RecordAccessed event."""
+    refs: list[RecordRef] = request.scope.setdefault("state", {}).setdefault(_SHOWN, [])
+    refs.extend(RecordRef(kind=kind, id=str(i)) for i in ids)
+
+
+def accessor(principal: Principal) -> Accessor:
+    return Accessor(
+        subject=principal.subject,
+        agency=principal.agency,
+        jurisdiction=principal.jurisdiction,
+        roles=tuple(sorted(principal.roles)),
+    )
+
+
+@dataclass(frozen=True)
+class AccessRecorder:
+    """Stores access events in the service's own event store; the outbox takes them to the bus
+    and the audit service to the ledger, like every other event."""
+
+    service: str
+    pool: asyncpg.Pool
+    store: EventStore
+
+    async def record(
+        self,
+        payload: RecordAccessed | AccessDenied,
+        *,
+        jurisdiction: str,
+        correlation_id: UUID | None,
+    ) -> None:
+        event_id = uuid6.uuid7()
+        event = new_event(
+            payload,
+            # One stream per access: accesses never contend with each other or with the
+            # records' own streams.
+            stream_id=f"access-{event_id}",
+            stream_version=1,
+            jurisdiction=jurisdiction,
+            actor=system_actor(self.service),
+            correlation_id=correlation_id or event_id,
+            causation_id=None,
+            event_id=event_id,
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.append(conn, event.stream_id, 0, [event])
+
+
+class AccessTrail:
+    """The ASGI middleware described in the module's docstring."""
+
+    def __init__(self, app: ASGIApp, recorder_of: Callable[[], AccessRecorder]) -> None:
+        self.app = app
+        self.recorder_of = recorder_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+        verdict: str | None = None  # "read", "denied", "withheld"
+
+        async def recording_send(message: Message) -> None:
+            nonlocal verdict
+            if message["type"] == "http.response.start":
+                verdict = _verdict(scope, message["status"])
+                if verdict is None:
+                    await send(message)
+                elif verdict == "read":
+                    if await self._record_read(scope, message["status"]):
+                        await send(message)
+                    else:
+                        verdict = "withheld"
+                        await _send_unavailable(send)
+                else:
+                    held.append(message)
+                return
+            if verdict == "withheld":
+                return  # the records stay here: their read could not be recorded
+            if verdict != "denied":
+                await send(message)
+                return
+            held.append(message)
+            if not message.get("more_body", False):
+                await self._record_denial(scope, held)
+                for part in held:
+                    await send(part)
+                held.clear()
+
+        await self.app(scope, receive, recording_send)
+
+    async def _record_read(self, scope: Scope, status: int) -> bool:
+        principal: Principal = scope["state"][_PRINCIPAL]
+        payload = RecordAccessed(
+            service=self._service(),
+            action=_action(scope),
+            query=_query(scope),
+            who=accessor(principal),
+            records=_records(scope),
+            status=status,
+        )
+        try:
+            await self.recorder_of().record(
+                payload,
+                jurisdiction=principal.jurisdiction,
+                correlation_id=scope["state"].get("correlation_id"),
+            )
+        except Exception:
+            log.exception("could not record a read; the answer is withheld", action=payload.action)
+            return False
+        return True
+
+    async def _record_denial(self, scope: Scope, held: list[Message]) -> None:
+        principal: Principal = scope["state"][_PRINCIPAL]
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        payload = AccessDenied(
+            service=self._service(),
+            action=_action(scope),
+            query=_query(scope),
+            who=accessor(principal),
+            records=_records(scope),
+            status=held[0]["status"],
+            reason=_detail_of(body),
+        )
+        try:
+            await self.recorder_of().record(
+                payload,
+                jurisdiction=principal.jurisdiction,
+                correlation_id=scope["state"].get("correlation_id"),
+            )
+        except Exception:
+            # Refusing stays right even when the refusal cannot be written down.
+            log.exception("could not record a refusal", action=payload.action)
+
+    def _service(self) -> str:
+        return self.recorder_of().service
+
+
+def _marker(scope: Scope) -> dict[str, Any] | None:
+    route = scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    marker: dict[str, Any] | None = extra.get(RECORD_ROUTE)
+    return marker
+
+
+def _verdict(scope: Scope, status: int) -> str | None:
+    if _PRINCIPAL not in scope.get("state", {}):
+        return None  # no verified token: nobody to name
+    marker = _marker(scope)
+    if status == 403 or (status == 404 and marker is not None):
+        return "denied"
+    if marker is not None and scope["method"] == "GET" and 200 <= status < 300:
+        return "read"
+    return None
+
+
+def _action(scope: Scope) -> str:
+    route = scope.get("route")
+    return f"{scope['method']} {getattr(route, 'path', scope['path'])}"
+
+
+def _query(scope: Scope) -> str:
+    raw: bytes = scope.get("query_string", b"")
+    return raw.decode(errors="replace")[:2000]
+
+
+def _records(scope: Scope) -> tuple[RecordRef, ...]:
+    marker = _marker(scope)
+    refs: list[RecordRef] = []
+    if marker is not None:
+        named = scope.get("path_params", {}).get(marker["id_param"]) if marker["id_param"] else None
+        refs.append(RecordRef(kind=marker["kind"], id=str(named) if named is not None else None))
+    refs.extend(scope["state"].get(_SHOWN, []))
+    return tuple(dict.fromkeys(refs))
+
+
+def _detail_of(body: bytes) -> str:
+    try:
+        detail = json.loads(body).get("detail", "")
+    except (ValueError, AttributeError):
+        return ""
+    return str(detail)[:2000]
+
+
+async def _send_unavailable(send: Send) -> None:
+    body = json.dumps(
+        {
+            "type": TYPE_BASE + "access-not-recorded",
+            "title": "Service unavailable",
+            "status": 503,
+            "detail": "Every read of a participant's record is recorded first, and the record "
+            "could not be made just now; nothing was shown. Try again shortly.",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"5"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
