@@ -276,9 +276,15 @@ async def test_officers_and_the_prosecutor_report_new_arrests_and_learn_only_the
     case_id = await new_case(casework)
     referring = casework.client(casework.token("officer-7", "officer", "pontiac-pd"))
     another = casework.client(casework.token("officer-8", "officer", "pontiac-pd"))
+    sheriff = casework.client(casework.token("deputy-1", "officer", "oakland-sheriff"))
     prosecutor = casework.client(casework.token("p-1", "prosecutor", "oakland-prosecutor"))
-    async with referring, another, prosecutor, casework.staff("cm-1") as http:
+    async with referring, another, sheriff, prosecutor, casework.staff("cm-1") as http:
         ok(await http.post(f"/cases/{case_id}/contacts", json=contact()), 201)
+        # Only the referring agency's officers (and the prosecutor) touch the case.
+        problem(
+            await sheriff.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}),
+            403,
+        )
         by_officer = ok(
             await another.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}), 201
         )

@@ -2,8 +2,8 @@
 locked), is refused whole or stored whole, and tells the case's timeline afterwards.
 
 Who may do what to a case: its case-management agency's staff (case managers and supervisors)
-do the casework; the site's liaison prosecutor records decisions; officers and the prosecutor
-report new arrests. Anyone else is refused (403); a case outside the caller's jurisdiction does
+do the casework; the site's liaison prosecutor records decisions; officers of the referring
+agency and the prosecutor report new arrests. Anyone else is refused (403); a case outside the caller's jurisdiction does
 not exist for them (404).
 """
 
@@ -93,5 +93,13 @@ def check_party(caller: Principal, party: Party, case: StoredCase, profile: Site
             )
         return "prosecutor"
     if party == "law_enforcement" and caller.has_role("officer"):
+        # Any officer of the referring agency (not only the one who referred): a colleague may
+        # make the new arrest. Another agency's officers never touch the case.
+        referring = case.state.referring_officer.agency
+        if caller.agency != referring:
+            raise AuthorizationError(
+                f"only officers of the referring agency ({referring}) or the site's liaison "
+                "prosecutor may report on this case"
+            )
         return "officer"
     raise AuthorizationError("only the site's liaison prosecutor may do this")
