@@ -1,0 +1,132 @@
+"""Who may call what: every HTTP operation of every service, and the roles that pass its gate.
+
+The matrix test walks this table against the running services, and fails when a service has an
+operation the table does not name (or the table names one that is gone): a new endpoint is not
+finished until someone has decided here who may call it.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES: tuple[str, ...] = (
+    "officer",
+    "case_manager",
+    "supervisor",
+    "prosecutor",
+    "public_defender",
+    "auditor",
+    "analyst",
+    "operator",
+)
+LAW_ENFORCEMENT = frozenset({"officer", "prosecutor"})
+CASE_STAFF = frozenset({"case_manager", "supervisor"})
+EVERY_ROLE = frozenset(ROLES)
+
+# Where each role works at the Pontiac pilot (a supervisor supervises officers in intake and
+# case managers in casework). The officer is the one who refers, the prosecutor the liaison.
+HOME_AGENCY: dict[str, str] = {
+    "officer": "pontiac-pd",
+    "case_manager": "pontiac-case-management",
+    "supervisor": "pontiac-case-management",
+    "prosecutor": "oakland-prosecutor",
+    "public_defender": "oakland-public-defender",
+    "auditor": "county-audit",
+    "analyst": "county-analysis",
+    "operator": "county-it",
+}
+SUPERVISOR_IN_INTAKE = "pontiac-pd"
+
+
+def home_agency(service: str, role: str) -> str:
+    return (
+        SUPERVISOR_IN_INTAKE if (service, role) == ("intake", "supervisor") else HOME_AGENCY[role]
+    )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """`roles` pass the gate (None: no token needed at all). `query` makes a GET answer 200;
+    a GET `may_be_absent` answers 404 when the caller has none (an address never registered)."""
+
+    roles: frozenset[str] | None
+    query: dict[str, Any] = field(default_factory=dict)
+    may_be_absent: bool = False
+
+
+PUBLIC = Operation(None)
+
+
+def only(*roles: str | frozenset[str], **query: Any) -> Operation:
+    names: set[str] = set()
+    for role in roles:
+        names |= {role} if isinstance(role, str) else role
+    return Operation(frozenset(names), query)
+
+
+OPERATIONS: dict[tuple[str, str, str], Operation] = {
+    # intake
+    ("intake", "GET", "/healthz"): PUBLIC,
+    ("intake", "GET", "/readyz"): PUBLIC,
+    ("intake", "POST", "/referrals"): only("officer"),
+    ("intake", "GET", "/referrals"): only("officer", "supervisor"),
+    ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),
+    ("intake", "POST", "/referrals/{referral_id}/withdrawal"): only("officer", "supervisor"),
+    ("intake", "GET", "/reviews"): only("prosecutor"),
+    ("intake", "POST", "/referrals/{referral_id}/review"): only("prosecutor"),
+    # casework
+    ("casework", "GET", "/healthz"): PUBLIC,
+    ("casework", "GET", "/readyz"): PUBLIC,
+    ("casework", "GET", "/cases"): only(CASE_STAFF),
+    ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
+    ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
+    ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/contacts"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/goals"): only(CASE_STAFF),
+    ("casework", "PATCH", "/cases/{case_id}/goals/{goal_id}"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/goals/{goal_id}/achieved"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/goals/{goal_id}/dropped"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/service-referrals"): only(CASE_STAFF),
+    (
+        "casework",
+        "POST",
+        "/cases/{case_id}/service-referrals/{service_referral_id}/outcome",
+    ): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/non-compliance"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/prosecutor-decision"): only("prosecutor"),
+    ("casework", "POST", "/cases/{case_id}/arrests"): only(LAW_ENFORCEMENT),
+    ("casework", "POST", "/cases/{case_id}/closure"): only(CASE_STAFF),
+    ("casework", "PUT", "/cases/{case_id}/case-manager"): only("supervisor"),
+    ("casework", "GET", "/case-managers"): only("supervisor"),
+    ("casework", "PUT", "/case-managers/{subject}"): only("supervisor"),
+    ("casework", "DELETE", "/case-managers/{subject}"): only("supervisor"),
+    # notify: everyone has an inbox and an address; operators run the channels
+    ("notify", "GET", "/healthz"): PUBLIC,
+    ("notify", "GET", "/readyz"): PUBLIC,
+    ("notify", "GET", "/inbox"): only(EVERY_ROLE),
+    ("notify", "POST", "/inbox/{message_id}/read"): only(EVERY_ROLE),
+    ("notify", "GET", "/me/email"): Operation(EVERY_ROLE, may_be_absent=True),
+    ("notify", "PUT", "/me/email"): only(EVERY_ROLE),
+    ("notify", "DELETE", "/me/email"): only(EVERY_ROLE),
+    ("notify", "PUT", "/offices/{agency}/{role}/email"): only("operator"),
+    ("notify", "DELETE", "/offices/{agency}/{role}/email"): only("operator"),
+    ("notify", "GET", "/offices"): only("operator"),
+    ("notify", "GET", "/webhook-subscriptions"): only("operator"),
+    ("notify", "POST", "/webhook-subscriptions"): only("operator"),
+    ("notify", "DELETE", "/webhook-subscriptions/{subscription_id}"): only("operator"),
+    ("notify", "GET", "/deliveries"): only("operator"),
+    ("notify", "POST", "/deliveries/{delivery_id}/retry"): only("operator"),
+    # audit: the ledger is for auditors; its public key for anyone who checks a proof
+    ("audit", "GET", "/healthz"): PUBLIC,
+    ("audit", "GET", "/readyz"): PUBLIC,
+    ("audit", "GET", "/ledger/public-key"): PUBLIC,
+    ("audit", "GET", "/ledger/verify"): only("auditor"),
+    ("audit", "GET", "/ledger/entries"): only("auditor"),
+    ("audit", "GET", "/ledger/checkpoints"): only("auditor"),
+    ("audit", "GET", "/ledger/checkpoints/{number}"): only("auditor"),
+    ("audit", "GET", "/ledger/proofs/inclusion"): only("auditor", seq=1),
+    ("audit", "GET", "/ledger/proofs/consistency"): only("auditor", first=1),
+    ("audit", "GET", "/ledger/export"): only("auditor", first=1, last=2),
+    ("audit", "GET", "/ledger/cases/{case_id}/history"): only("auditor"),
+    ("audit", "GET", "/ledger/referrals/{referral_id}/history"): only("auditor"),
+    ("audit", "GET", "/ledger/cases/{case_id}/as-of"): only("auditor", at="2100-01-01T00:00:00Z"),
+}
