@@ -8,16 +8,9 @@ finished until someone has decided here who may call it.
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES: tuple[str, ...] = (
-    "officer",
-    "case_manager",
-    "supervisor",
-    "prosecutor",
-    "public_defender",
-    "auditor",
-    "analyst",
-    "operator",
-)
+from servicekit.auth import ROLES as KNOWN_ROLES
+
+ROLES: tuple[str, ...] = tuple(sorted(KNOWN_ROLES))
 LAW_ENFORCEMENT = frozenset({"officer", "prosecutor"})
 CASE_STAFF = frozenset({"case_manager", "supervisor"})
 EVERY_ROLE = frozenset(ROLES)

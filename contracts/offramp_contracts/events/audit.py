@@ -58,16 +58,23 @@ class RecordRef(BaseModel):
     id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-ActionField = Field(
-    min_length=1,
-    max_length=300,
-    description="What was asked: the method and route, e.g. 'GET /cases/{case_id}', or the "
-    "command run on the server.",
-)
-QueryField = Field(default="", max_length=2000, description="Its query string or arguments.")
+class AccessEvent(EventPayload):
+    """What RecordAccessed and AccessDenied both say: which service, what was asked, by whom,
+    about which records."""
+
+    service: str = Field(min_length=1, max_length=50)
+    action: str = Field(
+        min_length=1,
+        max_length=300,
+        description="What was asked: the method and route, e.g. 'GET /cases/{case_id}', or the "
+        "command run on the server.",
+    )
+    query: str = Field(default="", max_length=2000, description="Its query string or arguments.")
+    who: Accessor
+    records: tuple[RecordRef, ...]
 
 
-class RecordAccessed(EventPayload):
+class RecordAccessed(AccessEvent):
     """A person was shown participants' records. Stored before the answer leaves the service,
     so no read goes unrecorded; the envelope's actor is the service that served it.
 
@@ -79,16 +86,11 @@ class RecordAccessed(EventPayload):
     schema_version: ClassVar[int] = 1
     context: ClassVar[Context] = "audit"
 
-    service: str = Field(min_length=1, max_length=50)
-    action: str = ActionField
-    query: str = QueryField
-    who: Accessor
-    records: tuple[RecordRef, ...]
     # None when the read was not over HTTP (an operator's command on the server).
     status: int | None = Field(default=None, ge=200, le=299)
 
 
-class AccessDenied(EventPayload):
+class AccessDenied(AccessEvent):
     """A service refused a person's request: not allowed (403), or a participant's record that
     does not exist for them (404, how another agency's or jurisdiction's records look)."""
 
@@ -96,10 +98,5 @@ class AccessDenied(EventPayload):
     schema_version: ClassVar[int] = 1
     context: ClassVar[Context] = "audit"
 
-    service: str = Field(min_length=1, max_length=50)
-    action: str = ActionField
-    query: str = QueryField
-    who: Accessor
-    records: tuple[RecordRef, ...]
     status: int = Field(ge=400, le=499)
     reason: str = Field(max_length=2000)

@@ -27,7 +27,13 @@ import uuid6
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from offramp_contracts.events.audit import AccessDenied, Accessor, RecordAccessed, RecordRef
+from offramp_contracts.events.audit import (
+    AccessDenied,
+    AccessEvent,
+    Accessor,
+    RecordAccessed,
+    RecordRef,
+)
 from servicekit.auth import Principal
 from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
@@ -77,7 +83,7 @@ class AccessRecorder:
 
     async def record(
         self,
-        payload: RecordAccessed | AccessDenied,
+        payload: AccessEvent,
         *,
         jurisdiction: str,
         correlation_id: UUID | None,
@@ -143,50 +149,39 @@ class AccessTrail:
         await self.app(scope, receive, recording_send)
 
     async def _record_read(self, scope: Scope, status: int) -> bool:
-        principal: Principal = scope["state"][_PRINCIPAL]
-        payload = RecordAccessed(
-            service=self._service(),
-            action=_action(scope),
-            query=_query(scope),
-            who=accessor(principal),
-            records=_records(scope),
-            status=status,
-        )
         try:
-            await self.recorder_of().record(
-                payload,
-                jurisdiction=principal.jurisdiction,
-                correlation_id=scope["state"].get("correlation_id"),
-            )
+            await self._record(scope, RecordAccessed, status=status)
         except Exception:
-            log.exception("could not record a read; the answer is withheld", action=payload.action)
+            log.exception("could not record a read; the answer is withheld", action=_action(scope))
             return False
         return True
 
     async def _record_denial(self, scope: Scope, held: list[Message]) -> None:
-        principal: Principal = scope["state"][_PRINCIPAL]
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        payload = AccessDenied(
-            service=self._service(),
+        try:
+            await self._record(
+                scope, AccessDenied, status=held[0]["status"], reason=_detail_of(body)
+            )
+        except Exception:
+            # Refusing stays right even when the refusal cannot be written down.
+            log.exception("could not record a refusal", action=_action(scope))
+
+    async def _record(self, scope: Scope, kind: type[AccessEvent], **outcome: Any) -> None:
+        principal: Principal = scope["state"][_PRINCIPAL]
+        recorder = self.recorder_of()
+        payload = kind(
+            service=recorder.service,
             action=_action(scope),
             query=_query(scope),
             who=accessor(principal),
             records=_records(scope),
-            status=held[0]["status"],
-            reason=_detail_of(body),
+            **outcome,
         )
-        try:
-            await self.recorder_of().record(
-                payload,
-                jurisdiction=principal.jurisdiction,
-                correlation_id=scope["state"].get("correlation_id"),
-            )
-        except Exception:
-            # Refusing stays right even when the refusal cannot be written down.
-            log.exception("could not record a refusal", action=payload.action)
-
-    def _service(self) -> str:
-        return self.recorder_of().service
+        await recorder.record(
+            payload,
+            jurisdiction=principal.jurisdiction,
+            correlation_id=scope["state"].get("correlation_id"),
+        )
 
 
 def _marker(scope: Scope) -> dict[str, Any] | None:
