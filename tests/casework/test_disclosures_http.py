@@ -76,7 +76,11 @@ async def test_a_public_defender_reads_what_the_release_allows_with_the_notice_a
     assert content["attendance"] is None and content["substance_use_treatment"] is None
     for free_text in ("sleeping in car", "call on Monday", "detox"):
         assert free_text not in response.text
-    assert [r["release_id"] for r in given["under_releases"]] == [release_id]
+    (scope,) = given["under_releases"]  # what the release allows goes with the disclosure
+    assert scope["release_id"] == release_id
+    assert scope["information"] == given["information"]
+    assert scope["purpose"] == release_form(case_id)["purpose"]
+    assert scope["recipient"] == {"agency": PD_AGENCY, "role": "public_defender", "subject": None}
 
     (recorded,) = await disclosed(casework, case_id)
     assert [str(r) for r in recorded.release_ids] == [release_id]

@@ -220,7 +220,6 @@ class SubstanceUseTreatment:
 class Disclosed:
     """One section per category the releases allow; None where they do not."""
 
-    information: frozenset[InformationCategory]
     program_status: ProgramStatus | None = None
     attendance: Attendance | None = None
     assessed_needs: frozenset[Need] | None = None
@@ -232,7 +231,6 @@ def disclosed(care: CareRecord, information: frozenset[InformationCategory]) -> 
     state = care.state
     sud_services = tuple(s for s in care.services if s.service in SUBSTANCE_USE_SERVICES)
     return Disclosed(
-        information=information,
         program_status=ProgramStatus(coarse_status(state), state.phase, state.closure_reason)
         if "program_status" in information
         else None,

@@ -179,10 +179,15 @@ class RecipientView(BaseModel):
 
 
 class UnderRelease(BaseModel):
+    """The scope of a release a disclosure was made under, which goes with it (42 CFR 2.32(b))."""
+
     release_id: UUID
+    information: list[InformationCategory]
+    recipient: Recipient
     purpose: str
     expires_at: datetime | None
     expires_on: ExpiryEvent | None
+    signed_on: date
 
 
 class DisclosureView(BaseModel):
@@ -355,9 +360,12 @@ async def read_disclosure(
         under_releases=[
             UnderRelease(
                 release_id=r.release_id,
+                information=sorted(r.granted.information),
+                recipient=r.granted.recipient,
                 purpose=r.granted.purpose,
                 expires_at=r.granted.expires_at,
                 expires_on=r.granted.expires_on,
+                signed_on=r.granted.signature.signed_on,
             )
             for r in given.allowance.releases
         ],
