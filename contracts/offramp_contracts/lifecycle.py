@@ -49,11 +49,15 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 
 Phase = Literal["intake", "enrolled", "closed"]
 CoarseStatus = CoarseStatusName
 ReviewReason = Literal["intake_window_missed", "non_compliance"]
 GoalStatus = Literal["open", "achieved", "dropped"]
+ReleaseStatus = Literal["granted", "revoked"]
+"""A release as the stream holds it; whether it has expired depends on the clock, which is
+casework's business (`casework.domain.consent`)."""
 
 FINAL_SERVICE_OUTCOMES: frozenset[ServiceOutcome] = frozenset({"completed", "declined"})
 
@@ -71,12 +75,19 @@ _CASEWORK: tuple[type[EventPayload], ...] = (
     ProsecutorDecisionRecorded,
     NewArrestReported,
     CaseClosed,
+    ConsentGranted,
 )
+_RECORD_KEEPING: frozenset[type[EventPayload]] = frozenset({ConsentRevoked, InformationDisclosed})
+"""What still happens to a closed case: its care is over, but a participant may revoke a release
+and a release that outlives the case may still be used (DESIGN.md rule 10)."""
+
 ALLOWED: Mapping[Phase, frozenset[type[EventPayload]]] = MappingProxyType(
     {
-        "intake": frozenset({*_CASEWORK, IntakeAssessmentCompleted, IntakeWindowMissed}),
-        "enrolled": frozenset(_CASEWORK),
-        "closed": frozenset(),
+        "intake": frozenset(
+            {*_CASEWORK, *_RECORD_KEEPING, IntakeAssessmentCompleted, IntakeWindowMissed}
+        ),
+        "enrolled": frozenset({*_CASEWORK, *_RECORD_KEEPING}),
+        "closed": _RECORD_KEEPING,
     }
 )
 """The events each phase lets happen; the guards in `refusal` narrow them further."""
@@ -105,6 +116,8 @@ class CaseState:
     non_compliance_reports: int = 0
     new_arrests: int = 0
     closure_reason: ClosureReason | None = None
+    releases: Mapping[UUID, ReleaseStatus] = field(default_factory=dict)
+    disclosures: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -142,7 +155,7 @@ def refusal(state: CaseState | None, payload: EventPayload) -> TransitionRefused
         if isinstance(payload, CaseOpened):
             return None
         return TransitionRefused(f"there is no case yet for {payload.event_type}")
-    if state.phase == "closed":
+    if state.phase == "closed" and type(payload) not in ALLOWED["closed"]:
         return TransitionRefused(
             f"case {state.case_id} was closed ({state.closure_reason}); it accepts no more changes",
             case_closed=True,
@@ -208,6 +221,13 @@ def _guard(state: CaseState, payload: EventPayload) -> TransitionRefused | None:
         case ProsecutorDecisionRecorded():
             if state.prosecutor_review is None:
                 reason = "nothing waits for the liaison prosecutor's decision in this case"
+        case ConsentGranted(release_id=release_id):
+            if release_id in state.releases:
+                reason = f"release {release_id} is already recorded"
+        case ConsentRevoked(release_id=release_id):
+            reason = _release_refusal(state, release_id)
+        case InformationDisclosed(release_ids=release_ids):
+            reason = next(filter(None, (_release_refusal(state, r) for r in release_ids)), None)
     return TransitionRefused(reason) if reason else None
 
 
@@ -219,6 +239,15 @@ def _goal_refusal(state: CaseState, goal_id: UUID, change: str) -> str | None:
         return f"there is no goal {goal_id} in the plan"
     if status != "open":
         return f"goal {goal_id} was {status}; add a new goal instead"
+    return None
+
+
+def _release_refusal(state: CaseState, release_id: UUID) -> str | None:
+    status = state.releases.get(release_id)
+    if status is None:
+        return f"there is no release {release_id} in this case"
+    if status == "revoked":
+        return f"release {release_id} was revoked"
     return None
 
 
@@ -283,6 +312,12 @@ def evolve(state: CaseState | None, payload: EventPayload) -> CaseState:
             return replace(state, new_arrests=state.new_arrests + 1)
         case CaseClosed(reason=reason):
             return replace(state, phase="closed", closure_reason=reason, prosecutor_review=None)
+        case ConsentGranted(release_id=release_id):
+            return replace(state, releases={**state.releases, release_id: "granted"})
+        case ConsentRevoked(release_id=release_id):
+            return replace(state, releases={**state.releases, release_id: "revoked"})
+        case InformationDisclosed():
+            return replace(state, disclosures=state.disclosures + 1)
     return state
 
 

@@ -25,6 +25,7 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 from offramp_contracts.events.intake import (
     EligibilityDecided,
     ReferralAdmitted,
@@ -59,6 +60,9 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     ProsecutorDecisionRecorded,
     NewArrestReported,
     CaseClosed,
+    ConsentGranted,
+    ConsentRevoked,
+    InformationDisclosed,
     CheckpointSigned,
     RecordAccessed,
     AccessDenied,

@@ -27,7 +27,17 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.consent import (
+    REDISCLOSURE_NOTICE,
+    ConsentGranted,
+    ConsentRevoked,
+    InformationDisclosed,
+    Recipient,
+    RightToRevoke,
+    Signature,
+)
 from offramp_contracts.lifecycle import (
+    ALLOWED,
     CaseState,
     TransitionRefused,
     accept,
@@ -121,6 +131,41 @@ def report(number: int) -> ProgressReportDue:
 
 def closed(reason: str = "graduated") -> CaseClosed:
     return CaseClosed(case_id=CASE, referral_id=REFERRAL, reason=reason)  # type: ignore[arg-type]
+
+
+PD = StaffRef(subject="pd-1", agency="oakland-public-defender")
+
+
+def granted(n: int) -> ConsentGranted:
+    return ConsentGranted(
+        case_id=CASE,
+        release_id=ident(200 + n),
+        discloser=CM.agency,
+        information=frozenset({"program_status"}),
+        recipient=Recipient(agency=PD.agency, role="public_defender"),
+        purpose="defence in the pending case",
+        right_to_revoke=RightToRevoke(statement="I may revoke this.", how="tell my case manager"),
+        expires_on="case_closed",
+        signature=Signature(signed_by="participant", signed_on=date(2026, 3, 2)),
+        recorded_by=CM,
+    )
+
+
+def revoked(n: int) -> ConsentRevoked:
+    return ConsentRevoked(
+        case_id=CASE, release_id=ident(200 + n), revoked_at=T0, method="orally", recorded_by=CM
+    )
+
+
+def disclosed(n: int) -> InformationDisclosed:
+    return InformationDisclosed(
+        case_id=CASE,
+        release_ids=[ident(200 + n)],
+        recipient=PD,
+        recipient_role="public_defender",
+        information=frozenset({"program_status"}),
+        redisclosure_notice=REDISCLOSURE_NOTICE,
+    )
 
 
 def walk(*payloads: EventPayload) -> CaseState:
@@ -233,13 +278,38 @@ def test_progress_reports_come_in_order() -> None:
     assert accept(state, report(2)).progress_reports == 2
 
 
-def test_a_closed_case_refuses_everything_and_says_it_is_closed() -> None:
+def test_a_closed_case_refuses_every_change_to_care_and_says_it_is_closed() -> None:
     state = walk(opened(), closed("moved"))
     assert coarse_status(state) == "closed"
-    for payload in (contact(1), assessment(), closed(), report(1), goal(1, "added")):
+    for payload in (contact(1), assessment(), closed(), report(1), goal(1, "added"), granted(1)):
         refused = refusal(state, payload)
         assert refused is not None and refused.case_closed
         assert "closed (moved)" in refused.reason
+
+
+def test_releases_are_recorded_once_revoked_once_and_disclose_only_while_unrevoked() -> None:
+    state = accept(walk(opened()), granted(1))
+    assert state.releases == {ident(201): "granted"}
+    assert refusal(state, granted(1)) is not None
+    state = accept(state, disclosed(1))
+    assert state.disclosures == 1
+    state = accept(state, revoked(1))
+    assert state.releases == {ident(201): "revoked"}
+    for late in (revoked(1), disclosed(1)):
+        refused = refusal(state, late)
+        assert refused is not None and "was revoked" in refused.reason
+    for unknown in (revoked(2), disclosed(2)):
+        refused = refusal(state, unknown)
+        assert refused is not None and "no release" in refused.reason
+    assert coarse_status(state) == "working_with_case_manager"
+
+
+def test_a_closed_case_still_takes_a_revocation_and_a_disclosure_but_no_new_release() -> None:
+    state = walk(opened(), granted(1), granted(2), closed())
+    state = accept(accept(state, disclosed(1)), revoked(2))
+    assert state.phase == "closed" and state.disclosures == 1
+    refused = refusal(state, granted(3))
+    assert refused is not None and refused.case_closed
 
 
 def test_a_case_opens_once_and_history_starts_with_its_opening() -> None:
@@ -310,6 +380,9 @@ def candidates() -> st.SearchStrategy[EventPayload]:
         ),
         st.sampled_from(["graduated", "declined", "moved", "deceased", "transferred"]).map(closed),
         st.just(opened()),
+        small.map(granted),
+        small.map(revoked),
+        small.map(disclosed),
     )
 
 
@@ -331,14 +404,25 @@ def test_random_command_sequences_keep_the_lifecycle_invariants(
         try:
             state = accept(state, candidate)
         except TransitionRefused as refused:
-            # A refused command changes nothing, and a closed case refuses as closed.
-            assert refused.case_closed == (before.phase == "closed")
+            # A refused command changes nothing, and a closed case refuses as closed whatever
+            # is not record keeping (a revocation, a disclosure).
+            assert refused.case_closed == (
+                before.phase == "closed" and type(candidate) not in ALLOWED["closed"]
+            )
             continue
         stored.append(candidate)
         # Phases only move forward, and nothing but CaseClosed closes a case (rule 5: not
         # inactivity, not a missed window, not non-compliance, not a new arrest).
         assert PHASE_ORDER[state.phase] >= PHASE_ORDER[before.phase]
-        assert (state.phase == "closed") == isinstance(candidate, CaseClosed)
+        if before.phase != "closed":
+            assert (state.phase == "closed") == isinstance(candidate, CaseClosed)
+        else:
+            assert type(candidate) in (ConsentRevoked, InformationDisclosed)
+        # Nothing is disclosed under, and nothing revokes, a release revoked or never made.
+        if isinstance(candidate, InformationDisclosed):
+            assert all(before.releases.get(r) == "granted" for r in candidate.release_ids)
+        if isinstance(candidate, ConsentRevoked):
+            assert before.releases.get(candidate.release_id) == "granted"
         assert not (
             isinstance(candidate, ProsecutorDecisionRecorded) and before.prosecutor_review is None
         )

@@ -1,1 +1,1 @@
-"""Event payloads, one module per bounded context."""
+"""Event payloads, one module per bounded context; casework's consent records have their own."""

@@ -10,7 +10,7 @@ from temporalio.worker import Worker
 from casework.adapters.case_store import CaseStore
 from casework.adapters.timeline_signals import TimelineSignals
 from casework.commands import Casework
-from casework.entrypoints import http_cases, http_commands, http_roster
+from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
 from casework.settings import CaseworkSettings
 from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
@@ -81,14 +81,16 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
     app = create_service_app(
         title="Offramp casework",
         description=(
-            "Participants' cases: opening, assignment, the case timeline and the case "
-            "manager's work."
+            "Participants' cases: opening, assignment, the case timeline, the case "
+            "manager's work, releases of information and disclosures."
         ),
         runtime=runtime,
         on_start=on_start,
     )
     http_cases.install_casework_problems(app)
+    http_consent.install_consent_problems(app)
     app.include_router(http_cases.router)
     app.include_router(http_commands.router)
     app.include_router(http_roster.router)
+    app.include_router(http_consent.router)
     return app

@@ -3,8 +3,10 @@ locked), is refused whole or stored whole, and tells the case's timeline afterwa
 
 Who may do what to a case: its case-management agency's staff (case managers and supervisors)
 do the casework; the site's liaison prosecutor records decisions; officers of the referring
-agency and the prosecutor report new arrests. Anyone else is refused (403); a case outside the caller's jurisdiction does
-not exist for them (404).
+agency and the prosecutor report new arrests; the recipients of a release of information
+receive disclosures, as far as a release in force allows (`casework.domain.disclosure`
+decides). Anyone else is refused (403); a case outside the caller's jurisdiction does not exist
+for them (404).
 """
 
 from collections.abc import Callable, Sequence
@@ -15,12 +17,13 @@ from uuid import UUID
 import asyncpg
 
 from casework.adapters.case_store import CaseStore, Recorded, StoredCase
+from casework.domain.consent import LAW_ENFORCEMENT_ROLES, RECIPIENT_ROLES
 from offramp_contracts import EventEnvelope, EventPayload
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.profiles import ProfileBook
 
-Party = Literal["case_staff", "prosecutor", "law_enforcement"]
+Party = Literal["case_staff", "prosecutor", "law_enforcement", "recipient"]
 Decide = Callable[[StoredCase, SiteProfile], Sequence[EventPayload]]
 
 
@@ -80,6 +83,12 @@ class Casework:
 
 def check_party(caller: Principal, party: Party, case: StoredCase, profile: SiteProfile) -> str:
     """The role the caller acts in, or AuthorizationError if they are not that party."""
+    if party == "recipient":
+        # Whether a release names the caller is the decision's business; here only the role.
+        for role in RECIPIENT_ROLES:
+            if caller.has_role(role) and not caller.has_role(*LAW_ENFORCEMENT_ROLES):
+                return role
+        raise AuthorizationError(f"only {', '.join(RECIPIENT_ROLES)} may receive a disclosure")
     if party == "case_staff":
         if case.agency != caller.agency:
             raise AuthorizationError(

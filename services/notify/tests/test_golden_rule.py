@@ -8,7 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notify.domain.coarse import ALLOWED_FIELDS, coarse_facts
-from notify.domain.triggers import LAW_ENFORCEMENT, TRIGGERS, Parties, Recipient, notifications_for
+from notify.domain.triggers import (
+    LAW_ENFORCEMENT,
+    TRIGGERS,
+    WIRED,
+    Parties,
+    Recipient,
+    notifications_for,
+)
+from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 
 PARTIES = Parties(
     referring_officer=Recipient(agency="pontiac-pd", subject="officer-17"),
@@ -94,3 +102,12 @@ def test_law_enforcement_is_told_only_coarse_status_words() -> None:
                 continue
             status = note.text.body.split("Status: ", 1)[1].split(".", 1)[0]
             assert status in words, (event_type, trigger, status)
+
+
+def test_consent_events_are_not_taken_and_would_give_the_allow_list_only_the_case_id() -> None:
+    # Releases and disclosures are the case-management agency's records; they tell nobody
+    # anything. Were one ever wired, the allow-list would find nothing in it but the case id.
+    consent = (ConsentGranted, ConsentRevoked, InformationDisclosed)
+    assert not {model.event_type for model in consent} & set(WIRED)
+    for model in consent:
+        assert set(model.model_fields) & ALLOWED_FIELDS == {"case_id"}, model.event_type

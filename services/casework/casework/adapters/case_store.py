@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from casework.adapters import consent_tables
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.lifecycle import CaseState, accept, coarse_status, replay
@@ -33,6 +34,9 @@ class StoredCase:
     agency: str
     opened_at: datetime
     intake_deadline: datetime | None
+    events: tuple[EventEnvelope, ...] = ()
+    """The case's stream, oldest first: what decisions beyond the lifecycle's state read (the
+    releases of information, what a disclosure may show)."""
 
     @property
     def case_id(self) -> UUID:
@@ -94,7 +98,7 @@ class CaseStore:
             opened_at,
             intake_deadline,
         )
-        return StoredCase(state, 1, jurisdiction, agency, opened_at, intake_deadline)
+        return StoredCase(state, 1, jurisdiction, agency, opened_at, intake_deadline, (event,))
 
     async def load(
         self, conn: asyncpg.Connection, case_id: UUID, *, lock: bool = True
@@ -120,6 +124,7 @@ class CaseStore:
             agency=row["case_agency"],
             opened_at=row["opened_at"],
             intake_deadline=row["intake_deadline"],
+            events=tuple(envelopes),
         )
 
     async def record(
@@ -168,7 +173,11 @@ class CaseStore:
             state.last_contact_at,
             events[-1].occurred_at,
         )
-        return Recorded(replace(case, state=state, version=case.version + len(events)), events)
+        await consent_tables.project(conn, events)
+        now = replace(
+            case, state=state, version=case.version + len(events), events=(*case.events, *events)
+        )
+        return Recorded(now, events)
 
     async def contains(self, conn: asyncpg.Connection, event_id: UUID) -> bool:
         return await self._store.contains(conn, event_id)
