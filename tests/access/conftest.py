@@ -13,6 +13,7 @@ import pytest
 
 from offramp_contracts.identifiers import case_id_for_referral
 from tests.access.policy import home_agency
+from tests.casework.consent import release_form
 from tests.conftest import System, wait_for
 from tests.referrals import fresh_key, referral_body
 
@@ -36,6 +37,7 @@ class Seeded:
     awaiting_review: UUID
     goal_id: UUID
     service_referral_id: UUID
+    release_id: UUID
     message_id: UUID
 
     def path_values(self) -> dict[str, str]:
@@ -46,6 +48,7 @@ class Seeded:
             "case_id": str(self.case_id),
             "goal_id": str(self.goal_id),
             "service_referral_id": str(self.service_referral_id),
+            "release_id": str(self.release_id),
             "message_id": str(self.message_id),
             "subject": "probe-cm",
             "agency": "probe-agency",
@@ -132,6 +135,7 @@ async def seeded(system: System) -> Seeded:
             ),
             201,
         )
+        release = await _ok(await cm.post(f"{case}/releases", json=release_form(case_id)), 201)
         await _ok(
             await cm.post(
                 f"{case}/non-compliance",
@@ -158,5 +162,6 @@ async def seeded(system: System) -> Seeded:
         awaiting_review=UUID(waiting["referral_id"]),
         goal_id=UUID(goal["id"]),
         service_referral_id=UUID(service["id"]),
+        release_id=UUID(release["release_id"]),
         message_id=UUID(messages[0]["message_id"]),
     )

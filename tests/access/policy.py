@@ -89,6 +89,12 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "POST", "/cases/{case_id}/arrests"): only(LAW_ENFORCEMENT),
     ("casework", "POST", "/cases/{case_id}/closure"): only(CASE_STAFF),
     ("casework", "PUT", "/cases/{case_id}/case-manager"): only("supervisor"),
+    ("casework", "POST", "/cases/{case_id}/releases"): only(CASE_STAFF),
+    ("casework", "GET", "/cases/{case_id}/releases"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/releases/{release_id}/revocation"): only(CASE_STAFF),
+    # The recipient a release in force names: the seeded release names the public defender.
+    ("casework", "GET", "/cases/{case_id}/disclosure"): only("public_defender"),
+    ("casework", "GET", "/cases/{case_id}/disclosures"): only(CASE_STAFF),
     ("casework", "GET", "/case-managers"): only("supervisor"),
     ("casework", "PUT", "/case-managers/{subject}"): only("supervisor"),
     ("casework", "DELETE", "/case-managers/{subject}"): only("supervisor"),

@@ -15,6 +15,7 @@ import pytest
 
 from tests.access.conftest import CARE_DETAIL, Seeded, token
 from tests.access.policy import OPERATIONS, ROLES, home_agency
+from tests.casework.consent import release_form
 from tests.conftest import System
 from tests.stores import domain_events_stored
 
@@ -41,7 +42,16 @@ ACCEPTABLE_BODIES: dict[str, dict[str, Any]] = {
     "/cases/{case_id}/arrests": {"arrested_on": date.today().isoformat()},
     "/cases/{case_id}/closure": {"reason": "moved"},
     "/cases/{case_id}/case-manager": {"case_manager": "cm-1"},
+    "/cases/{case_id}/releases/{release_id}/revocation": {"method": "in_writing"},
 }
+
+
+def acceptable_body(path: str, seeded: Seeded) -> dict[str, Any] | None:
+    if path == "/cases/{case_id}/releases":
+        return release_form(seeded.case_id)
+    return ACCEPTABLE_BODIES.get(path)
+
+
 RECORD_PARAMETERS = ("{referral_id}", "{case_id}", "{message_id}")
 # The ledger is county-wide: auditors read all of it by design (DESIGN.md §1), so the wall
 # between jurisdictions is not theirs to meet.
@@ -86,7 +96,7 @@ async def test_no_agency_or_jurisdiction_reads_or_changes_what_is_not_theirs(
                         method,
                         path.format(**seeded.path_values()),
                         params=operation.query or None,
-                        json=ACCEPTABLE_BODIES.get(path) if method != "GET" else None,
+                        json=acceptable_body(path, seeded) if method != "GET" else None,
                     )
                 wrong.extend(
                     _judge(

@@ -37,7 +37,7 @@ from casework.entrypoints.consent_schemas import (
     ReleaseView,
     RevocationIn,
 )
-from casework.entrypoints.http_cases import Cases, CaseStaff
+from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.lifecycle import TransitionRefused
 from offramp_contracts.profile import SiteProfile
@@ -69,7 +69,12 @@ def _closure_time(case: StoredCase) -> datetime | None:
     return consent.consent_record(case.events).case_closed_at
 
 
-@router.post("/cases/{case_id}/releases", status_code=201, response_model=ReleaseView)
+@router.post(
+    "/cases/{case_id}/releases",
+    status_code=201,
+    response_model=ReleaseView,
+    openapi_extra=CASE_RECORD,
+)
 async def record_release(
     case_id: UUID, body: ReleaseIn, staff: CaseStaff, cases: Cases, request: Request
 ) -> ReleaseView:
@@ -104,7 +109,9 @@ async def record_release(
     return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
 
 
-@router.get("/cases/{case_id}/releases", response_model=list[ReleaseView])
+@router.get(
+    "/cases/{case_id}/releases", response_model=list[ReleaseView], openapi_extra=CASE_RECORD
+)
 async def list_releases(
     case_id: UUID, staff: CaseStaff, cases: Cases, runtime: Runtime
 ) -> list[ReleaseView]:
@@ -117,7 +124,11 @@ async def list_releases(
     return [ReleaseView.of(release, now, closed_at) for release in releases]
 
 
-@router.post("/cases/{case_id}/releases/{release_id}/revocation", response_model=ReleaseView)
+@router.post(
+    "/cases/{case_id}/releases/{release_id}/revocation",
+    response_model=ReleaseView,
+    openapi_extra=CASE_RECORD,
+)
 async def revoke_release(
     case_id: UUID,
     release_id: UUID,
@@ -151,7 +162,7 @@ async def revoke_release(
     return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
 
 
-@router.get("/cases/{case_id}/disclosure", response_model=DisclosureView)
+@router.get("/cases/{case_id}/disclosure", response_model=DisclosureView, openapi_extra=CASE_RECORD)
 async def read_disclosure(
     case_id: UUID, asker: Asker, cases: Cases, request: Request, response: Response
 ) -> DisclosureView:
@@ -185,7 +196,9 @@ async def read_disclosure(
     return DisclosureView.of(stored, given)
 
 
-@router.get("/cases/{case_id}/disclosures", response_model=DisclosureList)
+@router.get(
+    "/cases/{case_id}/disclosures", response_model=DisclosureList, openapi_extra=CASE_RECORD
+)
 async def list_disclosures(
     case_id: UUID,
     staff: CaseStaff,
