@@ -4,6 +4,7 @@ date, by the case closing) refuse the very next request; law enforcement never r
 the list of the last three years comes over HTTP and from the command line."""
 
 import asyncio
+import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -259,13 +260,24 @@ async def test_the_list_covers_three_years_over_http_and_on_the_command_line(
     assert "pd-old" in await offramp_casework(
         casework, "disclosures", str(case_id), "--since", since
     )
+    # Producing the list is a read of the participant's record, recorded like any other.
+    reads = await casework.service.runtime.pool.fetch(
+        "SELECT envelope->'data' AS data FROM events WHERE event_type = 'RecordAccessed' "
+        "AND envelope->'data'->>'action' = 'offramp-casework disclosures'"
+    )
+    assert len(reads) == 2
+    assert {json.loads(r["data"])["records"][0]["id"] for r in reads} == {str(case_id)}
 
 
 async def offramp_casework(casework: Casework, *args: str) -> str:
     """The command as a privacy officer runs it on the server, against this test's database."""
     settings = casework.service.runtime.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")}
-    env |= {"OFFRAMP_DATABASE_URL": settings.database_url, "OFFRAMP_LOG_JSON": "false"}
+    env |= {
+        "OFFRAMP_DATABASE_URL": settings.database_url,
+        "OFFRAMP_SUBJECT_ROOT": settings.subject_root,
+        "OFFRAMP_LOG_JSON": "false",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -16,8 +16,9 @@ A request without a usable token (401) names nobody the service can vouch for, s
 not put in the ledger. Changes need no access event: the events they store name their actor.
 """
 
+import getpass
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -38,7 +39,9 @@ from servicekit.auth import Principal
 from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
+from servicekit.outbox import notify_channel
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE
+from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -82,27 +85,61 @@ class AccessRecorder:
     store: EventStore
 
     async def record(
-        self,
-        payload: AccessEvent,
-        *,
-        jurisdiction: str,
-        correlation_id: UUID | None,
+        self, payload: AccessEvent, *, jurisdiction: str, correlation_id: UUID | None
     ) -> None:
-        event_id = uuid6.uuid7()
-        event = new_event(
-            payload,
-            # One stream per access: accesses never contend with each other or with the
-            # records' own streams.
-            stream_id=f"access-{event_id}",
-            stream_version=1,
-            jurisdiction=jurisdiction,
-            actor=system_actor(self.service),
-            correlation_id=correlation_id or event_id,
-            causation_id=None,
-            event_id=event_id,
-        )
         async with self.pool.acquire() as conn, conn.transaction():
-            await self.store.append(conn, event.stream_id, 0, [event])
+            await _append(conn, self.store, self.service, payload, jurisdiction, correlation_id)
+
+
+async def record_command(
+    conn: asyncpg.Connection,
+    settings: ServiceSettings,
+    *,
+    command: str,
+    arguments: dict[str, Any],
+    records: Sequence[RecordRef],
+    jurisdiction: str,
+) -> None:
+    """An operator's command on the server that reads participants' records is recorded like a
+    read over HTTP, before it shows anything; who is the account that ran it."""
+    read = RecordAccessed(
+        service=settings.service_name,
+        action=command,
+        query=json.dumps(arguments, default=str, sort_keys=True),
+        who=Accessor(
+            subject=f"cli:{getpass.getuser()}", agency="local", jurisdiction=jurisdiction, roles=()
+        ),
+        records=tuple(records),
+    )
+    store = EventStore(
+        subject_root=settings.subject_root, notify_channel=notify_channel(settings.db_schema)
+    )
+    async with conn.transaction():
+        await _append(conn, store, settings.service_name, read, jurisdiction, None)
+
+
+async def _append(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    service: str,
+    payload: AccessEvent,
+    jurisdiction: str,
+    correlation_id: UUID | None,
+) -> None:
+    event_id = uuid6.uuid7()
+    event = new_event(
+        payload,
+        # One stream per access: accesses never contend with each other or with the records'
+        # own streams.
+        stream_id=f"access-{event_id}",
+        stream_version=1,
+        jurisdiction=jurisdiction,
+        actor=system_actor(service),
+        correlation_id=correlation_id or event_id,
+        causation_id=None,
+        event_id=event_id,
+    )
+    await store.append(conn, event.stream_id, 0, [event])
 
 
 class AccessTrail:

@@ -7,7 +7,6 @@ as the ledger's role, and are recorded in the ledger as RecordAccessed like any 
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -26,11 +25,9 @@ from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
 from audit.settings import AuditSettings
-from offramp_contracts.events.audit import Accessor, RecordAccessed, RecordRef
-from servicekit.access import AccessRecorder
-from servicekit.eventstore import EventStore
+from offramp_contracts.events.audit import RecordRef
+from servicekit.access import record_command
 from servicekit.jetstream import connect_nats
-from servicekit.outbox import notify_channel
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -121,26 +118,15 @@ async def _with_pool(
 async def _record_command(
     pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace
 ) -> None:
-    """The operator's command is a read of the ledger, recorded before it runs."""
-    arguments = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
-    store = EventStore(
-        subject_root=settings.subject_root, notify_channel=notify_channel(settings.db_schema)
-    )
-    read = RecordAccessed(
-        service=settings.service_name,
-        action=f"offramp-audit {args.command}",
-        query=json.dumps(arguments, default=str, sort_keys=True),
-        who=Accessor(
-            subject=f"cli:{getpass.getuser()}",
-            agency="local",
+    async with pool.acquire() as conn:
+        await record_command(
+            conn,
+            settings,
+            command=f"offramp-audit {args.command}",
+            arguments={k: v for k, v in vars(args).items() if k != "command" and v is not None},
+            records=[RecordRef(kind="ledger")],
             jurisdiction=settings.ledger_jurisdiction,
-            roles=(),
-        ),
-        records=(RecordRef(kind="ledger"),),
-    )
-    await AccessRecorder(settings.service_name, pool, store).record(
-        read, jurisdiction=settings.ledger_jurisdiction, correlation_id=None
-    )
+        )
 
 
 async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:

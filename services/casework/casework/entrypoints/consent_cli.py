@@ -9,6 +9,8 @@ from uuid import UUID
 from casework.adapters import consent_tables
 from casework.domain.consent import three_years_before
 from casework.settings import CaseworkSettings
+from offramp_contracts.events.audit import RecordRef
+from servicekit.access import record_command
 from servicekit.database import connect
 
 
@@ -36,9 +38,18 @@ async def _disclosures(settings: CaseworkSettings, case_id: UUID, since: datetim
     start = since or three_years_before(datetime.now(UTC))
     conn = await connect(settings.database_url, settings.db_schema)
     try:
-        if await consent_tables.case_jurisdiction(conn, case_id) is None:
+        jurisdiction = await consent_tables.case_jurisdiction(conn, case_id)
+        if jurisdiction is None:
             print(f"offramp-casework: there is no case {case_id}; check the id")
             return 1
+        await record_command(
+            conn,
+            settings,
+            command="offramp-casework disclosures",
+            arguments={"case_id": case_id, "since": start},
+            records=[RecordRef(kind="case", id=str(case_id))],
+            jurisdiction=jurisdiction,
+        )
         rows = await consent_tables.disclosures_of(conn, case_id, since=start)
     finally:
         await conn.close()
