@@ -16,7 +16,6 @@ from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
 from servicekit.http import create_service_app
-from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
@@ -67,13 +66,10 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
         )
         rt.spawn("temporal-worker", worker.run)
         starter = TimelineStarter(client, settings.temporal_task_queue, profiles)
-        consumer = InboxConsumer(
-            pool=rt.pool,
-            js=rt.js,
-            stream=settings.stream_name,
-            name=ADMITTED_CONSUMER,
-            subjects=[f"{settings.subject_root}.*.intake.ReferralAdmitted"],
-            handler=starter.on_referral_admitted,
+        consumer = rt.consumer(
+            ADMITTED_CONSUMER,
+            [f"{settings.subject_root}.*.intake.ReferralAdmitted"],
+            starter.on_referral_admitted,
         )
         rt.extras["consumer"] = consumer
         rt.spawn("admitted-consumer", consumer.run)
