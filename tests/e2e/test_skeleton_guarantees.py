@@ -71,6 +71,12 @@ async def test_a_redelivered_admission_opens_one_case_and_one_workflow(
     assert len(await case_rows(system)) == 1
     casework_pool = system.services["casework"].runtime.pool
     assert await casework_pool.fetchval("SELECT count(*) FROM inbox") == 1
+
+    async def opened_and_assigned() -> bool:
+        return bool(await casework_pool.fetchval("SELECT count(*) FROM events") >= 2)
+
+    # The assignment is the timeline's second step: it may still be on its way.
+    await wait_for(opened_and_assigned, timeout=30, what="the case manager's assignment")
     assert await casework_pool.fetchval("SELECT count(*) FROM events") == 2
     temporal = await Client.connect(
         servers.temporal.address, data_converter=pydantic_data_converter
