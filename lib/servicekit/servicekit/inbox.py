@@ -255,17 +255,22 @@ class InboxConsumer:
     async def _park(
         self, msg: Msg, event: EventEnvelope | None, error: str, deliveries: int
     ) -> None:
-        """Keep what cannot be handled where operators see it, then let the stream move on."""
+        """Keep what cannot be handled where operators see it, once however often it comes,
+        then let the stream move on."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries)
-                   VALUES ($1, $2, $3, $4, $5, $6)""",
+                """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries,
+                                            stream, stream_seq)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                 self.name,
                 msg.subject,
                 event.event_id if event else None,
                 msg.data,
                 error[:4000],
                 deliveries,
+                msg.metadata.stream,
+                msg.metadata.sequence.stream,
             )
             if event is not None:
                 await conn.execute(

@@ -401,3 +401,36 @@ async def test_an_event_whose_data_does_not_fit_its_type_is_parked_on_its_first_
     assert letter["deliveries"] == 1
     assert letter["error"].startswith("malformed event data")
     assert await kit.effects.count(good.event_id) == 1
+
+
+async def test_a_message_parked_again_after_its_ack_was_lost_is_one_dead_letter(
+    kit: Kit,
+) -> None:
+    consumer = InboxConsumer(
+        pool=kit.pool,
+        js=kit.js,
+        stream=kit.settings.stream_name,
+        name=NAME,
+        subjects=[f"{kit.settings.subject_root}.>"],
+        handler=kit.effects.record,
+        policy=ConsumerPolicy(ack_wait_seconds=1, fetch_timeout_seconds=0.5),
+    )
+    await kit.js.add_consumer(kit.settings.stream_name, config=consumer.consumer_config())
+    sub = await kit.js.pull_subscribe_bind(durable=NAME, stream=kit.settings.stream_name)
+    await kit.publish_raw(b"{not json")
+
+    [first] = await sub.fetch(1, timeout=5)
+
+    async def lost_on_the_way() -> None:
+        pass
+
+    first.ack = lost_on_the_way  # type: ignore[method-assign]
+    assert await consumer.deliver(first) == "parked"
+    [again] = await sub.fetch(1, timeout=10)  # back after the ack wait
+    assert again.metadata.num_delivered == 2
+    assert await consumer.deliver(again) == "parked"
+    await sub.unsubscribe()
+
+    [letter] = await kit.letters()
+    assert letter["stream_seq"] == first.metadata.sequence.stream
+    assert letter["deliveries"] == 1

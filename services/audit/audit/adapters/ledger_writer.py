@@ -176,14 +176,19 @@ class LedgerWriter:
         async with session.transaction():
             appended = await append_batch(session, arrivals)
             for msg, why in unusable:
+                # Once, even if the message comes back because an ack was lost.
                 await session.execute(
                     """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
-                                                 deliveries) VALUES ($1, $2, NULL, $3, $4, $5)""",
+                                                 deliveries, stream, stream_seq)
+                       VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)
+                       ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                     CONSUMER_NAME,
                     msg.subject,
                     msg.data,
                     why[:4000],
                     msg.metadata.num_delivered,
+                    msg.metadata.stream,
+                    msg.metadata.sequence.stream,
                 )
         # Committed: only now may the head move on, and JetStream forget the messages.
         for entry in appended:

@@ -9,3 +9,8 @@ CREATE TABLE inbox_failures (
     failed_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- Where a parked message sat in its stream. A message parked again (its ack was lost, or it
+-- came back after the ack wait while it was being parked) is the same dead letter, not another.
+ALTER TABLE dead_letters ADD COLUMN stream text, ADD COLUMN stream_seq bigint;
+CREATE UNIQUE INDEX dead_letters_once ON dead_letters (consumer, stream, stream_seq);

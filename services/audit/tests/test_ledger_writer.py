@@ -1,13 +1,17 @@
-"""A writer that takes over the ledger keeps each stream in order: what the writer before it
-fetched and never acked comes first, not an ack wait later behind newer events."""
+"""The ledger writer against the real bus: a writer that takes over keeps each stream in order
+(what the writer before it fetched and never acked comes first, not an ack wait later behind
+newer events), and what can never be appended is parked once, however often it comes."""
 
 import asyncio
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 
 from audit.adapters.checkpoint_store import Checkpointer
 from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
@@ -36,13 +40,11 @@ def engaged(case_id: Any, version: int) -> EventEnvelope:
     )
 
 
-async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_followed(
-    servers: Any, isolation: Any, nats_client: NATS, owner_pool: asyncpg.Pool
-) -> None:
-    settings = ServiceSettings(**isolation.settings(servers))
+async def a_writer(
+    servers: Any, isolation: Any, nats_client: NATS, ack_wait: float
+) -> tuple[LedgerWriter, JetStreamContext]:
     js = nats_client.jetstream()
-    await ensure_stream(js, settings)
-    subject = f"{isolation.subject_root}.pontiac.casework.ClientEngaged"
+    await ensure_stream(js, ServiceSettings(**isolation.settings(servers)))
     writer = LedgerWriter(
         config=WriterConfig(
             dsn=isolation.database_url,
@@ -50,7 +52,7 @@ async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_fol
             stream=isolation.stream_name,
             subjects=[f"{isolation.subject_root}.>"],
             batch_size=10,
-            ack_wait_seconds=ACK_WAIT,
+            ack_wait_seconds=ack_wait,
             lease_retry_seconds=0.2,
         ),
         js=js,
@@ -64,6 +66,14 @@ async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_fol
             ),
         ),
     )
+    return writer, js
+
+
+async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_followed(
+    servers: Any, isolation: Any, nats_client: NATS, owner_pool: asyncpg.Pool
+) -> None:
+    writer, js = await a_writer(servers, isolation, nats_client, ACK_WAIT)
+    subject = f"{isolation.subject_root}.pontiac.casework.ClientEngaged"
     case_id = uuid4()
     first, second = engaged(case_id, 1), engaged(case_id, 2)
 
@@ -92,3 +102,40 @@ async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_fol
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert order == [first.event_id, second.event_id]
+
+
+async def test_a_message_that_is_no_event_is_parked_once_though_its_ack_was_lost(
+    servers: Any,
+    isolation: Any,
+    nats_client: NATS,
+    owner_pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer, js = await a_writer(servers, isolation, nats_client, ack_wait=1)
+    acks: list[int] = []
+    really_ack = Msg.ack
+
+    async def first_ack_lost(msg: Msg) -> None:
+        acks.append(msg.metadata.num_delivered)
+        if len(acks) > 1:
+            await really_ack(msg)
+
+    monkeypatch.setattr(Msg, "ack", first_ack_lost)
+    await js.publish(f"{isolation.subject_root}.pontiac.casework.CaseClosed", b"{not an event")
+
+    task = asyncio.create_task(writer.run())
+    try:
+        await wait_for(lambda: _at_least(acks, 2), timeout=30, what="the message to come back")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert acks[:2] == [1, 2]
+    letters = await owner_pool.fetch("SELECT consumer, body FROM dead_letters")
+    assert [(r["consumer"], bytes(r["body"])) for r in letters] == [
+        ("audit-ledger-v2", b"{not an event")
+    ]
+    assert await owner_pool.fetchval("SELECT count(*) FROM ledger") == 0
+
+
+async def _at_least(items: list[int], n: int) -> bool:
+    return len(items) >= n
