@@ -1,6 +1,7 @@
 """A service run as its own process: ready when /readyz says so, killed without a chance to
 clean up, paused and resumed, and started again where its clients already point."""
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,13 @@ async def test_a_service_is_killed_paused_resumed_and_restarted_on_its_port(
         assert await answers(intake.url)
         with pytest.raises(RuntimeError, match="already running"):
             await intake.start()
+
+        # A paused process still hears the stop signal and shuts down on its own, instead of
+        # being SIGKILLed when the grace period is over.
+        intake.pause()
+        await intake.stop(grace=30)
+        assert intake.server is not None
+        assert intake.server.process.returncode in (0, -signal.SIGTERM)
     finally:
         await intake.stop()
     assert not intake.running()
