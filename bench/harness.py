@@ -7,7 +7,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,18 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from offramp_devstack import (
     Nats,
     Postgres,
+    ServiceProcess,
     Temporal,
     free_ports,
     start_nats,
     start_postgres,
     start_temporal,
 )
-from offramp_devstack.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -71,43 +68,10 @@ async def service_process(
 ) -> AsyncIterator[str]:
     """Runs `offramp-<service> serve` as its own process (so the load generator does not share
     its event loop) and yields its base URL once /readyz answers 200."""
-    with log.open("ab") as out:
-        process = await asyncio.create_subprocess_exec(
-            str(BIN / command),
-            "serve",
-            env={
-                **os.environ,
-                **env,
-                "OFFRAMP_HTTP_PORT": str(port),
-                "OFFRAMP_LOG_LEVEL": "WARNING",
-            },
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_for(lambda: _ready(url, process), timeout=60, what=f"{command} to be ready")
-        if process.returncode is not None:
-            raise RuntimeError(f"{command} exited; see {log}")
-        yield url
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                process.kill()
-
-
-async def _ready(url: str, process: asyncio.subprocess.Process) -> bool:
-    if process.returncode is not None:
-        return True
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return (await client.get(f"{url}/readyz")).status_code == 200
-    except httpx.HTTPError:
-        return False
+    name = command.removeprefix("offramp-")
+    settings = {**env, "OFFRAMP_LOG_LEVEL": "WARNING"}
+    async with ServiceProcess(name, port=port, env=settings, log_path=log, cwd=ROOT) as service:
+        yield service.url
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,7 @@ history, and every event the timeline appends has an id derived from its step.
 Casework runs here as its own process (`offramp-casework serve`), so the kill is a real SIGKILL:
 no shutdown hooks, no graceful worker stop."""
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +18,11 @@ from nats.aio.client import Client as NATS
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from casework.bootstrap import ADMITTED_CONSUMER
 from casework.timeline.model import workflow_id_for
 from offramp_contracts import EventEnvelope, payload_of
 from offramp_contracts.events.casework import IntakeWindowMissed
-from offramp_devstack import free_ports
+from offramp_devstack import ServiceProcess, free_port
 from servicekit.auth import LocalIssuer
 from tests.casework.harness import PONTIAC_CM_AGENCY, admit
 from tests.conftest import wait_for
@@ -51,63 +48,22 @@ def profiles_dir(tmp_path: Path) -> Path:
     )
 
 
-class CaseworkProcess:
-    def __init__(self, env: dict[str, str], log: Path, url: str) -> None:
-        self._env = env
-        self._log = log
-        self.url = url
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def _spawn(self) -> None:
-        with self._log.open("ab") as out:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "casework.entrypoints.cli", "serve"],
-                cwd=REPO,
-                env=self._env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    async def start(self) -> None:
-        self._spawn()
-
-        async def ready() -> bool:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                raise AssertionError(f"casework exited; see {self._log}")
-            try:
-                async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
-                    return (await http.get("/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await wait_for(ready, timeout=60, what="the casework process to be ready", every=0.2)
-
-    def kill(self) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(signal.SIGKILL)
-        self._proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=10)
-
-
 @pytest.fixture
-def casework_process(servers: Any, isolation: Any, tmp_path: Path) -> Iterator[CaseworkProcess]:
-    (port,) = free_ports(1)
-    settings = {**isolation.settings(servers), "http_port": port, "log_json": False}
-    env = {**os.environ, **{f"OFFRAMP_{k.upper()}": str(v) for k, v in settings.items()}}
-    process = CaseworkProcess(env, tmp_path / "casework.log", f"http://127.0.0.1:{port}")
+async def casework_process(
+    servers: Any, isolation: Any, tmp_path: Path
+) -> AsyncIterator[ServiceProcess]:
+    settings = {**isolation.settings(servers), "log_json": False}
+    process = ServiceProcess(
+        "casework",
+        port=free_port(),
+        env={f"OFFRAMP_{k.upper()}": str(v) for k, v in settings.items()},
+        log_path=tmp_path / "casework.log",
+        cwd=REPO,
+    )
     try:
         yield process
     finally:
-        process.stop()
+        await process.stop()
 
 
 @pytest.fixture
@@ -130,7 +86,7 @@ async def stored(db: asyncpg.Connection, case_id: UUID) -> list[EventEnvelope]:
 
 
 async def test_a_killed_worker_restarts_the_timeline_losing_and_duplicating_nothing(
-    casework_process: CaseworkProcess,
+    casework_process: ServiceProcess,
     db: asyncpg.Connection,
     servers: Any,
     isolation: Any,
@@ -188,6 +144,8 @@ async def test_a_killed_worker_restarts_the_timeline_losing_and_duplicating_noth
     (missed,) = [payload_of(e) for e in events if e.event_type == "IntakeWindowMissed"]
     assert isinstance(missed, IntakeWindowMissed)
     assert missed.window_ended_at == opened_at + INTAKE_WINDOW
-    assert await db.fetchval("SELECT count(*) FROM inbox") == 1
+    assert (
+        await db.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", ADMITTED_CONSUMER) == 1
+    )
     runs = [w async for w in temporal.list_workflows(f"WorkflowId = '{workflow_id_for(case_id)}'")]
     assert len(runs) == 1

@@ -11,12 +11,14 @@ from offramp_devstack.servers import (
     start_postgres,
     start_temporal,
 )
+from offramp_devstack.services import ServiceProcess
 
 __all__ = [
     "Nats",
     "Postgres",
     "ServerFailedToStart",
     "ServerProcess",
+    "ServiceProcess",
     "Temporal",
     "free_port",
     "free_ports",

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
@@ -57,6 +57,8 @@ class ServerProcess:
             return
         try:
             self.process.send_signal(self.stop_signal)
+            # A paused server would keep the signal pending until it is resumed.
+            self._signal_group(signal.SIGCONT)
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
@@ -73,6 +75,23 @@ class ServerProcess:
             except ProcessLookupError:
                 pass
         self.process.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP the process group: the server stops answering, as a hung or swapped-out
+        process would, without losing any state. Postgres backends run in their own sessions
+        and are not paused with the postmaster."""
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT what `pause` stopped."""
+        self._signal_group(signal.SIGCONT)
+
+    def _signal_group(self, sig: int) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                pass
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         return read_log_tail(self.log_path, self.log_offset, lines)
@@ -113,6 +132,7 @@ def spawn(
     user: str | None = None,
     stop_signal: int = signal.SIGTERM,
     cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ServerProcess:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
@@ -127,6 +147,7 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=cwd,
+            env=None if env is None else dict(env),
             **privilege_drop_kwargs(user),
         )
     return ServerProcess(

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from servicekit.access import AccessTrail, remember_principal
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
+from servicekit.outages import install_outage_handler
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handlers
 from servicekit.runtime import ServiceRuntime
 
@@ -34,6 +35,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_outage_handler(app, retry_after_seconds=runtime.settings.http_retry_after_seconds)
     # The last added runs first: correlation ids are bound before anything else, and the access
     # trail sees the answer as the client will.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)

@@ -1,15 +1,23 @@
 """The idempotent inbox consumer: a durable JetStream pull consumer with explicit acks, bounded
-redeliveries with back-off, and a dead-letter table.
+attempts with back-off, and a dead-letter table.
 
 Exactly one effect per event: the handled event id is inserted into `inbox` in the same
 transaction as the handler's effect, so a redelivery (after a crash, a late ack, a republished
 outbox row) finds it there and does nothing. The ack only stops redelivery; it guarantees nothing.
+
+Attempts are the handler's own failures, counted in `inbox_failures`, not JetStream's delivery
+count: a message is delivered again after a lost ack, a restart or a pause past the ack wait,
+and none of these is its fault. An outage (`servicekit.outages`) is not counted either: the
+message goes back, the consumer waits, and nothing is parked for a database that was down. What
+can never be handled (not an event at all, data that fails validation, `Unprocessable`) is
+parked on its first delivery.
 """
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import asyncpg
 import nats.errors
@@ -21,6 +29,7 @@ from pydantic import ValidationError
 
 from offramp_contracts import EventEnvelope
 from servicekit.log import get_logger, log_context
+from servicekit.outages import is_outage
 
 log = get_logger(__name__)
 
@@ -42,17 +51,25 @@ class Unprocessable(Exception):
     once for an operator to fix the cause and replay it."""
 
 
+Outcome = Literal["handled", "retry", "parked", "outage"]
+
+
 @dataclass(frozen=True)
 class ConsumerPolicy:
     """Written out on purpose: JetStream's and FastStream's defaults (unlimited deliveries,
     terminate on error) are wrong for facts about people."""
 
+    # Failed attempts of the handler before the message is parked.
     max_attempts: int = 5
     # Delay before attempt 2, 3, ...; the last value repeats.
     backoff_seconds: Sequence[float] = (1.0, 5.0, 30.0, 120.0)
     ack_wait_seconds: float = 30.0
     batch_size: int = 32
     fetch_timeout_seconds: float = 2.0
+    # While a dependency is down the consumer stops for this long, doubling up to the maximum,
+    # and the messages it holds wait as long before they come back.
+    outage_pause_seconds: float = 1.0
+    outage_pause_max_seconds: float = 15.0
 
 
 @dataclass
@@ -75,9 +92,10 @@ class InboxConsumer:
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.policy.ack_wait_seconds,
-            # The server's own bound sits above ours: attempts past `max_attempts` are parked
-            # here, and the spare deliveries let a park that failed (database down) try again.
-            max_deliver=self.policy.max_attempts + 3,
+            # Unbounded on purpose: deliveries are not attempts (see the module's docstring), and
+            # a server-side bound would silently stop delivering a message that only ever met
+            # outages. The bound on attempts is ours, and what exhausts it is parked, not lost.
+            max_deliver=-1,
             filter_subjects=list(self.subjects),
             max_ack_pending=1000,
         )
@@ -108,6 +126,7 @@ class InboxConsumer:
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
         idle_fetches = 0
+        pause = self.policy.outage_pause_seconds
         while True:
             try:
                 msgs = await sub.fetch(
@@ -121,19 +140,43 @@ class InboxConsumer:
                     await self.js.consumer_info(self.stream, self.name)
                 continue
             idle_fetches = 0
-            for msg in msgs:
-                await self.deliver(msg)
+            for index, msg in enumerate(msgs):
+                if await self.deliver(msg, outage_pause=pause) != "outage":
+                    pause = self.policy.outage_pause_seconds
+                    continue
+                # The rest of the batch would meet the same outage: hand it back untried,
+                # and stop fetching for a while rather than spin against a dead server.
+                for held in msgs[index + 1 :]:
+                    await held.nak(delay=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.policy.outage_pause_max_seconds)
+                break
 
-    async def deliver(self, msg: Msg) -> None:
-        attempt = msg.metadata.num_delivered
+    async def deliver(self, msg: Msg, *, outage_pause: float | None = None) -> Outcome:
+        """Handle one message and settle it with JetStream (ack, nak or park)."""
+        try:
+            return await self._settle(msg)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            pause = self.policy.outage_pause_seconds if outage_pause is None else outage_pause
+            log.warning(
+                "dependency unavailable; message put back, not counted as an attempt",
+                consumer=self.name,
+                subject=msg.subject,
+                retry_in=pause,
+                error=repr(error)[:300],
+            )
+            await msg.nak(delay=pause)
+            return "outage"
+
+    async def _settle(self, msg: Msg) -> Outcome:
+        deliveries = msg.metadata.num_delivered
         try:
             event = EventEnvelope.from_wire(msg.data)
         except ValidationError as error:
-            await self._park(msg, None, f"malformed event: {error}", attempt)
-            return
-        if attempt > self.policy.max_attempts:
-            await self._park(msg, event, "gave up after the last attempt", attempt)
-            return
+            await self._park(msg, None, f"malformed event: {error}", deliveries)
+            return "parked"
         with log_context(
             correlation_id=event.correlation_id,
             causation_id=event.event_id,
@@ -142,23 +185,31 @@ class InboxConsumer:
         ):
             try:
                 async with _keep_alive(msg, self.policy.ack_wait_seconds):
-                    await self.handle(Delivered(event, msg.subject))
+                    await self.handle(Delivered(event, msg.subject), retried=deliveries > 1)
             except Unprocessable as error:
-                await self._park(msg, event, f"unprocessable: {error}", attempt)
-                return
+                await self._park(msg, event, f"unprocessable: {error}", deliveries)
+                return "parked"
+            except ValidationError as error:
+                # The envelope was fine but its data is not what its type says: no retry fixes it.
+                await self._park(msg, event, f"malformed event data: {error}", deliveries)
+                return "parked"
             except Exception as error:
-                if attempt >= self.policy.max_attempts:
-                    await self._park(msg, event, repr(error), attempt)
-                    return
-                delay = self._delay_after(attempt)
+                if is_outage(error):
+                    raise
+                failures = await self._count_failure(event, error)
+                if failures >= self.policy.max_attempts:
+                    await self._park(msg, event, repr(error), deliveries)
+                    return "parked"
+                delay = self._delay_after(failures)
                 log.warning(
-                    "handler failed; will retry", attempt=attempt, delay=delay, error=repr(error)
+                    "handler failed; will retry", attempt=failures, delay=delay, error=repr(error)
                 )
                 await msg.nak(delay=delay)
-                return
+                return "retry"
         await msg.ack()
+        return "handled"
 
-    async def handle(self, delivered: Delivered) -> bool:
+    async def handle(self, delivered: Delivered, *, retried: bool = False) -> bool:
         """Run the handler once per event id; returns False if it had already been handled."""
         event = delivered.event
         async with self.pool.acquire() as conn, conn.transaction():
@@ -172,26 +223,61 @@ class InboxConsumer:
                 log.info("already handled; skipping", event_id=str(event.event_id))
                 return False
             await self.handler(conn, delivered)
+            if retried:
+                await conn.execute(
+                    "DELETE FROM inbox_failures WHERE consumer = $1 AND event_id = $2",
+                    self.name,
+                    event.event_id,
+                )
         self.handled += 1
         return True
 
-    def _delay_after(self, attempt: int) -> float:
-        delays = self.policy.backoff_seconds
-        return delays[min(attempt - 1, len(delays) - 1)]
+    async def _count_failure(self, event: EventEnvelope, error: Exception) -> int:
+        """Record one failed attempt of the handler (its own transaction: the handler's was
+        rolled back); returns how many there have been."""
+        failures: int = await self.pool.fetchval(
+            """INSERT INTO inbox_failures (consumer, event_id, failures, last_error)
+               VALUES ($1, $2, 1, $3)
+               ON CONFLICT (consumer, event_id) DO UPDATE
+               SET failures = inbox_failures.failures + 1, last_error = EXCLUDED.last_error,
+                   failed_at = now()
+               RETURNING failures""",
+            self.name,
+            event.event_id,
+            repr(error)[:4000],
+        )
+        return failures
 
-    async def _park(self, msg: Msg, event: EventEnvelope | None, error: str, attempt: int) -> None:
-        """Keep what cannot be handled where operators see it, then let the stream move on."""
-        async with self.pool.acquire() as conn:
+    def _delay_after(self, failures: int) -> float:
+        delays = self.policy.backoff_seconds
+        return delays[min(failures - 1, len(delays) - 1)]
+
+    async def _park(
+        self, msg: Msg, event: EventEnvelope | None, error: str, deliveries: int
+    ) -> None:
+        """Keep what cannot be handled where operators see it, once however often it comes,
+        then let the stream move on."""
+        async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries)
-                   VALUES ($1, $2, $3, $4, $5, $6)""",
+                """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries,
+                                            stream, stream_seq)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                 self.name,
                 msg.subject,
                 event.event_id if event else None,
                 msg.data,
                 error[:4000],
-                attempt,
+                deliveries,
+                msg.metadata.stream,
+                msg.metadata.sequence.stream,
             )
+            if event is not None:
+                await conn.execute(
+                    "DELETE FROM inbox_failures WHERE consumer = $1 AND event_id = $2",
+                    self.name,
+                    event.event_id,
+                )
         log.error("message parked as a dead letter", subject=msg.subject, error=error[:500])
         await msg.ack()
 

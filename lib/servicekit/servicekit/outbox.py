@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 
 from servicekit.lease import hold_lease
 from servicekit.log import get_logger
+from servicekit.outages import is_outage
 
 log = get_logger(__name__)
 
@@ -61,8 +62,15 @@ class OutboxRelay:
                     await self._relay_while_holding(session)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay failed; restarting", schema=self._schema)
+            except Exception as error:
+                if is_outage(error):
+                    log.warning(
+                        "outbox relay waiting for the database or the bus",
+                        schema=self._schema,
+                        error=repr(error)[:300],
+                    )
+                else:
+                    log.exception("outbox relay failed; restarting", schema=self._schema)
                 await asyncio.sleep(1.0)
 
     async def _relay_while_holding(self, session: asyncpg.Connection) -> None:

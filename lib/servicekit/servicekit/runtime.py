@@ -2,7 +2,7 @@
 its supervised background tasks (relay, consumers, workers)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
+from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
@@ -75,6 +76,21 @@ class ServiceRuntime:
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )
         self.spawn("outbox-relay", self.relay.run)
+
+    def consumer(self, name: str, subjects: Sequence[str], handler: Handler) -> InboxConsumer:
+        """A durable consumer of the service's stream, with the policy its settings give."""
+        s = self.settings
+        return InboxConsumer(
+            pool=self.pool,
+            js=self.js,
+            stream=s.stream_name,
+            name=name,
+            subjects=subjects,
+            handler=handler,
+            policy=ConsumerPolicy(
+                max_attempts=s.consumer_max_attempts, ack_wait_seconds=s.consumer_ack_wait_seconds
+            ),
+        )
 
     def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:
         """Run a background loop for the life of the service; a crash is logged, not swallowed."""

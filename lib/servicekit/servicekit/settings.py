@@ -36,6 +36,15 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     http_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # What a 503 tells clients to wait while the database (or another dependency) is down:
+    # long enough not to hammer a restarting server, short enough for an officer in the field.
+    http_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+
+    # Event consumers (servicekit.inbox): how long JetStream waits for an ack before it hands a
+    # message out again, and how many failed attempts of a handler park a message. Outages
+    # are never counted as attempts.
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
 
     auth_issuer: str = "offramp-local"
     auth_audience: str = "offramp"

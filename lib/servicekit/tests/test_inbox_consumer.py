@@ -5,13 +5,13 @@ rest."""
 import asyncio
 import itertools
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-from offramp_contracts import EventEnvelope
+from offramp_contracts import EventEnvelope, payload_of
 from servicekit import dead_letters
 from servicekit.inbox import ConsumerPolicy, Delivered, Handler, InboxConsumer, Unprocessable
 from servicekit.settings import ServiceSettings
@@ -354,3 +354,83 @@ async def test_a_consumer_keeps_consuming_after_its_durable_is_deleted_on_the_se
     await kit.caught_up(consumer)
     assert await kit.effects.count(before.event_id) == 1
     assert await kit.effects.count() == 2
+
+
+async def test_deliveries_that_never_failed_are_not_attempts_and_park_nothing(kit: Kit) -> None:
+    """Lost acks, restarts and pauses past the ack wait deliver a message again; only the
+    handler's own failures count towards parking it."""
+    event = kit.events.engaged("case-1", 1)
+    await kit.publish(event)
+    consumer = kit.consumer(kit.effects.record)
+    # Another holder of the same durable takes the message and hands it back, again and again,
+    # as a replica that died or lost its connection each time would.
+    await kit.js.add_consumer(kit.settings.stream_name, config=consumer.consumer_config())
+    sub = await kit.js.pull_subscribe_bind(durable=consumer.name, stream=kit.settings.stream_name)
+    for _ in range(QUICK.max_attempts + 2):
+        [msg] = await sub.fetch(1, timeout=5)
+        await msg.nak()
+    await sub.unsubscribe()
+
+    kit.start(consumer)
+    await kit.caught_up(consumer)
+    assert await kit.effects.count(event.event_id) == 1
+    assert await kit.letters() == []
+
+
+async def test_an_event_whose_data_does_not_fit_its_type_is_parked_on_its_first_delivery(
+    kit: Kit,
+) -> None:
+    good = kit.events.engaged("case-1", 1)
+    bad = EventEnvelope.model_validate(
+        {**good.model_dump(), "event_id": uuid4(), "data": {"case_id": "not a case"}}
+    )
+
+    async def typed(conn: asyncpg.Connection, delivered: Delivered) -> None:
+        payload_of(delivered.event)  # what every real handler does first
+        await kit.effects.record(conn, delivered)
+
+    await kit.publish(bad)
+    await kit.publish(good)
+    consumer = kit.consumer(typed)
+    kit.start(consumer)
+
+    await kit.wait_for(kit.parked_count, timeout=10, what="the event to be parked")
+    await kit.caught_up(consumer)
+    [letter] = await kit.letters()
+    assert letter["event_id"] == bad.event_id
+    assert letter["deliveries"] == 1
+    assert letter["error"].startswith("malformed event data")
+    assert await kit.effects.count(good.event_id) == 1
+
+
+async def test_a_message_parked_again_after_its_ack_was_lost_is_one_dead_letter(
+    kit: Kit,
+) -> None:
+    consumer = InboxConsumer(
+        pool=kit.pool,
+        js=kit.js,
+        stream=kit.settings.stream_name,
+        name=NAME,
+        subjects=[f"{kit.settings.subject_root}.>"],
+        handler=kit.effects.record,
+        policy=ConsumerPolicy(ack_wait_seconds=1, fetch_timeout_seconds=0.5),
+    )
+    await kit.js.add_consumer(kit.settings.stream_name, config=consumer.consumer_config())
+    sub = await kit.js.pull_subscribe_bind(durable=NAME, stream=kit.settings.stream_name)
+    await kit.publish_raw(b"{not json")
+
+    [first] = await sub.fetch(1, timeout=5)
+
+    async def lost_on_the_way() -> None:
+        pass
+
+    first.ack = lost_on_the_way  # type: ignore[method-assign]
+    assert await consumer.deliver(first) == "parked"
+    [again] = await sub.fetch(1, timeout=10)  # back after the ack wait
+    assert again.metadata.num_delivered == 2
+    assert await consumer.deliver(again) == "parked"
+    await sub.unsubscribe()
+
+    [letter] = await kit.letters()
+    assert letter["stream_seq"] == first.metadata.sequence.stream
+    assert letter["deliveries"] == 1

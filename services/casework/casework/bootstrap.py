@@ -1,4 +1,5 @@
-"""Wires casework together: HTTP API, the ReferralAdmitted consumer and the Temporal worker."""
+"""Wires casework together: HTTP API, the ReferralAdmitted consumer, the consumer that tells
+timelines of stored facts, and the Temporal worker."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from casework.adapters.case_store import CaseStore
-from casework.adapters.timeline_signals import TimelineSignals
+from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
 from casework.commands import Casework
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
 from casework.settings import CaseworkSettings
@@ -16,7 +17,6 @@ from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
 from servicekit.http import create_service_app
-from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
@@ -61,22 +61,25 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
     async def on_start(rt: ServiceRuntime) -> None:
         client = await connect_temporal(settings)
         cases = CaseStore(rt.store)
-        rt.extras["casework"] = Casework(rt.pool, cases, profiles, TimelineSignals(client))
+        signals = TimelineSignals(client)
+        rt.extras["casework"] = Casework(rt.pool, cases, profiles, signals)
         worker = timeline_worker(
             client, settings.temporal_task_queue, CaseActivities(rt.pool, cases)
         )
         rt.spawn("temporal-worker", worker.run)
         starter = TimelineStarter(client, settings.temporal_task_queue, profiles)
-        consumer = InboxConsumer(
-            pool=rt.pool,
-            js=rt.js,
-            stream=settings.stream_name,
-            name=ADMITTED_CONSUMER,
-            subjects=[f"{settings.subject_root}.*.intake.ReferralAdmitted"],
-            handler=starter.on_referral_admitted,
+        consumer = rt.consumer(
+            ADMITTED_CONSUMER,
+            [f"{settings.subject_root}.*.intake.ReferralAdmitted"],
+            starter.on_referral_admitted,
         )
         rt.extras["consumer"] = consumer
         rt.spawn("admitted-consumer", consumer.run)
+        facts = rt.consumer(
+            FACTS_CONSUMER, fact_subjects(settings.subject_root), signals.on_fact_event
+        )
+        rt.extras["facts-consumer"] = facts
+        rt.spawn("facts-consumer", facts.run)
 
     app = create_service_app(
         title="Offramp casework",

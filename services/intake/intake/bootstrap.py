@@ -9,7 +9,6 @@ from intake.entrypoints.http import router
 from intake.settings import IntakeSettings
 from intake.use_cases import Intake, NotFound, Refused
 from servicekit.http import create_service_app
-from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.problems import problem_response
 from servicekit.profiles import load_profiles
@@ -42,13 +41,10 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     async def on_start(rt: ServiceRuntime) -> None:
         intake = Intake(rt.pool, rt.store, profiles)
         rt.extras["intake"] = intake
-        consumer = InboxConsumer(
-            pool=rt.pool,
-            js=rt.js,
-            stream=settings.stream_name,
-            name=f"intake-places-{CONSUMER_VERSION}",
-            subjects=[f"{settings.subject_root}.*.casework.CaseClosed"],
-            handler=intake.on_case_closed,
+        consumer = rt.consumer(
+            f"intake-places-{CONSUMER_VERSION}",
+            [f"{settings.subject_root}.*.casework.CaseClosed"],
+            intake.on_case_closed,
         )
         rt.extras["consumer"] = consumer
         rt.spawn("case-closed-consumer", consumer.run)

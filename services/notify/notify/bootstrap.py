@@ -14,7 +14,6 @@ from notify.entrypoints import http, http_contacts, http_operations
 from notify.settings import NotifySettings
 from notify.telling import TellWhoNeedsToKnow
 from servicekit.http import create_service_app
-from servicekit.inbox import InboxConsumer
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
@@ -34,13 +33,10 @@ def create_app(settings: NotifySettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
-        consumer = InboxConsumer(
-            pool=rt.pool,
-            js=rt.js,
-            stream=settings.stream_name,
-            name=CONSUMER_NAME,
-            subjects=subjects_of(settings.subject_root),
-            handler=TellWhoNeedsToKnow(store=rt.store, profiles=profiles),
+        consumer = rt.consumer(
+            CONSUMER_NAME,
+            subjects_of(settings.subject_root),
+            TellWhoNeedsToKnow(store=rt.store, profiles=profiles),
         )
         deliveries = DeliveryLoop(
             dsn=settings.database_url,

@@ -5,9 +5,10 @@ One replica at a time holds the writer's lease (a session-level advisory lock, s
 appends *on the session that holds the lease*, so a writer that has lost its lease cannot write
 at all: there is no window where two writers both think they hold it.
 
-Acks follow the commit. A writer that dies between the two leaves events that JetStream hands
-out again after `ack_wait`; the ledger's unique event id turns that second delivery into
-nothing. Unlike other consumers, deliveries are not bounded: a batch fails only when Postgres
+Acks follow the commit. A writer that dies between the two leaves events unacked; the writer
+that takes over restarts the durable at its ack floor, so they come again before anything newer
+and each stream keeps its order in the ledger, and the ledger's unique event id turns a second
+delivery into nothing. Unlike other consumers, deliveries are not bounded: a batch fails only when Postgres
 is unavailable, and giving up would drop facts from the ledger. What can never be appended (a
 message that is not an event, data JSON cannot carry exactly) is parked at once instead.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import nats.errors
+import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -61,10 +63,13 @@ class LedgerWriter:
         self.holds_lease = False
         self.appended = 0
 
-    def consumer_config(self) -> ConsumerConfig:
+    def consumer_config(self, start_seq: int | None = None) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=CONSUMER_NAME,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.ALL
+            if start_seq is None
+            else DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start_seq,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self._config.ack_wait_seconds,
             max_deliver=-1,  # on purpose: see the module's docstring
@@ -93,7 +98,7 @@ class LedgerWriter:
 
     async def _write_while_holding(self, session: asyncpg.Connection) -> None:
         head = await read_head(session)
-        await self._js.add_consumer(self._config.stream, config=self.consumer_config())
+        await self._take_over_consumer()
         sub = await self._js.pull_subscribe_bind(durable=CONSUMER_NAME, stream=self._config.stream)
         log.info("ledger writer active", size=head.size)
         try:
@@ -103,6 +108,38 @@ class LedgerWriter:
             # connection's drain at shutdown until it times out; they are redelivered anyway.
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _take_over_consumer(self) -> None:
+        """Make the durable deliver in stream order from the first message no writer acked.
+
+        What an earlier writer fetched and never acked (it was killed, or lost its session)
+        would otherwise come back only after the ack wait, behind messages delivered meanwhile,
+        and a stream's later event could enter the ledger before its earlier one. So a writer
+        that takes over with messages unacked re-creates the durable at its ack floor: all
+        after it is delivered again in stream order, and what the ledger holds is skipped."""
+        stream = self._config.stream
+        try:
+            info = await self._js.consumer_info(stream, CONSUMER_NAME)
+        except nats.js.errors.NotFoundError:
+            await self._js.add_consumer(stream, config=self.consumer_config())
+            return
+        if info.num_ack_pending == 0:
+            # Nothing outstanding; keep where the durable starts (it cannot be changed in place).
+            kept = info.config.opt_start_seq
+            if info.config.deliver_policy != DeliverPolicy.BY_START_SEQUENCE:
+                kept = None
+            await self._js.add_consumer(stream, config=self.consumer_config(kept))
+            return
+        floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        log.info(
+            "ledger consumer restarted at its ack floor",
+            unacked=info.num_ack_pending,
+            from_seq=floor + 1,
+        )
+        await self._js.delete_consumer(stream, CONSUMER_NAME)
+        await self._js.add_consumer(
+            stream, config=self.consumer_config(floor + 1 if floor else None)
+        )
 
     async def _write_batches(
         self, session: asyncpg.Connection, head: LedgerHead, sub: JetStreamContext.PullSubscription
@@ -139,14 +176,19 @@ class LedgerWriter:
         async with session.transaction():
             appended = await append_batch(session, arrivals)
             for msg, why in unusable:
+                # Once, even if the message comes back because an ack was lost.
                 await session.execute(
                     """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
-                                                 deliveries) VALUES ($1, $2, NULL, $3, $4, $5)""",
+                                                 deliveries, stream, stream_seq)
+                       VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)
+                       ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                     CONSUMER_NAME,
                     msg.subject,
                     msg.data,
                     why[:4000],
                     msg.metadata.num_delivered,
+                    msg.metadata.stream,
+                    msg.metadata.sequence.stream,
                 )
         # Committed: only now may the head move on, and JetStream forget the messages.
         for entry in appended:

@@ -14,13 +14,14 @@ from casework.domain.assignment import NoCaseManagers, least_loaded
 from casework.timeline.model import TimelineFacts, TimelineStep
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import CaseOpened
+from offramp_contracts.lifecycle import CaseState
 from servicekit.events import derived_event_id, system_actor
 
 ACTOR = system_actor("casework")
 
 
-def facts_of(case: StoredCase) -> TimelineFacts:
-    state = case.state
+def facts_of(state: CaseState) -> TimelineFacts:
+    """What the timeline needs to know of a case in this state."""
     return TimelineFacts(
         closed=not state.is_open,
         intake_done=state.phase != "intake",
@@ -50,7 +51,7 @@ class CaseActivities:
             existing = await self._cases.load(conn, start.case_id)
             if existing is not None:
                 activity.logger.info("case %s was opened by an earlier attempt", start.case_id)
-                return facts_of(existing)
+                return facts_of(existing.state)
             # Two attempts racing here cannot both commit: the second collides on the case's
             # row or its CaseOpened, fails, and its retry finds the case above.
             case = await self._cases.open(
@@ -67,7 +68,7 @@ class CaseActivities:
                 causation_id=start.causation_id,
                 event_id=derived_event_id(f"{step.workflow_id}/CaseOpened", step.at),
             )
-        return facts_of(case)
+        return facts_of(case.state)
 
     @activity.defn(name="assign_case_manager")
     async def assign_case_manager(self, step: TimelineStep) -> str | None:
@@ -163,7 +164,7 @@ class CaseActivities:
             )
         if recorded.events:
             activity.logger.info("%s for case %s", key, start.case_id)
-        return facts_of(recorded.case)
+        return facts_of(recorded.case.state)
 
     async def _require(self, conn: asyncpg.Connection, step: TimelineStep) -> StoredCase:
         case = await self._cases.load(conn, step.start.case_id)

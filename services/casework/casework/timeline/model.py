@@ -12,6 +12,7 @@ from offramp_contracts.events.base import Door, StaffRef
 
 WORKFLOW_NAME = "CaseTimeline"
 FACT_SIGNAL = "fact_recorded"
+FACTS_QUERY = "facts"
 
 
 def workflow_id_for(case_id: UUID) -> str:

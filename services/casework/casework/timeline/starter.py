@@ -8,7 +8,9 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
+from casework.adapters.timeline_signals import is_temporal_outage
 from casework.timeline.model import WORKFLOW_NAME, TimelinePolicy, TimelineStart, workflow_id_for
 from offramp_contracts import EventEnvelope, payload_of
 from offramp_contracts.events.intake import ReferralAdmitted
@@ -16,6 +18,7 @@ from offramp_contracts.identifiers import case_id_for_referral
 from offramp_contracts.profile import SiteProfile
 from servicekit.inbox import Delivered, Unprocessable
 from servicekit.log import get_logger
+from servicekit.outages import DependencyUnavailable
 from servicekit.profiles import ProfileBook, UnknownProfile
 
 log = get_logger(__name__)
@@ -79,5 +82,10 @@ class TimelineStarter:
             )
         except WorkflowAlreadyStartedError:
             log.info("timeline already ran for this case", case_id=str(start.case_id))
+        except RPCError as error:
+            if is_temporal_outage(error):
+                # Not the admission's fault: try again without counting an attempt.
+                raise DependencyUnavailable(f"Temporal: {error}") from error
+            raise
         else:
             log.info("case timeline started", case_id=str(start.case_id))

@@ -5,7 +5,8 @@ the intake window's end (arrest diversions only), the next progress report, the 
 inactivity period. At each it runs an activity that decides on the case as stored and returns
 the case's timeline facts, so the workflow never acts on a stale picture for long. Signals
 (`fact_recorded`) only wake it early when a contact, an assessment or the closing was stored;
-they carry event ids and a repeated one is ignored. The closing ends the workflow.
+they carry event ids and a repeated one is ignored. The closing ends the workflow. The `facts`
+query tells what the workflow holds true of its case.
 
 Deterministic: times come from `workflow.now()` and from the facts in the history; durations
 come in the start input, resolved from the case's profile version when it opened. Imports are
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from casework.timeline.activities import CaseActivities
     from casework.timeline.model import (
         FACT_SIGNAL,
+        FACTS_QUERY,
         WORKFLOW_NAME,
         CaseFact,
         TimelineFacts,
@@ -88,6 +90,12 @@ class CaseTimeline:
                     )
                 )
         return "closed"
+
+    @workflow.query(name=FACTS_QUERY)
+    def facts(self) -> TimelineFacts:
+        """What the timeline holds true of its case now; operators and the fault-injection
+        tests compare it with the case's stored events."""
+        return self._facts
 
     @workflow.signal(name=FACT_SIGNAL)
     def fact_recorded(self, fact: CaseFact) -> None:
