@@ -145,9 +145,15 @@ async def _append(
 class AccessTrail:
     """The ASGI middleware described in the module's docstring."""
 
-    def __init__(self, app: ASGIApp, recorder_of: Callable[[], AccessRecorder]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        recorder_of: Callable[[], AccessRecorder],
+        retry_after_seconds: int,
+    ) -> None:
         self.app = app
         self.recorder_of = recorder_of
+        self.retry_after = str(retry_after_seconds).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,7 +173,7 @@ class AccessTrail:
                         await send(message)
                     else:
                         verdict = "withheld"
-                        await _send_unavailable(send)
+                        await _send_unavailable(send, self.retry_after)
                 else:
                     held.append(message)
                 return
@@ -267,7 +273,7 @@ def _detail_of(body: bytes) -> str:
     return str(detail)[:2000]
 
 
-async def _send_unavailable(send: Send) -> None:
+async def _send_unavailable(send: Send, retry_after: bytes) -> None:
     body = json.dumps(
         {
             "type": TYPE_BASE + "access-not-recorded",
@@ -284,7 +290,7 @@ async def _send_unavailable(send: Send) -> None:
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"5"),
+                (b"retry-after", retry_after),
             ],
         }
     )

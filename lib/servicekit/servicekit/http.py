@@ -39,7 +39,11 @@ def create_service_app(
     # The last added runs first: correlation ids are bound before anything else, and the access
     # trail sees the answer as the client will.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)
-    app.add_middleware(AccessTrail, recorder_of=lambda: runtime.access)
+    app.add_middleware(
+        AccessTrail,
+        recorder_of=lambda: runtime.access,
+        retry_after_seconds=runtime.settings.http_retry_after_seconds,
+    )
     app.add_middleware(CorrelationIds)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
