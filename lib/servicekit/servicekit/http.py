@@ -11,7 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
-from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handlers
+from servicekit.problems import (
+    PROBLEM_JSON,
+    PROBLEM_RESPONSES,
+    TYPE_BASE,
+    install_problem_handlers,
+)
 from servicekit.runtime import ServiceRuntime
 
 OnStart = Callable[[ServiceRuntime], Awaitable[None]]
@@ -30,7 +35,13 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)

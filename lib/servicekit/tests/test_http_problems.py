@@ -44,6 +44,10 @@ def build_app(issuer: LocalIssuer) -> FastAPI:
     async def conflict(who: CaseManager) -> None:
         raise ConcurrencyError("case-9", 4)
 
+    @app.get("/notes")
+    async def notes() -> list[str]:
+        return []
+
     @app.get("/gone")
     async def gone() -> None:
         raise Problem(410, "case-closed", "Case closed", "The case was closed; open a new one.")
@@ -216,8 +220,13 @@ async def test_an_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> N
     assert_problem(await client.get("/nowhere"), 404, "not-found")
 
 
-async def test_a_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.get("/notes"), 405, "method-not-allowed")
+async def test_a_wrong_method_is_a_405_problem_naming_every_allowed_method(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.delete("/notes")
+    assert_problem(response, 405, "method-not-allowed")
+    # Two routes share the path: the answer names the methods of both.
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_an_unexpected_error_is_a_500_problem_that_hides_the_internals(
