@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
@@ -23,6 +23,10 @@ from servicekit.http import Authenticated, Runtime
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["ledger"])
+
+# Ledger positions and checkpoint numbers are Postgres bigints: a larger number names nothing
+# and is refused as invalid, instead of overflowing in the database driver.
+BIGINT_MAX = 2**63 - 1
 
 
 def ledger_of(runtime: Runtime) -> Ledger:
@@ -138,7 +142,7 @@ async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
 async def ledger_entries(
     auditor: Auditor,
     ledger: LedgerDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LedgerEntryOut]:
     rows = await ledger.pool.fetch(
@@ -168,7 +172,9 @@ async def checkpoints(auditor: Auditor, ledger: LedgerDep) -> list[dict[str, Any
 
 
 @router.get("/ledger/checkpoints/{number}", tags=["checkpoints"])
-async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> dict[str, Any]:
+async def one_checkpoint(
+    auditor: Auditor, ledger: LedgerDep, number: Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+) -> dict[str, Any]:
     found = await checkpoint_store.checkpoint(ledger.pool, number)
     if found is None:
         raise _not_found(LookupError(f"no checkpoint {number}"))
@@ -179,8 +185,8 @@ async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> di
 async def inclusion_proof(
     auditor: Auditor,
     ledger: LedgerDep,
-    seq: Annotated[int, Query(ge=1)],
-    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    checkpoint: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:
     """Entry `seq` and its audit path to checkpoint `checkpoint` (the latest by default); check
     it offline with `offramp-audit check`."""
@@ -198,8 +204,8 @@ async def inclusion_proof(
 async def consistency_proof(
     auditor: Auditor,
     ledger: LedgerDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    second: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:
     """Proof that checkpoint `first` is a prefix of checkpoint `second` (the latest by default)."""
     try:
@@ -216,9 +222,9 @@ async def consistency_proof(
 async def export(
     auditor: Auditor,
     ledger: LedgerDep,
-    first: Annotated[int, Query(ge=1)],
-    last: Annotated[int, Query(ge=1)],
-    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    last: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    checkpoint: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> JSONResponse:
     """Entries `first`..`last` with their checkpoint and proofs, as a file that
     `offramp-audit check` verifies on any machine, without the database."""
