@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -112,6 +113,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConcurrencyError)
     async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
         return problem_response(request, 409, "conflict", "Changed meanwhile", str(exc))
+
+    # Postgres stores no NUL character in text or JSON; the transaction that tried was rolled
+    # back, so the request is refused as invalid instead of failing as the service's fault.
+    @app.exception_handler(asyncpg.UntranslatableCharacterError)
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    async def _unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "unstorable-text",
+            "The request holds text that cannot be stored",
+            "A value holds the NUL character (U+0000) or another character that cannot be "
+            "stored; remove it and send the request again.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

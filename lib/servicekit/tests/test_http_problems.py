@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
@@ -47,6 +48,10 @@ def build_app(issuer: LocalIssuer) -> FastAPI:
     @app.get("/notes")
     async def notes() -> list[str]:
         return []
+
+    @app.post("/unstorable")
+    async def unstorable() -> None:
+        raise asyncpg.UntranslatableCharacterError("unsupported Unicode escape sequence")
 
     @app.get("/gone")
     async def gone() -> None:
@@ -210,6 +215,11 @@ async def test_a_concurrency_conflict_is_a_409_problem(
     response = await client.post("/conflict", headers=_bearer(issuer, "supervisor"))
     problem = assert_problem(response, 409, "conflict")
     assert "case-9" in problem["detail"]
+
+
+async def test_text_postgres_cannot_store_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    problem = assert_problem(await client.post("/unstorable"), 422, "unstorable-text")
+    assert "U+0000" in problem["detail"]
 
 
 async def test_a_raised_problem_keeps_its_status_and_kind(client: httpx.AsyncClient) -> None:
