@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import BaseModel
 
 from audit import proofs
 from audit.adapters import checkpoint_store, history_store
@@ -20,6 +20,7 @@ from audit.ledger import Ledger
 from offramp_contracts import Actor
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Authenticated, Runtime
+from servicekit.inputs import IsoInstant
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["ledger"])
@@ -28,19 +29,6 @@ router = APIRouter(tags=["ledger"])
 # and is refused as invalid, instead of overflowing in the database driver.
 BIGINT_MAX = 2**63 - 1
 
-
-def _not_a_number(value: object) -> object:
-    """Pydantic would read a number as seconds since 1970; the document promises ISO 8601."""
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return value
-        raise ValueError("give the instant in ISO 8601 with its offset, e.g. 2026-11-25T12:00:00Z")
-    return value
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 
 def ledger_of(runtime: Runtime) -> Ledger:
@@ -269,7 +257,7 @@ async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUI
 
 @router.get("/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"])
 async def case_as_of(
-    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: Instant
+    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: IsoInstant
 ) -> AsOfOut:
     """The case as the programme knew it at `at`: the events recorded by then and, once the
     case lifecycle is available to fold them, the state they make."""
