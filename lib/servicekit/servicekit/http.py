@@ -13,7 +13,12 @@ from servicekit.access import AccessTrail, remember_principal
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
 from servicekit.outages import install_outage_handler
-from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handlers
+from servicekit.problems import (
+    PROBLEM_JSON,
+    PROBLEM_RESPONSES,
+    TYPE_BASE,
+    install_problem_handlers,
+)
 from servicekit.runtime import ServiceRuntime
 
 OnStart = Callable[[ServiceRuntime], Awaitable[None]]
@@ -32,7 +37,13 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_outage_handler(app, retry_after_seconds=runtime.settings.http_retry_after_seconds)

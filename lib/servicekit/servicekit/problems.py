@@ -2,10 +2,13 @@
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from servicekit.auth import AuthenticationError, AuthorizationError
 from servicekit.eventstore import ConcurrencyError
@@ -15,6 +18,27 @@ log = get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://offramp.dev/problems/"
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem as the services send it; some carry more members (e.g. `errors`)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+# Every operation's OpenAPI says so: a client that reads the document knows how errors look.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "Refused: the problem document says what was wrong and what to do.",
+        "content": {PROBLEM_JSON: {"schema": ProblemDocument.model_json_schema()}},
+    }
+}
 
 
 class Problem(Exception):
@@ -92,10 +116,29 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
         return problem_response(request, 409, "conflict", "Changed meanwhile", str(exc))
 
+    # Postgres stores no NUL character in text or JSON; the transaction that tried was rolled
+    # back, so the request is refused as invalid instead of failing as the service's fault.
+    @app.exception_handler(asyncpg.UntranslatableCharacterError)
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    async def _unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "unstorable-text",
+            "The request holds text that cannot be stored",
+            "A value holds the NUL character (U+0000) or another character that cannot be "
+            "stored; remove it and send the request again.",
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem_response(request, exc.status_code, kind, str(exc.detail), str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return problem_response(
+            request, exc.status_code, kind, str(exc.detail), str(exc.detail), headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -107,3 +150,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Internal error",
             "The service failed to handle this request; nothing was stored. Try again later.",
         )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to (RFC 9110 wants them all in a 405's Allow); Starlette's
+    own header names only those of the first route with the path, and a path often has two."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "method": "GET"})
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))

@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
@@ -43,6 +44,14 @@ def build_app(issuer: LocalIssuer) -> FastAPI:
     @app.post("/conflict")
     async def conflict(who: CaseManager) -> None:
         raise ConcurrencyError("case-9", 4)
+
+    @app.get("/notes")
+    async def notes() -> list[str]:
+        return []
+
+    @app.post("/unstorable")
+    async def unstorable() -> None:
+        raise asyncpg.UntranslatableCharacterError("unsupported Unicode escape sequence")
 
     @app.get("/gone")
     async def gone() -> None:
@@ -208,6 +217,11 @@ async def test_a_concurrency_conflict_is_a_409_problem(
     assert "case-9" in problem["detail"]
 
 
+async def test_text_postgres_cannot_store_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    problem = assert_problem(await client.post("/unstorable"), 422, "unstorable-text")
+    assert "U+0000" in problem["detail"]
+
+
 async def test_a_raised_problem_keeps_its_status_and_kind(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get("/gone"), 410, "case-closed")
 
@@ -216,8 +230,13 @@ async def test_an_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> N
     assert_problem(await client.get("/nowhere"), 404, "not-found")
 
 
-async def test_a_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.get("/notes"), 405, "method-not-allowed")
+async def test_a_wrong_method_is_a_405_problem_naming_every_allowed_method(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.delete("/notes")
+    assert_problem(response, 405, "method-not-allowed")
+    # Two routes share the path: the answer names the methods of both.
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_an_unexpected_error_is_a_500_problem_that_hides_the_internals(

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from audit import proofs
 from audit.adapters import checkpoint_store, history_store
@@ -21,9 +21,15 @@ from offramp_contracts import Actor
 from servicekit.access import participant_record
 from servicekit.auth import Principal
 from servicekit.http import Runtime, require_role
+from servicekit.inputs import IsoInstant
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["ledger"])
+
+# Ledger positions and checkpoint numbers are Postgres bigints: a larger number names nothing
+# and is refused as invalid, instead of overflowing in the database driver.
+BIGINT_MAX = 2**63 - 1
+
 
 
 def ledger_of(runtime: Runtime) -> Ledger:
@@ -126,7 +132,7 @@ async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
 async def ledger_entries(
     auditor: Auditor,
     ledger: LedgerDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LedgerEntryOut]:
     rows = await ledger.pool.fetch(
@@ -156,7 +162,9 @@ async def checkpoints(auditor: Auditor, ledger: LedgerDep) -> list[dict[str, Any
 
 
 @router.get("/ledger/checkpoints/{number}", tags=["checkpoints"], openapi_extra=LEDGER)
-async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> dict[str, Any]:
+async def one_checkpoint(
+    auditor: Auditor, ledger: LedgerDep, number: Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+) -> dict[str, Any]:
     found = await checkpoint_store.checkpoint(ledger.pool, number)
     if found is None:
         raise _not_found(LookupError(f"no checkpoint {number}"))
@@ -167,8 +175,8 @@ async def one_checkpoint(auditor: Auditor, ledger: LedgerDep, number: int) -> di
 async def inclusion_proof(
     auditor: Auditor,
     ledger: LedgerDep,
-    seq: Annotated[int, Query(ge=1)],
-    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    checkpoint: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:
     """Entry `seq` and its audit path to checkpoint `checkpoint` (the latest by default); check
     it offline with `offramp-audit check`."""
@@ -186,8 +194,8 @@ async def inclusion_proof(
 async def consistency_proof(
     auditor: Auditor,
     ledger: LedgerDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    second: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:
     """Proof that checkpoint `first` is a prefix of checkpoint `second` (the latest by default)."""
     try:
@@ -204,9 +212,9 @@ async def consistency_proof(
 async def export(
     auditor: Auditor,
     ledger: LedgerDep,
-    first: Annotated[int, Query(ge=1)],
-    last: Annotated[int, Query(ge=1)],
-    checkpoint: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    last: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    checkpoint: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> JSONResponse:
     """Entries `first`..`last` with their checkpoint and proofs, as a file that
     `offramp-audit check` verifies on any machine, without the database."""
@@ -249,7 +257,7 @@ async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUI
     "/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"], openapi_extra=CASE
 )
 async def case_as_of(
-    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: AwareDatetime
+    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: IsoInstant
 ) -> AsOfOut:
     """The case as the programme knew it at `at`: the events recorded by then and, once the
     case lifecycle is available to fold them, the state they make."""

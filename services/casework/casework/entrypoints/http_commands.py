@@ -9,7 +9,7 @@ from uuid import UUID
 
 import uuid6
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from casework.adapters import roster
 from casework.adapters.case_store import Recorded, StoredCase
@@ -36,6 +36,7 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.inputs import IsoDate, IsoInstant
 
 router = APIRouter(tags=["casework"])
 Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
@@ -56,13 +57,13 @@ def _not_future(value: datetime | date) -> datetime | date:
 class IntakeAssessmentIn(Body):
     needs: frozenset[Need]
     notes: str = Field(default="", max_length=8000)
-    release_signed_on: date = Field(description="When the participant signed the release.")
+    release_signed_on: IsoDate = Field(description="When the participant signed the release.")
 
     _check = field_validator("release_signed_on")(_not_future)
 
 
 class ContactIn(Body):
-    contacted_at: AwareDatetime
+    contacted_at: IsoInstant
     method: ContactMethod
     notes: str = Field(default="", max_length=8000)
 
@@ -99,7 +100,7 @@ class DecisionIn(Body):
 
 
 class ArrestIn(Body):
-    arrested_on: date
+    arrested_on: IsoDate
 
     _check = field_validator("arrested_on")(_not_future)
 

@@ -11,6 +11,7 @@ from intake.adapters.tables import ReferralRow, ReviewRow
 from offramp_contracts.events.base import Door
 from offramp_contracts.events.intake import Offence, Person, Screening
 from offramp_contracts.profile import ReferralSource
+from servicekit.inputs import iso_8601_only
 
 OLDEST_BIRTH = date(1900, 1, 1)
 
@@ -21,6 +22,8 @@ def _today() -> date:
 
 class PersonIn(Person):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Person"})
+
+    _iso = field_validator("date_of_birth", mode="before")(iso_8601_only)
 
     @field_validator("date_of_birth")
     @classmethod
@@ -35,6 +38,8 @@ class PersonIn(Person):
 class OffenceIn(Offence):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Offence"})
 
+    _iso = field_validator("occurred_at", mode="before")(iso_8601_only)
+
     @field_validator("occurred_at")
     @classmethod
     def not_in_future(cls, value: datetime) -> datetime:
@@ -45,6 +50,8 @@ class OffenceIn(Offence):
 
 class ScreeningIn(Screening):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Screening"})
+
+    _iso = field_validator("prior_area_activity_on", mode="before")(iso_8601_only)
 
     @field_validator("prior_area_activity_on")
     @classmethod
