@@ -4,6 +4,7 @@ document says, never a number read as days or seconds since 1970 (found by the f
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from casework.entrypoints.consent_schemas import ReleaseIn, RevocationIn, SignatureIn
 from casework.entrypoints.http_commands import ArrestIn, ContactIn, IntakeAssessmentIn
 
 
@@ -13,6 +14,9 @@ from casework.entrypoints.http_commands import ArrestIn, ContactIn, IntakeAssess
         (IntakeAssessmentIn, {"needs": ["housing"]}, "release_signed_on", "2026-01-02"),
         (ContactIn, {"method": "in_person"}, "contacted_at", "2026-01-02T03:04:05Z"),
         (ArrestIn, {}, "arrested_on", "2026-01-02"),
+        (SignatureIn, {}, "signed_on", "2026-01-02"),
+        (ReleaseIn, {}, "expires_at", "2027-01-02T00:00:00Z"),
+        (RevocationIn, {"method": "in_writing"}, "revoked_at", "2026-01-02T03:04:05Z"),
     ],
 )
 def test_a_date_given_as_a_number_is_refused(

@@ -31,7 +31,6 @@ router = APIRouter(tags=["ledger"])
 BIGINT_MAX = 2**63 - 1
 
 
-
 def ledger_of(runtime: Runtime) -> Ledger:
     ledger: Ledger = runtime.extras["ledger"]
     return ledger
@@ -256,9 +255,7 @@ async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUI
 @router.get(
     "/ledger/cases/{case_id}/as-of", response_model=AsOfOut, tags=["replay"], openapi_extra=CASE
 )
-async def case_as_of(
-    auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: IsoInstant
-) -> AsOfOut:
+async def case_as_of(auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: IsoInstant) -> AsOfOut:
     """The case as the programme knew it at `at`: the events recorded by then and, once the
     case lifecycle is available to fold them, the state they make."""
     events = await history_store.case_events(ledger.pool, case_id)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from casework.adapters.consent_tables import DisclosureRow
 from casework.domain import consent, disclosure
@@ -22,6 +22,7 @@ from offramp_contracts.events.consent import (
     Signature,
     Signer,
 )
+from servicekit.inputs import IsoDate, IsoInstant
 
 Text = Annotated[str | None, Field(default=None, max_length=2000)]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
@@ -45,7 +46,7 @@ class RightToRevokeIn(Body):
 class SignatureIn(Body):
     signed_by: Signer | None = None
     representative: Name = None
-    signed_on: date | None = None
+    signed_on: IsoDate | None = None
 
 
 class ReleaseIn(Body):
@@ -58,7 +59,7 @@ class ReleaseIn(Body):
     recipient: RecipientIn = Field(default_factory=RecipientIn)
     purpose: Text = None
     right_to_revoke: RightToRevokeIn = Field(default_factory=RightToRevokeIn)
-    expires_at: AwareDatetime | None = None
+    expires_at: IsoInstant | None = None
     expires_on: ExpiryEvent | None = None
     signature: SignatureIn = Field(default_factory=SignatureIn)
 
@@ -83,7 +84,7 @@ class ReleaseIn(Body):
 
 class RevocationIn(Body):
     method: RevocationMethod
-    revoked_at: AwareDatetime | None = Field(
+    revoked_at: IsoInstant | None = Field(
         default=None, description="When the participant revoked; now if not given."
     )
 

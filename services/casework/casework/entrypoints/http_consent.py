@@ -22,7 +22,6 @@ from uuid import UUID
 import uuid6
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from casework.adapters import consent_tables
 from casework.adapters.case_store import StoredCase
@@ -43,6 +42,7 @@ from offramp_contracts.lifecycle import TransitionRefused
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.inputs import IsoInstant
 from servicekit.problems import problem_response
 
 router = APIRouter(tags=["consent"])
@@ -205,7 +205,7 @@ async def list_disclosures(
     cases: Cases,
     runtime: Runtime,
     since: Annotated[
-        AwareDatetime | None,
+        IsoInstant | None,
         Query(description="From when; three years ago if not given."),
     ] = None,
 ) -> DisclosureList:
