@@ -39,17 +39,25 @@ STAFF = (
 
 def callers(issuer: LocalIssuer) -> tuple[Caller, ...]:
     staff = tuple(
-        Caller(name, "Bearer " + issuer.issue(subject=sub, roles=[role], agency=agency,
-                                              jurisdiction=jurisdiction))
+        Caller(
+            name,
+            "Bearer "
+            + issuer.issue(subject=sub, roles=[role], agency=agency, jurisdiction=jurisdiction),
+        )
         for name, sub, role, agency, jurisdiction in STAFF
     )
     no_roles = issuer.issue(subject="nobody", roles=[], agency="pontiac-pd", jurisdiction="pontiac")
     expired = issuer.issue(
-        subject="officer-7", roles=["officer"], agency="pontiac-pd", jurisdiction="pontiac",
+        subject="officer-7",
+        roles=["officer"],
+        agency="pontiac-pd",
+        jurisdiction="pontiac",
         ttl_seconds=-120,
     )
     with tempfile.TemporaryDirectory() as elsewhere:
-        forger = LocalIssuer(Path(elsewhere) / "key.pem", issuer="offramp-local", audience="offramp")
+        forger = LocalIssuer(
+            Path(elsewhere) / "key.pem", issuer="offramp-local", audience="offramp"
+        )
         forged = forger.issue(
             subject="auditor-1", roles=["auditor"], agency="county-audit", jurisdiction="pontiac"
         )

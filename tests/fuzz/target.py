@@ -141,7 +141,9 @@ class Target:
 
         return no_stored_event_from_refusal
 
-    def _refused_callers_get_nothing(self, caller: Caller, label: str) -> schemathesis.CheckFunction:
+    def _refused_callers_get_nothing(
+        self, caller: Caller, label: str
+    ) -> schemathesis.CheckFunction:
         def refused_callers_get_nothing(
             ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case
         ) -> None:
@@ -169,7 +171,9 @@ def _valid_path(case: schemathesis.Case) -> bool:
     return path is None or path.mode.is_positive
 
 
-def _problem_details(ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case) -> None:
+def _problem_details(
+    ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case
+) -> None:
     """Every error is an RFC 9457 problem that says what was wrong."""
     if response.status_code < 400:
         return
@@ -207,8 +211,14 @@ def _fingerprint(case: schemathesis.Case) -> int:
         return repr(value)
 
     material = json.dumps(
-        [case.method, case.path, case.path_parameters, case.query, dict(case.headers or {}),
-         case.body],
+        [
+            case.method,
+            case.path,
+            case.path_parameters,
+            case.query,
+            dict(case.headers or {}),
+            case.body,
+        ],
         sort_keys=True,
         default=plain,
     )

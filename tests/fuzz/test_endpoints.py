@@ -45,7 +45,9 @@ def test_the_fuzz_reached_every_documented_endpoint(
     assert target is not None, f"the fuzz of {service} did not run before this test"
     document = httpx.get(f"{target.url}/openapi.json", timeout=30).json()
     documented = {
-        f"{method.upper()} {path}" for path, methods in document["paths"].items() for method in methods
+        f"{method.upper()} {path}"
+        for path, methods in document["paths"].items()
+        for method in methods
     }
     assert documented, "the service documents no endpoint"
     never = sorted(documented - target.answers.keys())
@@ -53,6 +55,8 @@ def test_the_fuzz_reached_every_documented_endpoint(
     not_past_auth = sorted(op for op in documented if not target.answers[op].reached_past_auth())
     assert not not_past_auth, f"{service}: no fuzzed request got past auth for {not_past_auth}"
     never_refused = sorted(
-        op for op in documented if not target.public(op) and not target.answers[op].refused_for_auth()
+        op
+        for op in documented
+        if not target.public(op) and not target.answers[op].refused_for_auth()
     )
     assert not never_refused, f"{service}: no fuzzed request was refused for {never_refused}"

@@ -24,6 +24,10 @@ from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+# How long each step of stopping may take (background loops, the NATS drain, the pool): a
+# stopping service is done well inside the 30 s most supervisors wait before SIGKILL.
+STOP_STEP_SECONDS = 8.0
+
 
 def build_verifier(settings: ServiceSettings) -> TokenVerifier:
     if settings.auth_jwks_url:
@@ -121,11 +125,25 @@ class ServiceRuntime:
         return checks
 
     async def stop(self) -> None:
+        """Each step is bounded: a loop that does not end when cancelled, a drain waiting on the
+        server, or a connection held by a stuck query must not keep the process from stopping.
+        What did not stop in time is named in the log."""
         for task in self.tasks.values():
             task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        if self.tasks:
+            _, stuck = await asyncio.wait(self.tasks.values(), timeout=STOP_STEP_SECONDS)
+            for task in stuck:
+                log.warning("background task did not stop in time", task=task.get_name())
         self.tasks.clear()
         if getattr(self, "nats", None) is not None and not self.nats.is_closed:
-            await self.nats.drain()
+            try:
+                await asyncio.wait_for(self.nats.drain(), timeout=STOP_STEP_SECONDS)
+            except TimeoutError:
+                log.warning("NATS connection did not drain in time; closing it")
+                await self.nats.close()
         if getattr(self, "pool", None) is not None:
-            await self.pool.close()
+            try:
+                await asyncio.wait_for(self.pool.close(), timeout=STOP_STEP_SECONDS)
+            except TimeoutError:
+                log.warning("database connections still busy; terminating them")
+                self.pool.terminate()
