@@ -4,8 +4,8 @@ document says, never a number read as days or seconds since 1970 (found by the f
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from casework.entrypoints.command_schemas import ArrestIn, ContactIn, IntakeAssessmentIn
 from casework.entrypoints.consent_schemas import ReleaseIn, RevocationIn, SignatureIn
-from casework.entrypoints.http_commands import ArrestIn, ContactIn, IntakeAssessmentIn
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,12 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from casework.adapters.consent_tables import DisclosureRow
 from casework.domain import consent, disclosure
 from casework.domain.consent import Release, ReleaseForm, Status
+from casework.entrypoints.command_schemas import Body
 from offramp_contracts import EventEnvelope
 from offramp_contracts.envelope import Role
 from offramp_contracts.events.consent import (
@@ -26,10 +27,6 @@ from servicekit.inputs import IsoDate, IsoInstant
 
 Text = Annotated[str | None, Field(default=None, max_length=2000)]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RecipientIn(Body):

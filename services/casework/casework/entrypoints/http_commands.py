@@ -3,120 +3,44 @@ arrests, over HTTP. Each endpoint turns its body into a decision (casework.domai
 and runs it as one command; the answer is the case as it now stands and the events stored."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
 import uuid6
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from casework.adapters import roster
 from casework.adapters.case_store import Recorded, StoredCase
 from casework.commands import Decide, Party
 from casework.domain import decisions
-from casework.entrypoints.http_cases import (
-    CASE_RECORD,
-    Cases,
-    CaseStaff,
-    CaseView,
-    LawEnforcement,
+from casework.entrypoints.command_schemas import (
+    ArrestIn,
+    AssignmentIn,
+    ClosureIn,
+    CommandResult,
+    ContactIn,
+    DecisionIn,
+    GoalChangeIn,
+    GoalIn,
+    IntakeAssessmentIn,
+    NonComplianceIn,
+    ServiceOutcomeIn,
+    ServiceReferralIn,
 )
+from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff, CaseView, LawEnforcement
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (
-    ClosureReason,
-    ContactMethod,
     GoalChange,
     IntakeAssessment,
-    Need,
-    ProsecutorDecision,
-    ServiceKind,
-    ServiceOutcome,
 )
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
-from servicekit.inputs import IsoDate, IsoInstant
 
 router = APIRouter(tags=["casework"])
 Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _not_future(value: datetime | date) -> datetime | date:
-    now = datetime.now(UTC)
-    if (value > now) if isinstance(value, datetime) else (value > now.date()):
-        raise ValueError("cannot be in the future")
-    return value
-
-
-class IntakeAssessmentIn(Body):
-    needs: frozenset[Need]
-    notes: str = Field(default="", max_length=8000)
-    release_signed_on: IsoDate = Field(description="When the participant signed the release.")
-
-    _check = field_validator("release_signed_on")(_not_future)
-
-
-class ContactIn(Body):
-    contacted_at: IsoInstant
-    method: ContactMethod
-    notes: str = Field(default="", max_length=8000)
-
-    _check = field_validator("contacted_at")(_not_future)
-
-
-class GoalIn(Body):
-    description: str = Field(min_length=1, max_length=2000)
-
-
-class GoalChangeIn(Body):
-    description: str = Field(default="", max_length=2000)
-
-
-class ServiceReferralIn(Body):
-    service: ServiceKind
-    provider: str = Field(min_length=1, max_length=200)
-    notes: str = Field(default="", max_length=4000)
-
-
-class ServiceOutcomeIn(Body):
-    outcome: ServiceOutcome
-    notes: str = Field(default="", max_length=4000)
-
-
-class NonComplianceIn(Body):
-    condition: str = Field(min_length=1, max_length=200)
-    details: str = Field(default="", max_length=4000)
-
-
-class DecisionIn(Body):
-    decision: ProsecutorDecision
-    reason: str = Field(default="", max_length=2000)
-
-
-class ArrestIn(Body):
-    arrested_on: IsoDate
-
-    _check = field_validator("arrested_on")(_not_future)
-
-
-class ClosureIn(Body):
-    reason: ClosureReason
-
-
-class AssignmentIn(Body):
-    case_manager: str = Field(min_length=1, max_length=200)
-
-
-class CommandResult(BaseModel):
-    case: CaseView
-    stored: list[str] = Field(description="The event types stored, in order.")
-    id: UUID | None = Field(default=None, description="The id of what was created, if anything.")
 
 
 def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:

@@ -1,0 +1,95 @@
+"""What casework's commands take over HTTP and what they answer: the bodies of the case
+manager's, the supervisor's and the prosecutor's commands, strict about what they accept (no
+unknown field, dates in ISO 8601 and never in the future), and the case as it then stands."""
+
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from casework.entrypoints.http_cases import CaseView
+from offramp_contracts.events.casework import (
+    ClosureReason,
+    ContactMethod,
+    Need,
+    ProsecutorDecision,
+    ServiceKind,
+    ServiceOutcome,
+)
+from servicekit.inputs import IsoDate, IsoInstant
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_future(value: datetime | date) -> datetime | date:
+    now = datetime.now(UTC)
+    if (value > now) if isinstance(value, datetime) else (value > now.date()):
+        raise ValueError("cannot be in the future")
+    return value
+
+
+class IntakeAssessmentIn(Body):
+    needs: frozenset[Need]
+    notes: str = Field(default="", max_length=8000)
+    release_signed_on: IsoDate = Field(description="When the participant signed the release.")
+
+    _check = field_validator("release_signed_on")(_not_future)
+
+
+class ContactIn(Body):
+    contacted_at: IsoInstant
+    method: ContactMethod
+    notes: str = Field(default="", max_length=8000)
+
+    _check = field_validator("contacted_at")(_not_future)
+
+
+class GoalIn(Body):
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class GoalChangeIn(Body):
+    description: str = Field(default="", max_length=2000)
+
+
+class ServiceReferralIn(Body):
+    service: ServiceKind
+    provider: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=4000)
+
+
+class ServiceOutcomeIn(Body):
+    outcome: ServiceOutcome
+    notes: str = Field(default="", max_length=4000)
+
+
+class NonComplianceIn(Body):
+    condition: str = Field(min_length=1, max_length=200)
+    details: str = Field(default="", max_length=4000)
+
+
+class DecisionIn(Body):
+    decision: ProsecutorDecision
+    reason: str = Field(default="", max_length=2000)
+
+
+class ArrestIn(Body):
+    arrested_on: IsoDate
+
+    _check = field_validator("arrested_on")(_not_future)
+
+
+class ClosureIn(Body):
+    reason: ClosureReason
+
+
+class AssignmentIn(Body):
+    case_manager: str = Field(min_length=1, max_length=200)
+
+
+class CommandResult(BaseModel):
+    case: CaseView
+    stored: list[str] = Field(description="The event types stored, in order.")
+    id: UUID | None = Field(default=None, description="The id of what was created, if anything.")
