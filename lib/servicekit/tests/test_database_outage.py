@@ -191,10 +191,16 @@ async def test_the_relay_publishes_what_was_committed_before_and_after_a_databas
 
 
 async def _commits(commit: Any, stream: str) -> bool:
-    """The pool's first use after a restart may meet a connection the restart closed."""
+    """The pool's first use after a restart may meet a connection the restart closed, which
+    asyncpg sometimes reports as a client-side state error on its way out of the pool."""
     try:
         await commit(stream)
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+    except (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.InternalClientError,
+        OSError,
+    ):
         return False
     return True
 
