@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import nats.js.errors
 import pytest
 from nats.js import JetStreamContext
 
@@ -74,7 +75,10 @@ class Kit:
         stream_last = (await self.js.stream_info(self.settings.stream_name)).state.last_seq
 
         async def done() -> bool:
-            info = await self.js.consumer_info(self.settings.stream_name, consumer.name)
+            try:
+                info = await self.js.consumer_info(self.settings.stream_name, consumer.name)
+            except nats.js.errors.NotFoundError:
+                return False  # the consumer's loop has not created its durable yet
             return bool(
                 info.num_pending == 0
                 and info.num_ack_pending == 0
