@@ -1,5 +1,6 @@
 """What every benchmark shares: real servers on free ports, a service run as its own process,
-latency percentiles, and one JSON file of results per benchmark in `bench/results/`."""
+latency percentiles, resident memory, pipelined publishing, and one JSON file of results per
+benchmark in `bench/results/` with the machine and its load."""
 
 import asyncio
 import json
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
+from nats.js import JetStreamContext
 
 from offramp_devstack import (
     Nats,
@@ -65,39 +68,55 @@ def servers(*, temporal: bool = False) -> Iterator[Servers]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Service:
+    """A process the benchmark started, serving HTTP."""
+
+    url: str
+    pid: int
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.pid)
+
+
 @asynccontextmanager
-async def service_process(
-    command: str, env: dict[str, str], port: int, log: Path
-) -> AsyncIterator[str]:
-    """Runs `offramp-<service> serve` as its own process (so the load generator does not share
-    its event loop) and yields its base URL once /readyz answers 200."""
+async def process(
+    argv: Sequence[str], env: dict[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Runs `argv` (its first item a command of the virtualenv) as its own process, so the load
+    generator does not share its event loop, with its output in `log`; stops it on the way out."""
     with log.open("ab") as out:
-        process = await asyncio.create_subprocess_exec(
-            str(BIN / command),
-            "serve",
-            env={
-                **os.environ,
-                **env,
-                "OFFRAMP_HTTP_PORT": str(port),
-                "OFFRAMP_LOG_LEVEL": "WARNING",
-            },
+        started = await asyncio.create_subprocess_exec(
+            str(BIN / argv[0]),
+            *argv[1:],
+            env={**os.environ, **env, "OFFRAMP_LOG_LEVEL": "WARNING"},
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        await wait_for(lambda: _ready(url, process), timeout=60, what=f"{command} to be ready")
-        if process.returncode is not None:
-            raise RuntimeError(f"{command} exited; see {log}")
-        yield url
+        yield started
     finally:
-        if process.returncode is None:
-            process.terminate()
+        if started.returncode is None:
+            started.terminate()
             try:
-                await asyncio.wait_for(process.wait(), timeout=20)
+                await asyncio.wait_for(started.wait(), timeout=20)
             except TimeoutError:
-                process.kill()
+                started.kill()
+
+
+@asynccontextmanager
+async def service_process(
+    command: str, env: dict[str, str], port: int, log: Path, *, argv: Sequence[str] = ("serve",)
+) -> AsyncIterator[Service]:
+    """Runs `<command> serve` (or `<command> <argv>`) with its HTTP port set, and yields it
+    once /readyz answers 200."""
+    async with process([command, *argv], {**env, "OFFRAMP_HTTP_PORT": str(port)}, log) as started:
+        url = f"http://127.0.0.1:{port}"
+        await wait_for(lambda: _ready(url, started), timeout=60, what=f"{command} to be ready")
+        if started.returncode is not None:
+            raise RuntimeError(f"{command} exited; see {log}")
+        yield Service(url, started.pid)
 
 
 async def _ready(url: str, process: asyncio.subprocess.Process) -> bool:
@@ -154,6 +173,43 @@ async def closed_loop(
     return Run(count, concurrency, time.perf_counter() - began, latencies)
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise ProcessLookupError(f"process {pid} has no resident memory (a zombie?)")
+
+
+def loadavg() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages: the figures are only as quiet as this."""
+    return [float(part) for part in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+async def publish_all(
+    js: JetStreamContext, messages: Sequence[tuple[str, bytes]], *, window: int = 256
+) -> float:
+    """Publishes (subject, body) pairs with `window` acks outstanding, each with a fresh
+    Nats-Msg-Id; returns the seconds it took."""
+    began = time.perf_counter()
+    for start in range(0, len(messages), window):
+        await asyncio.gather(
+            *(
+                js.publish(subject, body, headers={"Nats-Msg-Id": str(uuid4())})
+                for subject, body in messages[start : start + window]
+            )
+        )
+    return time.perf_counter() - began
+
+
+async def sample_rss(pids: dict[str, int], peaks: dict[str, float], every: float = 0.25) -> None:
+    """Keeps the highest resident memory seen of each process in `peaks` until cancelled."""
+    while True:
+        for name, pid in pids.items():
+            peaks[name] = max(peaks.get(name, 0.0), rss_mib(pid))
+        await asyncio.sleep(every)
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -163,11 +219,16 @@ def machine() -> dict[str, Any]:
     }
 
 
-def report(name: str, size: str, rows: list[dict[str, Any]], notes: str = "") -> Path:
-    """Prints the rows as a table and writes them, with the machine, to bench/results/."""
+def report(
+    name: str, size: str, rows: list[dict[str, Any]], *, load_before: list[float], notes: str = ""
+) -> Path:
+    """Prints the rows as a table and writes them, with the machine and its load averages before
+    and after the run, to bench/results/."""
+    load = {"before": load_before, "after": loadavg()}
     print(f"\n== {name} ({size}) ==")
     if notes:
         print(notes)
+    print(f"load average (1/5/15 min) before {load['before']}, after {load['after']}")
     columns = list(dict.fromkeys(key for row in rows for key in row))
     widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
@@ -182,6 +243,7 @@ def report(name: str, size: str, rows: list[dict[str, Any]], notes: str = "") ->
                 "size": size,
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine(),
+                "load_average": load,
                 "notes": notes,
                 "rows": rows,
             },
