@@ -4,11 +4,13 @@ and ratios against raw baselines, and writes them to bench/results/."""
 import argparse
 from collections.abc import Callable
 
-from bench import intake_http, relay
+from bench import ingest, intake_http, relay, replay
 
 BENCHMARKS: dict[str, Callable[[str], None]] = {
     "intake_http": intake_http.main,
     "outbox_relay": relay.main,
+    "audit_ingest": ingest.main,
+    "ledger_replay": replay.main,
 }
 
 
