@@ -4,13 +4,14 @@ and ratios against raw baselines, and writes them to bench/results/."""
 import argparse
 from collections.abc import Callable
 
-from bench import ingest, intake_http, relay, replay, timelines
+from bench import e2e, ingest, intake_http, relay, replay, timelines
 
 BENCHMARKS: dict[str, Callable[[str], None]] = {
     "intake_http": intake_http.main,
     "outbox_relay": relay.main,
     "audit_ingest": ingest.main,
     "ledger_replay": replay.main,
+    "end_to_end": e2e.main,
     "case_timelines": timelines.main,
 }
 
