@@ -42,7 +42,7 @@ async def measure(size: str) -> None:
     with servers() as running:
         config = await stack(running, "bench_replay")
         async with started(config, "audit") as up:
-            case_ids, _, _ = await fill(config, SIZES[size])
+            case_ids = (await fill(config, SIZES[size])).case_ids
             step = max(1, len(case_ids) // REPLAYED[size])
             replayed = case_ids[::step][: REPLAYED[size]]
             auditor = config.token("auditor-1", "auditor", "county-audit")
