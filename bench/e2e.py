@@ -145,7 +145,7 @@ async def referrals_to_inboxes(
         await asyncio.gather(watching, return_exceptions=True)
         await watcher.close()
     await _check_inboxes(up["notify"], tokens, sent)
-    latencies = [arrivals[referral] - began for referral, (began, _) in sent.items()]
+    latencies = [arrivals[referral] - posted for referral, (posted, _) in sent.items()]
     return Run(count, 1, seconds, latencies), Run(count, 1, seconds, answered)
 
 

@@ -105,7 +105,7 @@ async def profile(
         try:
             await closed_loop(refer, count=count, concurrency=CONCURRENCY)
             if drained is not None:
-                await wait_for(drained, timeout=120 + count / 5, what="the load to drain")
+                await wait_for(drained, timeout=120 + count / 2, what="the load to drain")
         finally:
             sampler.cancel()
             await asyncio.gather(sampler, return_exceptions=True)
