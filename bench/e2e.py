@@ -48,7 +48,7 @@ from bench.system import OFFICER_AGENCY, Stack, register_case_managers, stack, s
 from offramp_devstack.waiting import wait_for
 from tests.referrals import referral_body
 
-SIZES = {"quick": 60, "full": 300}
+SIZES = {"smoke": 8, "quick": 60, "full": 300}
 RATE = 4.0  # referrals per second: well under what Temporal's dev server starts on a busy 2-core machine
 OFFICERS = 10
 

@@ -235,7 +235,7 @@ def report(
     for row in rows:
         print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}-{size}.json"
     path.write_text(
         json.dumps(
             {

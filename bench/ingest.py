@@ -33,7 +33,7 @@ from offramp_devstack.waiting import wait_for
 from servicekit.events import new_event
 
 # Cases, of seven events each: quick ≈ 2,100 events, full ≈ 50,000.
-SIZES = {"quick": 300, "full": 7200}
+SIZES = {"smoke": 10, "quick": 300, "full": 7200}
 BATCH = 256  # the ledger writer's default batch size
 
 

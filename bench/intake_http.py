@@ -18,7 +18,7 @@ from bench.harness import Run, closed_loop, loadavg, report, servers
 from bench.system import OFFICER_AGENCY, stack, started
 from tests.referrals import referral_body
 
-SIZES = {"quick": 200, "full": 3000}
+SIZES = {"smoke": 10, "quick": 200, "full": 3000}
 CONCURRENCY = (1, 8, 32)
 
 

@@ -28,7 +28,7 @@ from offramp_devstack import free_port
 from offramp_devstack.waiting import wait_for
 from tests.referrals import referral_body
 
-SIZES = {"quick": 100, "full": 2000}
+SIZES = {"smoke": 10, "quick": 100, "full": 2000}
 CONCURRENCY = 8
 WARM_UP = 20
 SERVICES = ("intake", "casework", "notify", "audit")

@@ -22,7 +22,7 @@ from servicekit.migrations import migrate, plumbing_migrations
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.settings import ServiceSettings
 
-SIZES = {"quick": 2000, "full": 50000}
+SIZES = {"smoke": 100, "quick": 2000, "full": 50000}
 WINDOW = 256
 ACTOR = Actor(subject="bench", agency="offramp", role="system")
 

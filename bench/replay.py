@@ -24,7 +24,7 @@ from bench.harness import Run, closed_loop, loadavg, report, servers
 from bench.ingest import SIZES, fill
 from bench.system import stack, started
 
-REPLAYED = {"quick": 50, "full": 500}
+REPLAYED = {"smoke": 5, "quick": 50, "full": 500}
 VERIFY_BATCH = 5000  # the rows `verify` reads at a time
 
 

@@ -31,7 +31,7 @@ from offramp_contracts.events.intake import ReferralAdmitted
 from offramp_devstack.waiting import wait_for
 from servicekit.events import new_event
 
-SIZES = {"quick": 200, "full": 10_000}
+SIZES = {"smoke": 10, "quick": 200, "full": 10_000}
 ADMITTED_CONSUMER = "casework-admitted-v1"
 
 
