@@ -34,7 +34,8 @@ test: install
 	$(BIN)/python -m pytest
 
 # Benchmarks against raw baselines, not part of `make test`: `make bench SIZE=full` for the
-# sizes the README quotes, `make bench BENCH=intake_http` for one of them.
+# sizes the README quotes, `make bench SIZE=smoke` to check that they all still run,
+# `make bench BENCH=intake_http` for one of them.
 SIZE  ?= quick
 BENCH ?=
 bench: install

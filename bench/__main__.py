@@ -1,14 +1,19 @@
-"""`python -m bench [--size quick|full] [name ...]`: runs the benchmarks, prints their figures
-and ratios against raw baselines, and writes them to bench/results/."""
+"""`python -m bench [--size smoke|quick|full] [name ...]`: runs the benchmarks, prints their
+figures and ratios against raw baselines, and writes them to bench/results/."""
 
 import argparse
 from collections.abc import Callable
 
-from bench import intake_http, relay
+from bench import e2e, ingest, intake_http, memory, relay, replay, timelines
 
 BENCHMARKS: dict[str, Callable[[str], None]] = {
     "intake_http": intake_http.main,
     "outbox_relay": relay.main,
+    "audit_ingest": ingest.main,
+    "ledger_replay": replay.main,
+    "end_to_end": e2e.main,
+    "case_timelines": timelines.main,
+    "memory": memory.main,
 }
 
 
@@ -16,9 +21,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--size",
-        choices=["quick", "full"],
+        choices=["smoke", "quick", "full"],
         default="quick",
-        help="quick: under a minute each; full: the sizes quoted in the README",
+        help=(
+            "smoke: a few operations each, to check that they still run; quick: under a minute "
+            "each on a quiet machine; full: the sizes quoted in the README"
+        ),
     )
     parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], help="default: all")
     args = parser.parse_args()

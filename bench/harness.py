@@ -1,5 +1,6 @@
 """What every benchmark shares: real servers on free ports, a service run as its own process,
-latency percentiles, and one JSON file of results per benchmark in `bench/results/`."""
+latency percentiles, resident memory, pipelined publishing, and one JSON file of results per
+benchmark in `bench/results/` with the machine and its load."""
 
 import asyncio
 import json
@@ -7,6 +8,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
+
+from nats.js import JetStreamContext
 
 from offramp_devstack import (
     Nats,
@@ -62,16 +67,59 @@ def servers(*, temporal: bool = False) -> Iterator[Servers]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Service:
+    """A process the benchmark started, serving HTTP."""
+
+    url: str
+    pid: int
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.pid)
+
+
+@asynccontextmanager
+async def process(
+    argv: Sequence[str], env: dict[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Runs `argv` (its first item a command of the virtualenv) as its own process, so the load
+    generator does not share its event loop, with its output in `log`; stops it on the way out.
+    For a process that serves no HTTP (a bare Temporal worker); services use service_process."""
+    with log.open("ab") as out:
+        started = await asyncio.create_subprocess_exec(
+            str(BIN / argv[0]),
+            *argv[1:],
+            env={**os.environ, **env, "OFFRAMP_LOG_LEVEL": "WARNING"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    try:
+        yield started
+    finally:
+        if started.returncode is None:
+            started.terminate()
+            try:
+                await asyncio.wait_for(started.wait(), timeout=20)
+            except TimeoutError:
+                started.kill()
+
+
 @asynccontextmanager
 async def service_process(
-    command: str, env: dict[str, str], port: int, log: Path
-) -> AsyncIterator[str]:
-    """Runs `offramp-<service> serve` as its own process (so the load generator does not share
-    its event loop) and yields its base URL once /readyz answers 200."""
-    name = command.removeprefix("offramp-")
-    settings = {**env, "OFFRAMP_LOG_LEVEL": "WARNING"}
-    async with ServiceProcess(name, port=port, env=settings, log_path=log, cwd=ROOT) as service:
-        yield service.url
+    command: str, env: dict[str, str], port: int, log: Path, *, argv: Sequence[str] = ("serve",)
+) -> AsyncIterator[Service]:
+    """Runs `<command> serve` (or `<command> <argv>`) as its own process on `port`, and yields
+    it once /readyz answers 200."""
+    async with ServiceProcess(
+        command.removeprefix("offramp-"),
+        port=port,
+        env={**env, "OFFRAMP_LOG_LEVEL": "WARNING"},
+        log_path=log,
+        cwd=ROOT,
+        argv=[str(BIN / command), *argv],
+    ) as service:
+        yield Service(service.url, service.pid)
 
 
 @dataclass(frozen=True)
@@ -118,6 +166,43 @@ async def closed_loop(
     return Run(count, concurrency, time.perf_counter() - began, latencies)
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise ProcessLookupError(f"process {pid} has no resident memory (a zombie?)")
+
+
+def loadavg() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages: the figures are only as quiet as this."""
+    return [float(part) for part in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+async def publish_all(
+    js: JetStreamContext, messages: Sequence[tuple[str, bytes]], *, window: int = 256
+) -> float:
+    """Publishes (subject, body) pairs with `window` acks outstanding, each with a fresh
+    Nats-Msg-Id; returns the seconds it took."""
+    began = time.perf_counter()
+    for start in range(0, len(messages), window):
+        await asyncio.gather(
+            *(
+                js.publish(subject, body, headers={"Nats-Msg-Id": str(uuid4())})
+                for subject, body in messages[start : start + window]
+            )
+        )
+    return time.perf_counter() - began
+
+
+async def sample_rss(pids: dict[str, int], peaks: dict[str, float], every: float = 0.25) -> None:
+    """Keeps the highest resident memory seen of each process in `peaks` until cancelled."""
+    while True:
+        for name, pid in pids.items():
+            peaks[name] = max(peaks.get(name, 0.0), rss_mib(pid))
+        await asyncio.sleep(every)
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -127,18 +212,23 @@ def machine() -> dict[str, Any]:
     }
 
 
-def report(name: str, size: str, rows: list[dict[str, Any]], notes: str = "") -> Path:
-    """Prints the rows as a table and writes them, with the machine, to bench/results/."""
+def report(
+    name: str, size: str, rows: list[dict[str, Any]], *, load_before: list[float], notes: str = ""
+) -> Path:
+    """Prints the rows as a table and writes them, with the machine and its load averages before
+    and after the run, to bench/results/."""
+    load = {"before": load_before, "after": loadavg()}
     print(f"\n== {name} ({size}) ==")
     if notes:
         print(notes)
+    print(f"load average (1/5/15 min) before {load['before']}, after {load['after']}")
     columns = list(dict.fromkeys(key for row in rows for key in row))
     widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for row in rows:
         print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}-{size}.json"
     path.write_text(
         json.dumps(
             {
@@ -146,6 +236,7 @@ def report(name: str, size: str, rows: list[dict[str, Any]], notes: str = "") ->
                 "size": size,
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine(),
+                "load_average": load,
                 "notes": notes,
                 "rows": rows,
             },

@@ -14,46 +14,29 @@ from uuid import uuid4
 import asyncpg
 import httpx
 
-from bench.harness import Run, closed_loop, report, servers, service_process
-from offramp_devstack import free_port
-from servicekit.auth import LocalIssuer
-from tests.profiles import customised_profiles
+from bench.harness import Run, closed_loop, loadavg, report, servers
+from bench.system import OFFICER_AGENCY, stack, started
 from tests.referrals import referral_body
 
-SIZES = {"quick": 200, "full": 3000}
+SIZES = {"smoke": 10, "quick": 200, "full": 3000}
 CONCURRENCY = (1, 8, 32)
 
 
 async def measure(size: str) -> None:
     count = SIZES[size]
+    load = loadavg()
     with servers() as running:
-        dsn = await running.postgres.create_database("bench_intake")
-        # A site that never fills, so every referral takes the same path (admitted).
-        profiles = customised_profiles(
-            running.home / "profiles", {"pontiac.toml": {"capacity = 40": "capacity = 100000000"}}
-        )
-        key = running.home / "issuer.pem"
-        issuer = LocalIssuer(key, issuer="offramp-local", audience="offramp")
-        env = {
-            "OFFRAMP_DATABASE_URL": dsn,
-            "OFFRAMP_NATS_URL": running.nats.url,
-            "OFFRAMP_PROFILES_DIR": str(profiles),
-            "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(key),
-            "OFFRAMP_SUBJECT_ROOT": "bench",
-            "OFFRAMP_STREAM_NAME": "BENCH",
-            "OFFRAMP_DB_POOL_MAX": "40",
-        }
-        token = issuer.issue(
-            subject="officer-1", roles=["officer"], agency="pontiac-pd", jurisdiction="pontiac"
-        )
+        config = await stack(running, "bench_intake")
+        dsn = config.dsn
+        token = config.token("officer-1", "officer", OFFICER_AGENCY)
         body = referral_body("social_contact")
         rows: list[dict[str, Any]] = []
-        async with service_process(
-            "offramp-intake", env, free_port(), running.home / "intake.log"
-        ) as url:
+        async with started(config, "intake", env={"OFFRAMP_DB_POOL_MAX": "40"}) as up:
             limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
             async with httpx.AsyncClient(
-                base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits
+                base_url=up["intake"].url,
+                headers={"Authorization": f"Bearer {token}"},
+                limits=limits,
             ) as client:
 
                 async def refer(_: int) -> None:
@@ -88,6 +71,7 @@ async def measure(size: str) -> None:
         "intake_http",
         size,
         rows,
+        load_before=load,
         notes=f"{count} referrals per concurrency level; ratio = referrals/s ÷ raw inserts/s",
     )
 

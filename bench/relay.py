@@ -12,7 +12,7 @@ from uuid import uuid4
 import asyncpg
 import nats
 
-from bench.harness import report, servers
+from bench.harness import loadavg, publish_all, report, servers
 from offramp_contracts import Actor
 from offramp_contracts.events.casework import ClientEngaged
 from servicekit.events import new_event
@@ -22,13 +22,14 @@ from servicekit.migrations import migrate, plumbing_migrations
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.settings import ServiceSettings
 
-SIZES = {"quick": 2000, "full": 50000}
+SIZES = {"smoke": 100, "quick": 2000, "full": 50000}
 WINDOW = 256
 ACTOR = Actor(subject="bench", agency="offramp", role="system")
 
 
 async def measure(size: str) -> None:
     count = SIZES[size]
+    load = loadavg()
     with servers() as running:
         dsn = await running.postgres.create_database("bench_relay")
         settings = ServiceSettings(
@@ -70,21 +71,8 @@ async def measure(size: str) -> None:
         relay_seconds = time.perf_counter() - began
         assert relay.published == count, (relay.published, count)
 
-        bodies = [e.wire_json() for e in events]
-        began = time.perf_counter()
-        for start in range(0, count, WINDOW):
-            await asyncio.gather(
-                *(
-                    js.publish(
-                        "bench.pontiac.casework.Raw",
-                        body,
-                        stream="BENCH",
-                        headers={"Nats-Msg-Id": str(uuid4())},
-                    )
-                    for body in bodies[start : start + WINDOW]
-                )
-            )
-        raw_seconds = time.perf_counter() - began
+        raw = [("bench.pontiac.casework.Raw", e.wire_json()) for e in events]
+        raw_seconds = await publish_all(js, raw, window=WINDOW)
         await client.close()
         await conn.close()
 
@@ -100,6 +88,7 @@ async def measure(size: str) -> None:
                 "ratio": round(ours / theirs, 3),
             }
         ],
+        load_before=load,
         notes=f"relay drains {count} committed events; raw publishes keep {WINDOW} in flight",
     )
 
