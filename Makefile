@@ -30,8 +30,12 @@ status: install
 mail: install
 	$(BIN)/offramp-dev mail $(if $(FULL),--full)
 
+# Two test processes, one a core, each with its own servers; a test file stays in one process,
+# since some start servers or a whole system once per file. The fuzz runs afterwards on its own:
+# schemathesis' generated tests are not expanded under xdist (its coverage test would say so).
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/fuzz
+	$(BIN)/python -m pytest tests/fuzz
 
 # Benchmarks against raw baselines, not part of `make test`: `make bench SIZE=full` for the
 # sizes the README quotes, `make bench SIZE=smoke` to check that they all still run,
