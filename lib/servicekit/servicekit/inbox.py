@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import asyncpg
-import nats.errors
-import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -132,7 +130,9 @@ class InboxConsumer:
                 msgs = await sub.fetch(
                     self.policy.batch_size, timeout=self.policy.fetch_timeout_seconds
                 )
-            except nats.errors.TimeoutError:
+            # nats-py raises its own TimeoutError, or asyncio's when the server's timeout reply
+            # and the client's deadline race; both mean only that nothing came (builtin base).
+            except TimeoutError:
                 idle_fetches += 1
                 # A fetch that times out looks the same as one on a dead subscription; check
                 # from time to time that the consumer still exists on the server.

@@ -150,7 +150,9 @@ class LedgerWriter:
                 msgs = await sub.fetch(
                     self._config.batch_size, timeout=self._config.fetch_timeout_seconds
                 )
-            except nats.errors.TimeoutError:
+            # nats-py raises its own TimeoutError, or asyncio's when the server's timeout reply
+            # and the client's deadline race; both mean only that nothing came (builtin base).
+            except TimeoutError:
                 msgs = []
                 idle += 1
                 # An idle fetch looks the same as a dead subscription (a NATS restart); check
