@@ -17,6 +17,40 @@ from servicekit.profiles import ProfileError, load_profiles
 from servicekit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
+SERVICE_COMMANDS = ("serve", "migrate", "profiles", "dead-letters")
+
+
+def run_cli_with_own_commands(
+    *,
+    prog: str,
+    settings_type: type[S],
+    create_app: Callable[[S], FastAPI],
+    migrations: Callable[[], list[Migration]],
+    add_commands: Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None],
+    run_command: Callable[[argparse.Namespace], int],
+    argv: list[str] | None = None,
+) -> int:
+    """The shared commands and a service's own (audit's ledger commands, casework's list of
+    disclosures) under one program: `add_commands` declares the service's, `run_command` runs
+    them; the shared ones are handed whole to `run_service_cli`."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog=prog)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in SERVICE_COMMANDS:
+        # Listed for --help; the shared CLI parses their own arguments.
+        commands.add_parser(
+            name, help=f"the service's `{name}` (see `{name} --help`)", add_help=False
+        )
+    add_commands(commands)
+    if argv and argv[0] in SERVICE_COMMANDS:
+        return run_service_cli(
+            prog=prog,
+            settings_type=settings_type,
+            create_app=create_app,
+            migrations=migrations,
+            argv=argv,
+        )
+    return run_command(parser.parse_args(argv))
 
 
 def run_service_cli(
