@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from casework.adapters.case_store import StoredCase
 from casework.commands import CaseNotFound, Casework
 from casework.domain.decisions import InvalidCommand
+from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
 from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
 from servicekit.access import participant_record, shown
@@ -24,6 +25,11 @@ CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "superviso
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
 # Every route about one case: reads of it are recorded, and so are refusals (servicekit.access).
 CASE_RECORD = participant_record("case", "case_id")
+
+
+def staff_ref(principal: Principal) -> StaffRef:
+    """The caller as the events name a person acting for an agency."""
+    return StaffRef(subject=principal.subject, agency=principal.agency)
 
 
 def casework_of(runtime: Runtime) -> Casework:

@@ -28,7 +28,14 @@ from casework.entrypoints.command_schemas import (
     ServiceOutcomeIn,
     ServiceReferralIn,
 )
-from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff, CaseView, LawEnforcement
+from casework.entrypoints.http_cases import (
+    CASE_RECORD,
+    Cases,
+    CaseStaff,
+    CaseView,
+    LawEnforcement,
+    staff_ref,
+)
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (
     GoalChange,
@@ -51,10 +58,6 @@ def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:
     )
 
 
-def _staff(principal: Principal) -> StaffRef:
-    return StaffRef(subject=principal.subject, agency=principal.agency)
-
-
 async def _run(
     cases: Cases, case_id: UUID, caller: Principal, party: Party, decide: Decide, request: Request
 ) -> Recorded:
@@ -75,7 +78,7 @@ async def complete_intake_assessment(
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.complete_intake_assessment(
             case.state,
-            assessed_by=_staff(staff),
+            assessed_by=staff_ref(staff),
             assessment=IntakeAssessment(needs=body.needs, notes=body.notes),
             release_signed_on=body.release_signed_on,
             at=at,
@@ -100,7 +103,7 @@ async def log_contact(
         return decisions.log_contact(
             case.state,
             contact_id=contact_id,
-            logged_by=_staff(staff),
+            logged_by=staff_ref(staff),
             contacted_at=body.contacted_at,
             method=body.method,
             notes=body.notes,
@@ -175,7 +178,7 @@ async def _goal(
 ) -> CommandResult:
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.change_goal(
-            case.state, goal_id=goal_id, change=change, by=_staff(staff), description=description
+            case.state, goal_id=goal_id, change=change, by=staff_ref(staff), description=description
         )
 
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request), goal_id)
@@ -198,7 +201,7 @@ async def refer_to_service(
             service_referral_id=referral_id,
             service=body.service,
             provider=body.provider,
-            by=_staff(staff),
+            by=staff_ref(staff),
             notes=body.notes,
         )
 
@@ -223,7 +226,7 @@ async def record_service_outcome(
             case.state,
             service_referral_id=service_referral_id,
             outcome=body.outcome,
-            by=_staff(staff),
+            by=staff_ref(staff),
             notes=body.notes,
         )
 
@@ -259,7 +262,7 @@ async def record_prosecutor_decision(
 
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.record_prosecutor_decision(
-            case.state, decision=body.decision, prosecutor=_staff(prosecutor), reason=body.reason
+            case.state, decision=body.decision, prosecutor=staff_ref(prosecutor), reason=body.reason
         )
 
     return _result(await _run(cases, case_id, prosecutor, "prosecutor", decide, request))
@@ -276,7 +279,7 @@ async def report_new_arrest(
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         role = "prosecutor" if caller.has_role("prosecutor") else "officer"
         return decisions.report_new_arrest(
-            case.state, reported_by=_staff(caller), role=role, arrested_on=body.arrested_on
+            case.state, reported_by=staff_ref(caller), role=role, arrested_on=body.arrested_on
         )
 
     recorded = await _run(cases, case_id, caller, "law_enforcement", decide, request)

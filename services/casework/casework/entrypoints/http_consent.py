@@ -36,8 +36,8 @@ from casework.entrypoints.consent_schemas import (
     ReleaseView,
     RevocationIn,
 )
-from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff
-from offramp_contracts.events.base import EventPayload, StaffRef
+from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff, staff_ref
+from offramp_contracts.events.base import EventPayload
 from offramp_contracts.lifecycle import TransitionRefused
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
@@ -50,10 +50,6 @@ router = APIRouter(tags=["consent"])
 Asker = Annotated[
     Principal, Depends(require_role(*consent.RECIPIENT_ROLES, *consent.LAW_ENFORCEMENT_ROLES))
 ]
-
-
-def _staff(principal: Principal) -> StaffRef:
-    return StaffRef(subject=principal.subject, agency=principal.agency)
 
 
 def parties_of(case: StoredCase, profile: SiteProfile) -> CaseParties:
@@ -97,7 +93,7 @@ async def record_release(
             form,
             parties_of(case, profile),
             release_id=release_id,
-            recorded_by=_staff(staff),
+            recorded_by=staff_ref(staff),
             now=datetime.now(UTC),
         )
         return [granted]
@@ -150,7 +146,7 @@ async def revoke_release(
                 release_id=release_id,
                 revoked_at=body.revoked_at or now,
                 method=body.method,
-                recorded_by=_staff(staff),
+                recorded_by=staff_ref(staff),
                 now=datetime.now(UTC),
             )
         ]
