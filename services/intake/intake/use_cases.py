@@ -24,12 +24,20 @@ from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
 from servicekit.profiles import ProfileBook, UnknownProfile
+from servicekit.refusals import Refusal
 
 log = get_logger(__name__)
 
 
-class NotFound(LookupError):
+class NotFound(Refusal, LookupError):
     """No such referral, or none the caller may see: the two are not told apart."""
+
+    status = 404
+    kind = "not-found"
+    title = "No such referral"
+
+    def __init__(self, referral_id: UUID) -> None:
+        super().__init__(f"There is no referral {referral_id} that you may see or change.")
 
 
 @dataclass(frozen=True)
