@@ -14,8 +14,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.access.conftest import Seeded, token
-from tests.access.policy import OPERATIONS
+from tests.access.conftest import Seeded, subject_of, token
+from tests.access.policy import OPERATIONS, home_agency
 from tests.access.test_role_matrix import openapi_operations
 from tests.conftest import System
 
@@ -128,3 +128,26 @@ async def test_keys_belong_to_their_caller(system: System, seeded: Seeded) -> No
     assert mine.status_code == 201, mine.text
     assert "Idempotent-Replayed" not in theirs.headers
     assert theirs.status_code != 201 or theirs.json()["id"] != mine.json()["id"]
+
+
+async def test_an_answer_is_never_replayed_to_a_caller_the_first_checks_did_not_pass(
+    system: System, seeded: Seeded
+) -> None:
+    """The same person with a token of other roles sends the same key and request: the request
+    is judged again (403), not answered with what the case manager was allowed."""
+    path = f"/cases/{seeded.case_id}/contacts"
+    at = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0).isoformat()
+    body = {"contacted_at": at, "method": "phone"}
+    headers = {"Idempotency-Key": _key()}
+    async with system.client("casework", token(system, "casework", "case_manager")) as cm:
+        allowed = await cm.post(path, json=body, headers=headers)
+    other_roles = system.token(
+        sub=subject_of("case_manager"),
+        role="officer",
+        agency=home_agency("casework", "case_manager"),
+    )
+    async with system.client("casework", other_roles) as same_person:
+        refused = await same_person.post(path, json=body, headers=headers)
+    assert allowed.status_code == 201, allowed.text
+    assert refused.status_code == 403, refused.text
+    assert "Idempotent-Replayed" not in refused.headers

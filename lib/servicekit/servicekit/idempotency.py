@@ -66,6 +66,13 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def owner_of(principal: Principal) -> str:
+    """Whose a key is: the same person with other roles or in another jurisdiction is another
+    owner, so an answer is replayed only to a caller the first request's checks let through."""
+    parts = (principal.jurisdiction, principal.agency, principal.subject, *sorted(principal.roles))
+    return json.dumps(parts, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -86,11 +93,10 @@ class AnswerBook:
         """None if this request now holds the key; else the first request's fingerprint and
         answer (waits for a request still running under the key)."""
         claimed = await conn.fetchval(
-            """INSERT INTO idempotency_keys (agency, subject, idempotency_key, fingerprint,
-                                             status, headers, body)
-               VALUES ($1, $2, $3, $4, 0, '[]', '') ON CONFLICT DO NOTHING RETURNING 1""",
-            principal.agency,
-            principal.subject,
+            """INSERT INTO idempotency_keys (owner, idempotency_key, fingerprint, status, headers,
+                                             body)
+               VALUES ($1, $2, $3, 0, '[]', '') ON CONFLICT DO NOTHING RETURNING 1""",
+            owner_of(principal),
             key,
             print_,
         )
@@ -98,9 +104,8 @@ class AnswerBook:
             return None
         row = await conn.fetchrow(
             """SELECT fingerprint, status, headers, body FROM idempotency_keys
-               WHERE agency = $1 AND subject = $2 AND idempotency_key = $3""",
-            principal.agency,
-            principal.subject,
+               WHERE owner = $1 AND idempotency_key = $2""",
+            owner_of(principal),
             key,
         )
         assert row is not None, "a key's row is deleted never"
@@ -113,11 +118,10 @@ class AnswerBook:
         self, conn: asyncpg.Connection, principal: Principal, key: str, answer: Answer
     ) -> None:
         await conn.execute(
-            """UPDATE idempotency_keys SET status = $4, headers = $5::jsonb, body = $6,
+            """UPDATE idempotency_keys SET status = $3, headers = $4::jsonb, body = $5,
                                            answered_at = now()
-               WHERE agency = $1 AND subject = $2 AND idempotency_key = $3""",
-            principal.agency,
-            principal.subject,
+               WHERE owner = $1 AND idempotency_key = $2""",
+            owner_of(principal),
             key,
             answer.status,
             json.dumps([[n.decode("latin-1"), v.decode("latin-1")] for n, v in answer.headers]),
