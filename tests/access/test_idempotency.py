@@ -1,6 +1,7 @@
 """Idempotency-Key on every state-changing operation of every service (issue 19): a retry with
 the same key and request answers what the first attempt answered, and does nothing again; the
-same key with another request is refused.
+same key with another request is refused; a request refused before its command ran (who may
+call it, what may be sent) is judged afresh and leaves the key free.
 
 The operations come from each service's own OpenAPI document, as in the role matrix, so a new
 endpoint is retried here without anyone listing it.
@@ -59,6 +60,7 @@ async def test_every_state_changing_operation_takes_an_idempotency_key(
     }
     assert len(operations) > 10, "the walk found the services' commands"
     wrong: list[str] = []
+    kept: list[tuple[str, str, str]] = []
     for key, operation in sorted(operations.items()):
         named = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
         if not named or named[0]["in"] != "header":
@@ -75,6 +77,12 @@ async def test_every_state_changing_operation_takes_an_idempotency_key(
                 f"{key}: the retry answered {retry.status_code} {retry.text[:200]}, the first "
                 f"attempt {first.status_code} {first.text[:200]}"
             )
+        if not _kept(first):
+            # Refused before the command ran: judged afresh, never bound to the key.
+            if "Idempotent-Replayed" in retry.headers:
+                wrong.append(f"{key}: a {first.status_code} before the command ran was kept")
+            continue
+        kept.append(key)
         if retry.headers.get("Idempotent-Replayed") != "true":
             wrong.append(f"{key}: the retry was not the first answer replayed")
         other = await _send(system, key, values, idempotency_key, {"another": "request"})
@@ -83,6 +91,17 @@ async def test_every_state_changing_operation_takes_an_idempotency_key(
         elif not other.json()["type"].endswith("/idempotency-key-reused"):
             wrong.append(f"{key}: the key reused for another request gave {other.text[:200]}")
     assert not wrong, "\n".join(wrong)
+    # Bodies of `{}` are mostly invalid; the operations that take none, and the domain's own
+    # refusals of the seeded records, must still have been replayed.
+    assert len(kept) >= 5, f"too few answers were kept to prove the replay: {kept}"
+
+
+def _kept(answer: httpx.Response) -> bool:
+    if answer.status_code in (401, 403, 405, 413, 415) or answer.status_code >= 500:
+        return False
+    if answer.status_code == 422 and answer.headers["content-type"] == PROBLEM:
+        return not answer.json()["type"].endswith(("/invalid-request", "/unstorable-text"))
+    return True
 
 
 async def test_a_retried_case_command_is_stored_once_and_answered_the_same(
@@ -151,3 +170,31 @@ async def test_an_answer_is_never_replayed_to_a_caller_the_first_checks_did_not_
     assert allowed.status_code == 201, allowed.text
     assert refused.status_code == 403, refused.text
     assert "Idempotent-Replayed" not in refused.headers
+
+
+async def test_a_request_refused_before_it_ran_leaves_the_key_for_the_one_meant(
+    system: System, seeded: Seeded
+) -> None:
+    """A contact sent with a mistake (422 invalid-request) and then corrected under the same
+    key: the corrected one is stored, not refused as a reused key."""
+    path = f"/cases/{seeded.case_id}/contacts"
+    at = (datetime.now(UTC) - timedelta(hours=4)).replace(microsecond=0).isoformat()
+    headers = {"Idempotency-Key": _key()}
+    async with system.client("casework", token(system, "casework", "case_manager")) as cm:
+        mistaken = await cm.post(path, json={"contacted_at": at}, headers=headers)
+        corrected = await cm.post(
+            path, json={"contacted_at": at, "method": "phone"}, headers=headers
+        )
+        again = await cm.post(path, json={"contacted_at": at, "method": "phone"}, headers=headers)
+    assert mistaken.status_code == 422 and mistaken.json()["type"].endswith("/invalid-request")
+    assert corrected.status_code == 201, corrected.text
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == corrected.json()
+
+
+async def test_an_undocumented_method_is_still_405_with_a_key(system: System) -> None:
+    async with system.client("intake", token(system, "intake", "officer")) as intake:
+        for _ in range(2):
+            response = await intake.patch(
+                "/referrals", json={}, headers={"Idempotency-Key": "the-same-key"}
+            )
+            assert response.status_code == 405, response.text

@@ -10,8 +10,11 @@ A client that lost an answer sends the request again with the same `Idempotency-
 How: `IdempotentRequests`, an ASGI middleware, claims the key by inserting its row in a
 transaction of its own that stays open while the request runs, and writes the answer into the
 row before it commits. A concurrent retry waits on that row and then replays the answer; a
-request whose process died leaves no row (its transaction died with it), so its retry runs. An
-answer 5xx is not kept: the request failed and may be tried again.
+request whose process died leaves no row (its transaction died with it), so its retry runs. A
+5xx answer is not kept (the request failed and may be tried again), nor a refusal before the
+command ran (401, 403, 405, 413, 415, 422 invalid-request): as with Stripe's keys, those are
+judged afresh, so a key is bound only to what a command did or why it refused. A method or path
+the app does not document passes through untouched (the router's 405 or 404).
 
 The window this does not close: the service's own transaction committed and the claim's did
 not (the database went away between the two commits). A retry then runs the command again; a
@@ -19,8 +22,10 @@ command that must never run twice also claims its key in its own transaction (in
 referrals do, in `submissions`).
 """
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -162,6 +167,9 @@ class IdempotentRequests:
                 f"An {HEADER} has {MIN_KEY} to {MAX_KEY} characters (a UUID is best).",
             )
             return
+        if _operation(scope) is None:  # not a documented change: the router answers (405, 404)
+            await self.app(scope, receive, send)
+            return
         keyed = self.keyed_of()
         principal = _principal(scope, keyed.verifier)
         if principal is None:  # no usable token: the route refuses it, and nobody owns the key
@@ -225,8 +233,14 @@ class IdempotentRequests:
                 return
             await _send(send, answer, replayed=True)
             return
-        answer = await self._answer(scope, receive, body)
-        if answer.status < 500:
+        try:
+            answer = await self._answer(scope, receive, body)
+        except BaseException:
+            # The route raised past its handlers (the catch-all answers 500 outside) or the
+            # request was cancelled: nothing is kept, so a retry runs.
+            await _quietly_roll_back(transaction)
+            raise
+        if _kept(answer):
             try:
                 await book.keep(conn, principal, key, answer)
                 await transaction.commit()
@@ -328,16 +342,48 @@ async def _whole_body(receive: Receive) -> bytes:
     return b"".join(parts)
 
 
-def _what(scope: Scope) -> str:
-    """What the route makes, as its OpenAPI operation names it (`idempotent_what`)."""
+def _operation(scope: Scope) -> dict[str, Any] | None:
+    """The app's documented operation this request is for, if any."""
     app = scope.get("app")
     if not isinstance(app, FastAPI):
-        return "request"
+        return None
+    method = scope["method"].lower()
     for template, methods in app.openapi().get("paths", {}).items():
-        operation = methods.get(scope["method"].lower())
-        if operation and _WHAT in operation and compile_path(template)[0].match(scope["path"]):
-            return str(operation[_WHAT])
-    return "request"
+        operation = methods.get(method)
+        if operation is not None and _path_pattern(template).match(scope["path"]):
+            return dict(operation)
+    return None
+
+
+@functools.cache
+def _path_pattern(template: str) -> re.Pattern[str]:
+    return compile_path(template)[0]
+
+
+def _what(scope: Scope) -> str:
+    """What the route makes, as its OpenAPI operation names it (`idempotent_what`)."""
+    operation = _operation(scope) or {}
+    return str(operation.get(_WHAT, "request"))
+
+
+# Refused before the command ran (who may call it, what may be sent): judged afresh on a retry,
+# like any other request, so the key stays free for the request the client meant to send.
+_NOT_RUN_STATUSES = frozenset({401, 403, 405, 413, 415})
+_NOT_RUN_KINDS = frozenset({TYPE_BASE + "invalid-request", TYPE_BASE + "unstorable-text"})
+
+
+def _kept(answer: Answer) -> bool:
+    """Whether the answer is bound to the key: what the command did or why it refused; not a
+    server error (the request may be tried again), nor a refusal before the command ran."""
+    if answer.status >= 500 or answer.status in _NOT_RUN_STATUSES:
+        return False
+    if answer.status == 422 and dict(answer.headers).get(b"content-type") == PROBLEM_JSON.encode():
+        try:
+            kind = json.loads(answer.body).get("type")
+        except (ValueError, AttributeError):
+            return True
+        return kind not in _NOT_RUN_KINDS
+    return True
 
 
 async def _quietly_roll_back(transaction: Any) -> None:
