@@ -35,8 +35,9 @@ from offramp_contracts.events.audit import (
     RecordAccessed,
     RecordRef,
 )
+from servicekit import command_loop
 from servicekit.auth import Principal
-from servicekit.events import new_event, system_actor
+from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
 from servicekit.outbox import notify_channel
@@ -127,19 +128,12 @@ async def _append(
     correlation_id: UUID | None,
 ) -> None:
     event_id = uuid6.uuid7()
-    event = new_event(
-        payload,
-        # One stream per access: accesses never contend with each other or with the records'
-        # own streams.
-        stream_id=f"access-{event_id}",
-        stream_version=1,
-        jurisdiction=jurisdiction,
-        actor=system_actor(service),
-        correlation_id=correlation_id or event_id,
-        causation_id=None,
-        event_id=event_id,
+    # One stream per access: accesses never contend with each other or with the records' own
+    # streams.
+    origin = command_loop.Origin(system_actor(service), jurisdiction, correlation_id or event_id)
+    await command_loop.append(
+        conn, store, f"access-{event_id}", 0, [payload], origin, event_ids=[event_id]
     )
-    await store.append(conn, event.stream_id, 0, [event])
 
 
 class AccessTrail:

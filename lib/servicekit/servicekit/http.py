@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.access import AccessTrail, remember_principal
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
+from servicekit.idempotency import IdempotentRequests, Keyed, document_idempotency_key
 from servicekit.log import log_context
 from servicekit.outages import install_outage_handler
 from servicekit.problems import (
@@ -47,8 +48,15 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_outage_handler(app, retry_after_seconds=runtime.settings.http_retry_after_seconds)
-    # The last added runs first: correlation ids are bound before anything else, and the access
-    # trail sees the answer as the client will.
+    document_idempotency_key(app)
+    # The last added runs first: correlation ids are bound before anything else, the access
+    # trail sees the answer as the client will (a replayed one too), and a body is cut off at
+    # its limit before the idempotency keys read it.
+    app.add_middleware(
+        IdempotentRequests,
+        keyed_of=lambda: Keyed(runtime.answers, runtime.verifier),
+        retry_after_seconds=runtime.settings.http_retry_after_seconds,
+    )
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)
     app.add_middleware(
         AccessTrail,

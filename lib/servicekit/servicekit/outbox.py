@@ -5,7 +5,6 @@ dies between the ack and the delete republishes the row later with the same `Nat
 JetStream drops within its duplicate window; the consumers' inboxes absorb anything older.
 """
 
-import asyncio
 import json
 from dataclasses import dataclass
 from uuid import UUID
@@ -13,9 +12,8 @@ from uuid import UUID
 import asyncpg
 from nats.js import JetStreamContext
 
-from servicekit.lease import hold_lease
 from servicekit.log import get_logger
-from servicekit.outages import is_outage
+from servicekit.single_writer import Wakeup, run_single_writer
 
 log = get_logger(__name__)
 
@@ -56,35 +54,17 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Hold the relay lease and drain the outbox whenever something is committed to it."""
-        while True:
-            try:
-                async with hold_lease(self._dsn, self._schema, "outbox-relay") as session:
-                    await self._relay_while_holding(session)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if is_outage(error):
-                    log.warning(
-                        "outbox relay waiting for the database or the bus",
-                        schema=self._schema,
-                        error=repr(error)[:300],
-                    )
-                else:
-                    log.exception("outbox relay failed; restarting", schema=self._schema)
-                await asyncio.sleep(1.0)
+        await run_single_writer(
+            dsn=self._dsn, schema=self._schema, lease="outbox-relay", work=self._relay_while_holding
+        )
 
     async def _relay_while_holding(self, session: asyncpg.Connection) -> None:
-        wake = asyncio.Event()
-        await session.add_listener(notify_channel(self._schema), lambda *_: wake.set())
+        wakeup = await Wakeup.listen(session, notify_channel(self._schema), "outbox relay")
         while True:
-            wake.clear()
+            wakeup.clear()
             while await self.drain_once(session) == self._batch_size:
                 pass
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=self._idle_poll_seconds)
-            except TimeoutError:
-                if session.is_closed():
-                    raise ConnectionError("relay session closed") from None
+            await wakeup.wait(self._idle_poll_seconds)
 
     async def drain_once(self, conn: asyncpg.Connection) -> int:
         """Publish and delete one batch; returns how many rows it relayed."""

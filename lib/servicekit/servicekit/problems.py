@@ -1,5 +1,6 @@
 """RFC 9457 problem details: every error a client sees says what was wrong and what to do."""
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -13,6 +14,7 @@ from starlette.routing import Match, Route
 from servicekit.auth import AuthenticationError, AuthorizationError
 from servicekit.eventstore import ConcurrencyError
 from servicekit.log import get_logger
+from servicekit.refusals import Refusal
 
 log = get_logger(__name__)
 
@@ -41,16 +43,45 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Problem(Exception):
-    """Raise from a handler to answer with a problem document."""
+class Problem(Refusal):
+    """A refusal made up on the spot by an HTTP handler; a domain's own refusals are typed
+    subclasses of `Refusal` instead."""
 
     def __init__(self, status: int, kind: str, title: str, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.kind = kind
         self.title = title
-        self.detail = detail
-        self.extensions = extensions
+        self._extensions = extensions
+
+    def extensions(self) -> dict[str, Any]:
+        return self._extensions
+
+
+def refusal_response(request: Request, refusal: Refusal) -> JSONResponse:
+    return problem_response(
+        request,
+        refusal.status,
+        refusal.kind,
+        refusal.title,
+        refusal.detail,
+        **refusal.extensions(),
+    )
+
+
+def translate_refusals(
+    app: FastAPI, translations: Mapping[type[Exception], Callable[[Any], Refusal]]
+) -> None:
+    """Answer each of these exceptions, raised by code that cannot subclass `Refusal`
+    (`contracts/`), as the refusal its function makes of it."""
+    for kind, refusal_of in translations.items():
+
+        async def translated(
+            request: Request, exc: Exception, refusal_of: Callable[[Any], Refusal] = refusal_of
+        ) -> JSONResponse:
+            return refusal_response(request, refusal_of(exc))
+
+        app.add_exception_handler(kind, translated)
 
 
 def problem_response(
@@ -74,11 +105,9 @@ def problem_response(
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.kind, exc.title, exc.detail, **exc.extensions
-        )
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, exc: Refusal) -> JSONResponse:
+        return refusal_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,9 +2,10 @@
 its supervised background tasks (relay, consumers, workers)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -15,6 +16,7 @@ from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
+from servicekit.idempotency import AnswerBook
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
@@ -23,6 +25,8 @@ from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+C = TypeVar("C")
 
 # How long each step of stopping may take (background loops, the NATS drain, the pool): a
 # stopping service is done well inside the 30 s most supervisors wait before SIGKILL.
@@ -60,8 +64,33 @@ class ServiceRuntime:
     store: EventStore = field(init=False)
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
+    answers: AnswerBook = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    container: object | None = None
+    """The service's own parts (use cases, consumers), a frozen dataclass its `bootstrap`
+    builds once the runtime has started; read it with `container_as`."""
+
+    def provide(self, container: object) -> None:
+        if not is_dataclass(container):
+            raise TypeError("a service's container is a dataclass of its parts")
+        self.container = container
+
+    def container_as(self, kind: type[C]) -> C:
+        """The service's container, typed; fails loudly before `bootstrap` provided it."""
+        if not isinstance(self.container, kind):
+            raise RuntimeError(f"the service has no {kind.__name__} (not started yet?)")
+        return self.container
+
+    @property
+    def extras(self) -> Mapping[str, object]:
+        """The container's parts by name (`facts_consumer` as `facts-consumer`), read-only: what
+        tests written before the container reach for. Code uses `container_as`."""
+        container = self.container
+        if container is None or not is_dataclass(container):
+            return MappingProxyType({})
+        return MappingProxyType(
+            {f.name.replace("_", "-"): getattr(container, f.name) for f in fields(container)}
+        )
 
     async def start(self) -> None:
         s = self.settings
@@ -69,6 +98,10 @@ class ServiceRuntime:
         self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
+        # Apart from `pool`: an idempotency claim holds its connection while the request runs.
+        self.answers = AnswerBook(
+            await create_pool(s.database_url, s.db_schema, max_size=max(2, s.db_pool_max // 2))
+        )
         self.nats = await connect_nats(s.nats_url, name=s.service_name)
         self.js = self.nats.jetstream()
         await ensure_stream(self.js, s)
@@ -141,9 +174,14 @@ class ServiceRuntime:
             except TimeoutError:
                 log.warning("NATS connection did not drain in time; closing it")
                 await self.nats.close()
-        if getattr(self, "pool", None) is not None:
+        for pool in (
+            getattr(self, "pool", None),
+            getattr(getattr(self, "answers", None), "pool", None),
+        ):
+            if pool is None:
+                continue
             try:
-                await asyncio.wait_for(self.pool.close(), timeout=STOP_STEP_SECONDS)
+                await asyncio.wait_for(pool.close(), timeout=STOP_STEP_SECONDS)
             except TimeoutError:
                 log.warning("database connections still busy; terminating them")
-                self.pool.terminate()
+                pool.terminate()

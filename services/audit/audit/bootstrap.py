@@ -12,6 +12,7 @@ from audit.adapters.checkpoint_store import Checkpointer
 from audit.adapters.ledger_store import ledger_pool
 from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
 from audit.adapters.signing_key import load_signing_key
+from audit.container import AuditContainer
 from audit.domain.checkpoint import CheckpointPolicy
 from audit.entrypoints.http import router
 from audit.ledger import Ledger
@@ -62,7 +63,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
         # Created after the migrations, which create the role its sessions act as.
         pool = await ledger_pool(settings.database_url, settings.db_schema)
         writer = ledger_writer(rt, settings, key)
-        rt.extras["ledger"] = Ledger(settings, pool, key, writer)
+        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, writer)))
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(
@@ -79,9 +80,8 @@ def create_app(settings: AuditSettings) -> FastAPI:
             try:
                 yield
             finally:
-                ledger: Ledger | None = runtime.extras.get("ledger")
-                if ledger is not None:
-                    await ledger.pool.close()
+                if isinstance(runtime.container, AuditContainer):
+                    await runtime.container.ledger.pool.close()
 
     app.router.lifespan_context = lifespan
     app.include_router(router)

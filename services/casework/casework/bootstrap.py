@@ -11,13 +11,16 @@ from temporalio.worker import Worker
 from casework.adapters.case_store import CaseStore
 from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
 from casework.commands import Casework
+from casework.container import CaseworkContainer
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
 from casework.settings import CaseworkSettings
 from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
+from offramp_contracts.lifecycle import TransitionRefused
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.problems import translate_refusals
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
@@ -62,7 +65,6 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
         client = await connect_temporal(settings)
         cases = CaseStore(rt.store)
         signals = TimelineSignals(client)
-        rt.extras["casework"] = Casework(rt.pool, cases, profiles, signals)
         worker = timeline_worker(
             client, settings.temporal_task_queue, CaseActivities(rt.pool, cases)
         )
@@ -73,12 +75,17 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
             [f"{settings.subject_root}.*.intake.ReferralAdmitted"],
             starter.on_referral_admitted,
         )
-        rt.extras["consumer"] = consumer
         rt.spawn("admitted-consumer", consumer.run)
         facts = rt.consumer(
             FACTS_CONSUMER, fact_subjects(settings.subject_root), signals.on_fact_event
         )
-        rt.extras["facts-consumer"] = facts
+        rt.provide(
+            CaseworkContainer(
+                casework=Casework(rt.pool, cases, profiles, signals),
+                consumer=consumer,
+                facts_consumer=facts,
+            )
+        )
         rt.spawn("facts-consumer", facts.run)
 
     app = create_service_app(
@@ -90,8 +97,7 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
         runtime=runtime,
         on_start=on_start,
     )
-    http_cases.install_casework_problems(app)
-    http_consent.install_consent_problems(app)
+    translate_refusals(app, {TransitionRefused: http_cases.refusal_of_transition})
     app.include_router(http_cases.router)
     app.include_router(http_commands.router)
     app.include_router(http_roster.router)

@@ -22,12 +22,17 @@ from offramp_contracts import EventEnvelope, EventPayload
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.profiles import ProfileBook
+from servicekit.refusals import Refusal
 
 Party = Literal["case_staff", "prosecutor", "law_enforcement", "recipient"]
 Decide = Callable[[StoredCase, SiteProfile], Sequence[EventPayload]]
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(Refusal, LookupError):
+    status = 404
+    kind = "case-not-found"
+    title = "No such case"
+
     def __init__(self, case_id: UUID) -> None:
         super().__init__(f"there is no case {case_id} in your jurisdiction")
 

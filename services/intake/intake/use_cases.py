@@ -18,17 +18,26 @@ from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseClosed
 from offramp_contracts.events.intake import EligibilityDecided, ReferralReceived
 from offramp_contracts.profile import SiteProfile
-from servicekit.events import new_event, system_actor
+from servicekit import command_loop
+from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
 from servicekit.profiles import ProfileBook, UnknownProfile
+from servicekit.refusals import Refusal
 
 log = get_logger(__name__)
 
 
-class NotFound(LookupError):
+class NotFound(Refusal, LookupError):
     """No such referral, or none the caller may see: the two are not told apart."""
+
+    status = 404
+    kind = "not-found"
+    title = "No such referral"
+
+    def __init__(self, referral_id: UUID) -> None:
+        super().__init__(f"There is no referral {referral_id} that you may see or change.")
 
 
 @dataclass(frozen=True)
@@ -260,13 +269,10 @@ class Intake:
     async def _load(
         self, conn: asyncpg.Connection, referral_id: UUID
     ) -> tuple[Referral, list[EventPayload]]:
-        history = [
-            payload_of(e) for e in await self._store.read_stream(conn, stream_of(referral_id))
-        ]
-        state = referrals.fold(history)
-        if state is None:
+        loaded = await command_loop.load(conn, self._store, stream_of(referral_id), _evolve, None)
+        if loaded.state is None:
             raise NotFound(referral_id)
-        return state, history
+        return loaded.state, [payload_of(e) for e in loaded.events]
 
     async def _record(
         self,
@@ -277,25 +283,26 @@ class Intake:
         causation_id: UUID | None,
     ) -> tuple[Referral, list[EventEnvelope]]:
         """Appends `payloads` to the referral's stream, each caused by the one before it."""
-        first = payloads[0]
-        referral_id = state.referral_id if state else _referral_id_of(first)
-        version = state.version if state else 0
-        envelopes: list[EventEnvelope] = []
-        for offset, payload in enumerate(payloads, start=1):
-            envelope = new_event(
-                payload,
-                stream_id=stream_of(referral_id),
-                stream_version=version + offset,
-                jurisdiction=request.jurisdiction,
-                actor=request.actor,
-                correlation_id=request.correlation_id,
-                causation_id=envelopes[-1].event_id if envelopes else causation_id,
-            )
-            envelopes.append(envelope)
-            state = referrals.evolve(state, payload)
-        await self._store.append(conn, stream_of(referral_id), version, envelopes)
-        assert state is not None
-        return state, envelopes
+        referral_id = state.referral_id if state else _referral_id_of(payloads[0])
+        origin = command_loop.Origin(
+            request.actor, request.jurisdiction, request.correlation_id, causation_id
+        )
+        envelopes = await command_loop.append(
+            conn,
+            self._store,
+            stream_of(referral_id),
+            state.version if state else 0,
+            payloads,
+            origin,
+            causation="chain",
+        )
+        folded = command_loop.fold(_evolve, state, payloads)
+        assert folded is not None
+        return folded, envelopes
+
+
+def _evolve(state: Referral | None, event: EventPayload) -> Referral | None:
+    return referrals.evolve(state, event)
 
 
 def _referral_id_of(payload: EventPayload) -> UUID:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from notify.adapters.email import SmtpMailer
 from notify.adapters.webhooks import WebhookCaller
+from notify.container import NotifyContainer
 from notify.delivery_loop import DeliveryLoop
 from notify.domain.retries import RetryPolicy
 from notify.domain.triggers import subjects_of
@@ -60,8 +61,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             ),
             poll_seconds=settings.delivery_poll_seconds,
         )
-        rt.extras["consumer"] = consumer
-        rt.extras["deliveries"] = deliveries
+        rt.provide(NotifyContainer(consumer=consumer, deliveries=deliveries))
         rt.spawn("event-consumer", consumer.run)
         rt.spawn("delivery-loop", deliveries.run)
 

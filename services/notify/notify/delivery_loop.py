@@ -20,8 +20,8 @@ from notify.adapters.records import record_outcome
 from notify.adapters.webhooks import WebhookCaller
 from notify.domain.retries import RetryPolicy
 from servicekit.eventstore import EventStore
-from servicekit.lease import hold_lease
 from servicekit.log import get_logger
+from servicekit.single_writer import Wakeup, run_single_writer
 
 log = get_logger(__name__)
 
@@ -82,28 +82,17 @@ class DeliveryLoop:
     attempted: int = 0
 
     async def run(self) -> None:
-        while True:
-            try:
-                async with hold_lease(self.dsn, self.schema, "delivery-loop") as session:
-                    await self._work_while_holding(session)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("delivery loop failed; restarting")
-                await asyncio.sleep(1.0)
+        await run_single_writer(
+            dsn=self.dsn, schema=self.schema, lease="delivery-loop", work=self._work_while_holding
+        )
 
     async def _work_while_holding(self, session: asyncpg.Connection) -> None:
-        wake = asyncio.Event()
-        await session.add_listener(DELIVERIES_CHANNEL, lambda *_: wake.set())
+        wakeup = await Wakeup.listen(session, DELIVERIES_CHANNEL, "delivery loop")
         while True:
-            wake.clear()
+            wakeup.clear()
             while await self.work_once() == self.batch_size:
                 pass
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=await self._until_next_due())
-            except TimeoutError:
-                if session.is_closed():
-                    raise ConnectionError("delivery loop's lease session closed") from None
+            await wakeup.wait(await self._until_next_due())
 
     async def _until_next_due(self) -> float:
         seconds = await self.pool.fetchval(

@@ -13,7 +13,6 @@ is unavailable, and giving up would drop facts from the ledger. What can never b
 message that is not an event, data JSON cannot carry exactly) is parked at once instead.
 """
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -30,8 +29,8 @@ from audit.adapters.ledger_store import Arrival, LedgerHead, append_batch, entry
 from audit.domain.merkle import leaf_hash
 from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope
-from servicekit.lease import hold_lease
 from servicekit.log import get_logger
+from servicekit.single_writer import run_single_writer
 
 log = get_logger(__name__)
 
@@ -80,21 +79,21 @@ class LedgerWriter:
     async def run(self) -> None:
         """Stand by for the lease, then write until cancelled; start over after any failure."""
         c = self._config
-        while True:
-            try:
-                async with hold_lease(
-                    c.dsn, c.schema, LEASE_NAME, retry_seconds=c.lease_retry_seconds
-                ) as session:
-                    await session.execute(f"SET ROLE {LEDGER_DB_ROLE}")
-                    self.holds_lease = True
-                    await self._write_while_holding(session)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("ledger writer interrupted; starting over", error=repr(error))
-                await asyncio.sleep(1.0)
-            finally:
-                self.holds_lease = False
+        await run_single_writer(
+            dsn=c.dsn,
+            schema=c.schema,
+            lease=LEASE_NAME,
+            work=self._hold,
+            lease_retry_seconds=c.lease_retry_seconds,
+        )
+
+    async def _hold(self, session: asyncpg.Connection) -> None:
+        await session.execute(f"SET ROLE {LEDGER_DB_ROLE}")
+        self.holds_lease = True
+        try:
+            await self._write_while_holding(session)
+        finally:
+            self.holds_lease = False
 
     async def _write_while_holding(self, session: asyncpg.Connection) -> None:
         head = await read_head(session)

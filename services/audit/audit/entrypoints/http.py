@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from audit import proofs
 from audit.adapters import checkpoint_store, history_store
 from audit.adapters.signing_key import public_key_pem
+from audit.container import AuditContainer
 from audit.domain.checkpoint import key_id, raw_public_key
 from audit.domain.timeline import LedgerEvent, state_as_of
 from audit.ledger import Ledger
@@ -32,8 +33,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 def ledger_of(runtime: Runtime) -> Ledger:
-    ledger: Ledger = runtime.extras["ledger"]
-    return ledger
+    return runtime.container_as(AuditContainer).ledger
 
 
 LedgerDep = Annotated[Ledger, Depends(ledger_of)]

@@ -18,7 +18,7 @@ from casework.adapters import consent_tables
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.lifecycle import CaseState, accept, coarse_status, replay
-from servicekit.events import new_event
+from servicekit import command_loop
 from servicekit.eventstore import EventStore
 
 
@@ -67,19 +67,18 @@ class CaseStore:
         causation_id: UUID | None,
         event_id: UUID,
     ) -> StoredCase:
-        event = new_event(
-            opened,
-            stream_id=stream_of(opened.case_id),
-            stream_version=1,
-            jurisdiction=jurisdiction,
-            actor=actor,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
+        origin = command_loop.Origin(actor, jurisdiction, correlation_id, causation_id)
+        (event,) = await command_loop.append(
+            conn,
+            self._store,
+            stream_of(opened.case_id),
+            0,
+            [opened],
+            origin,
             occurred_at=opened_at,
-            event_id=event_id,
+            event_ids=[event_id],
         )
         state = accept(None, opened)
-        await self._store.append(conn, event.stream_id, 0, [event])
         await conn.execute(
             """INSERT INTO cases (case_id, referral_id, jurisdiction, door, referring_subject,
                                   referring_agency, policy_version, case_agency, status, phase,
@@ -141,27 +140,20 @@ class CaseStore:
     ) -> Recorded:
         """Store `payloads` as the case's next events, or raise `TransitionRefused` having
         stored none of them."""
-        state = case.state
-        for payload in payloads:
-            state = accept(state, payload)
+        state = command_loop.fold(accept, case.state, payloads)
         if not payloads:
             return Recorded(case, [])
-        stream_id = stream_of(case.case_id)
-        events = [
-            new_event(
-                payload,
-                stream_id=stream_id,
-                stream_version=case.version + offset,
-                jurisdiction=case.jurisdiction,
-                actor=actor,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                occurred_at=occurred_at,
-                event_id=event_ids[offset - 1] if event_ids else None,
-            )
-            for offset, payload in enumerate(payloads, start=1)
-        ]
-        await self._store.append(conn, stream_id, case.version, events)
+        origin = command_loop.Origin(actor, case.jurisdiction, correlation_id, causation_id)
+        events = await command_loop.append(
+            conn,
+            self._store,
+            stream_of(case.case_id),
+            case.version,
+            payloads,
+            origin,
+            occurred_at=occurred_at,
+            event_ids=event_ids,
+        )
         await conn.execute(
             """UPDATE cases SET case_manager = $2, status = $3, phase = $4, last_contact_at = $5,
                                 closed_at = CASE WHEN $4 = 'closed' THEN $6::timestamptz END

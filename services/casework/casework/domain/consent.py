@@ -9,7 +9,7 @@ release to law enforcement or a prosecutor is refused however complete it is.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 from uuid import UUID
 
 from offramp_contracts import EventEnvelope, payload_of
@@ -27,6 +27,7 @@ from offramp_contracts.events.consent import (
     Signature,
     Signer,
 )
+from servicekit.refusals import Refusal
 
 RECIPIENT_ROLES: tuple[RecipientRole, ...] = get_args(RecipientRole)
 LAW_ENFORCEMENT_ROLES: frozenset[str] = frozenset({"officer", "prosecutor"})
@@ -94,11 +95,16 @@ class Missing:
     how: str
 
 
-class ReleaseRefused(ValueError):
+class ReleaseRefused(Refusal, ValueError):
     """A release that may not be recorded; the subclass says why (all answered with 422)."""
+
+    status = 422
 
 
 class ReleaseIncomplete(ReleaseRefused):
+    kind = "release-incomplete"
+    title = "The release lacks required elements"
+
     def __init__(self, missing: Sequence[Missing]) -> None:
         self.missing = list(missing)
         names = ", ".join(m.element for m in self.missing)
@@ -108,15 +114,27 @@ class ReleaseIncomplete(ReleaseRefused):
             "valid release, so have the participant complete and sign it again."
         )
 
+    def extensions(self) -> dict[str, Any]:
+        return {"missing": [{"element": m.element, "how": m.how} for m in self.missing]}
+
 
 class ReleaseInvalid(ReleaseRefused):
+    kind = "release-invalid"
+    title = "The release cannot be right"
+
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
         super().__init__("The release cannot be right as given: " + "; ".join(self.errors) + ".")
 
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": self.errors}
+
 
 class ReleaseToLawEnforcement(ReleaseRefused):
     """The Golden Rule: nothing learned in care reaches law enforcement or a prosecutor."""
+
+    kind = "release-to-law-enforcement"
+    title = "No release may send care information to law enforcement or a prosecutor"
 
 
 def _blank(text: str | None) -> bool:
@@ -333,7 +351,11 @@ def consent_record(events: Sequence[EventEnvelope]) -> ConsentRecord:
     return record
 
 
-class ReleaseNotFound(LookupError):
+class ReleaseNotFound(Refusal, LookupError):
+    status = 404
+    kind = "release-not-found"
+    title = "No such release"
+
     def __init__(self, case_id: UUID, release_id: UUID) -> None:
         super().__init__(
             f"case {case_id} has no release {release_id}; list its releases with "

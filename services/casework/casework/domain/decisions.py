@@ -36,11 +36,16 @@ from offramp_contracts.events.casework import (
     ServiceReferralOutcomeRecorded,
 )
 from offramp_contracts.lifecycle import CaseState, coarse_status
+from servicekit.refusals import Refusal
 
 
-class InvalidCommand(ValueError):
+class InvalidCommand(Refusal, ValueError):
     """The command itself is wrong whatever the case's state (an unknown condition, a reason
     only the prosecutor may give): the caller must change what they send."""
+
+    status = 422
+    kind = "invalid-command"
+    title = "The command is not valid"
 
 
 def intake_deadline(door: str, opened_at: datetime, window: timedelta | None) -> datetime | None:

@@ -38,6 +38,7 @@ from offramp_contracts.events.consent import (
     RecipientRole,
 )
 from offramp_contracts.lifecycle import CaseState, Phase, coarse_status
+from servicekit.refusals import Refusal
 
 REDISCLOSURE_NOTICE_TEXT = (
     "This record which has been disclosed to you is protected by Federal confidentiality rules "
@@ -75,16 +76,20 @@ class Requester:
     roles: frozenset[str]
 
 
-class DisclosureRefused(PermissionError):
+class DisclosureRefused(Refusal, PermissionError):
     """Nothing may be disclosed to this requester now (answered with 403)."""
+
+    status = 403
 
 
 class GoldenRuleRefusal(DisclosureRefused):
-    pass
+    kind = "golden-rule"
+    title = "Never disclosed to law enforcement"
 
 
 class NoValidRelease(DisclosureRefused):
-    pass
+    kind = "no-valid-release"
+    title = "No release in force names you"
 
 
 def refuse_law_enforcement(requester: Requester, parties: CaseParties | None = None) -> None:

@@ -5,20 +5,19 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from casework.adapters.case_store import StoredCase
-from casework.commands import CaseNotFound, Casework
-from casework.domain.decisions import InvalidCommand
+from casework.commands import Casework
+from casework.container import CaseworkContainer
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
 from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
 from servicekit.access import participant_record, shown
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Runtime, require_role
-from servicekit.problems import problem_response
+from servicekit.refusals import Refusal
 
 router = APIRouter(tags=["cases"])
 CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
@@ -33,8 +32,7 @@ def staff_ref(principal: Principal) -> StaffRef:
 
 
 def casework_of(runtime: Runtime) -> Casework:
-    casework: Casework = runtime.extras["casework"]
-    return casework
+    return runtime.container_as(CaseworkContainer).casework
 
 
 Cases = Annotated[Casework, Depends(casework_of)]
@@ -157,24 +155,18 @@ async def coarse_case_status(case_id: UUID, caller: LawEnforcement, cases: Cases
     )
 
 
-def install_casework_problems(app: FastAPI) -> None:
-    """Casework's refusals as RFC 9457 problems: 404 unknown case, 409 the case's state does not
-    allow it (a closed case says so), 422 the command itself is wrong."""
+def refusal_of_transition(refused: TransitionRefused) -> Refusal:
+    """The lifecycle's refusals (in `contracts/`, which cannot depend on servicekit) as
+    casework answers them: 409, and a closed case says so."""
+    return CaseRefused(refused)
 
-    @app.exception_handler(CaseNotFound)
-    async def _not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
-        return problem_response(request, 404, "case-not-found", "No such case", str(exc))
 
-    @app.exception_handler(TransitionRefused)
-    async def _refused(request: Request, exc: TransitionRefused) -> JSONResponse:
-        if exc.case_closed:
-            return problem_response(request, 409, "case-closed", "The case is closed", exc.reason)
-        return problem_response(
-            request, 409, "not-allowed-now", "Not possible in the case's present state", exc.reason
-        )
+class CaseRefused(Refusal):
+    status = 409
 
-    @app.exception_handler(InvalidCommand)
-    async def _invalid(request: Request, exc: InvalidCommand) -> JSONResponse:
-        return problem_response(
-            request, 422, "invalid-command", "The command is not valid", str(exc)
-        )
+    def __init__(self, refused: TransitionRefused) -> None:
+        super().__init__(refused.reason)
+        if refused.case_closed:
+            self.kind, self.title = "case-closed", "The case is closed"
+        else:
+            self.kind, self.title = "not-allowed-now", "Not possible in the case's present state"

@@ -20,8 +20,7 @@ from typing import Annotated
 from uuid import UUID
 
 import uuid6
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from casework.adapters import consent_tables
 from casework.adapters.case_store import StoredCase
@@ -43,7 +42,6 @@ from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 from servicekit.inputs import IsoInstant
-from servicekit.problems import problem_response
 
 router = APIRouter(tags=["consent"])
 # Officers and prosecutors pass this check only to be told why the Golden Rule refuses them.
@@ -215,56 +213,3 @@ async def list_disclosures(
     return DisclosureList(
         case_id=case_id, since=start, disclosures=[DisclosureRecord.of(row) for row in rows]
     )
-
-
-def install_consent_problems(app: FastAPI) -> None:
-    """Consent's refusals as RFC 9457 problems."""
-
-    @app.exception_handler(consent.ReleaseIncomplete)
-    async def _incomplete(request: Request, exc: consent.ReleaseIncomplete) -> JSONResponse:
-        missing = [{"element": m.element, "how": m.how} for m in exc.missing]
-        return problem_response(
-            request,
-            422,
-            "release-incomplete",
-            "The release lacks required elements",
-            str(exc),
-            missing=missing,
-        )
-
-    @app.exception_handler(consent.ReleaseInvalid)
-    async def _invalid(request: Request, exc: consent.ReleaseInvalid) -> JSONResponse:
-        return problem_response(
-            request,
-            422,
-            "release-invalid",
-            "The release cannot be right",
-            str(exc),
-            errors=exc.errors,
-        )
-
-    @app.exception_handler(consent.ReleaseToLawEnforcement)
-    async def _golden(request: Request, exc: consent.ReleaseToLawEnforcement) -> JSONResponse:
-        return problem_response(
-            request,
-            422,
-            "release-to-law-enforcement",
-            "No release may send care information to law enforcement or a prosecutor",
-            str(exc),
-        )
-
-    @app.exception_handler(consent.ReleaseNotFound)
-    async def _unknown(request: Request, exc: consent.ReleaseNotFound) -> JSONResponse:
-        return problem_response(request, 404, "release-not-found", "No such release", str(exc))
-
-    @app.exception_handler(disclosure.GoldenRuleRefusal)
-    async def _never(request: Request, exc: disclosure.GoldenRuleRefusal) -> JSONResponse:
-        return problem_response(
-            request, 403, "golden-rule", "Never disclosed to law enforcement", str(exc)
-        )
-
-    @app.exception_handler(disclosure.NoValidRelease)
-    async def _no_release(request: Request, exc: disclosure.NoValidRelease) -> JSONResponse:
-        return problem_response(
-            request, 403, "no-valid-release", "No release in force names you", str(exc)
-        )

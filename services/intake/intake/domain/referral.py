@@ -23,19 +23,33 @@ from offramp_contracts.events.intake import (
     Screening,
 )
 from offramp_contracts.profile import ReferralSource, SiteProfile
+from servicekit.refusals import Refusal
 
 Status = Literal["awaiting_review", "ineligible", "eligible", "waitlisted", "admitted", "withdrawn"]
 """The coarse status the referring officer sees. `eligible` lasts only inside the transaction
 that also admits or waitlists the referral."""
 
 
-class Refused(Exception):
+# A refused command stored nothing; the status says whether to fix the request or the situation.
+REFUSAL_STATUS = {
+    "door-closed": 422,
+    "source-not-allowed": 422,
+    "idempotency-key-reused": 422,
+    "no-programme": 403,
+    "not-awaiting-review": 409,
+    "cannot-withdraw": 409,
+    "not-eligible": 409,
+    "no-place": 409,
+}
+
+
+class Refused(Refusal):
     """A command this referral, or this site, cannot accept. `kind` names the refusal."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
         self.kind = kind
-        self.detail = detail
+        self.status = REFUSAL_STATUS.get(kind, 409)
 
 
 @dataclass(frozen=True)

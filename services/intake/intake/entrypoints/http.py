@@ -9,6 +9,7 @@ import uuid6
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from intake.adapters import tables
+from intake.container import IntakeContainer
 from intake.domain.referral import SubmitReferral
 from intake.entrypoints.schemas import (
     PendingReview,
@@ -24,6 +25,7 @@ from offramp_contracts.events.intake import Offence, Person, Screening
 from servicekit.access import participant_record, shown
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.idempotency import idempotent_what
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]
@@ -44,8 +46,7 @@ IdempotencyKey = Annotated[
 
 
 def intake_of(runtime: Runtime) -> Intake:
-    service: Intake = runtime.extras["intake"]
-    return service
+    return runtime.container_as(IntakeContainer).intake
 
 
 IntakeService = Annotated[Intake, Depends(intake_of)]
@@ -64,6 +65,7 @@ def _role_of(principal: Principal) -> str:
     status_code=201,
     response_model=ReferralOut,
     responses={201: {"description": "Referred (or, on a retry, the referral already made)"}},
+    openapi_extra=idempotent_what("referral"),
 )
 async def post_referral(
     body: ReferralIn,

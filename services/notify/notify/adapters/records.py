@@ -16,7 +16,8 @@ from offramp_contracts.events.notify import (
     NotificationFailed,
     NotificationRecipient,
 )
-from servicekit.events import derived_event_id, new_event, system_actor
+from servicekit import command_loop
+from servicekit.events import derived_event_id, system_actor
 from servicekit.eventstore import EventStore
 
 
@@ -60,15 +61,19 @@ async def record_outcome(
     )
     stream_id = stream_of(delivery_id)
     version = await store.stream_version(conn, stream_id)
-    event = new_event(
-        payload,
-        stream_id=stream_id,
-        stream_version=version + 1,
-        jurisdiction=message["jurisdiction"],
-        actor=system_actor("notify"),
-        correlation_id=message["correlation_id"] or message["caused_by"],
-        causation_id=message["caused_by"],
-        occurred_at=at,
-        event_id=derived_event_id(f"{stream_id}/{payload.event_type}/{attempts}", at),
+    origin = command_loop.Origin(
+        system_actor("notify"),
+        message["jurisdiction"],
+        message["correlation_id"] or message["caused_by"],
+        message["caused_by"],
     )
-    await store.append(conn, stream_id, version, [event])
+    await command_loop.append(
+        conn,
+        store,
+        stream_id,
+        version,
+        [payload],
+        origin,
+        occurred_at=at,
+        event_ids=[derived_event_id(f"{stream_id}/{payload.event_type}/{attempts}", at)],
+    )
