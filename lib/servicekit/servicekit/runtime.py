@@ -35,6 +35,7 @@ def build_verifier(settings: ServiceSettings) -> TokenVerifier:
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             jwks_url=settings.auth_jwks_url,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
     if settings.auth_local_key_path is None:
         raise ValueError(
@@ -45,7 +46,10 @@ def build_verifier(settings: ServiceSettings) -> TokenVerifier:
         settings.auth_local_key_path, issuer=settings.auth_issuer, audience=settings.auth_audience
     ).public_key
     return TokenVerifier(
-        issuer=settings.auth_issuer, audience=settings.auth_audience, public_key=public_key
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        public_key=public_key,
+        max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
     )
 
 

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     # the county OIDC provider's JWKS URL. Exactly one of the two is used; JWKS wins if set.
     auth_local_key_path: Path | None = None
     auth_jwks_url: str | None = None
+    # The longest a token may live (from its `iat`, or from now): a stolen token is worth only
+    # this long. The county's provider issues shift-long tokens; a 100-year one is refused.
+    auth_max_token_lifetime_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 86400)
 
     # Site profiles (one TOML file per version of a jurisdiction's policy); relative paths are
     # taken from the working directory, which `make up` and the tests set to the repository.
