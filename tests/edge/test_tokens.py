@@ -17,14 +17,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from intake.bootstrap import create_app as intake_app
 from intake.settings import IntakeSettings
 from servicekit import token_cli
-from servicekit.auth import LocalIssuer
 from tests.conftest import System, serve
 from tests.edge.keys import EVERY_ALGORITHM, private_key_for, public_jwk, serve_jwks, sign
 
 pytestmark = pytest.mark.services("intake")
 PROBLEM = "application/problem+json"
 # Words of PyJWT's, cryptography's and Python's own messages that a refusal must not repeat.
-LIBRARY_TEXT = ("codec", "Traceback", "Error", "byte", "padding", "Expecting", "object at", "<class")
+LIBRARY_TEXT = (
+    "codec",
+    "Traceback",
+    "Error",
+    "byte",
+    "padding",
+    "Expecting",
+    "object at",
+    "<class",
+)
 
 
 async def ask(url: str, token: str) -> httpx.Response:
@@ -71,8 +79,10 @@ async def test_the_local_key_accepts_eddsa_with_its_own_key_only(system: System)
     for algorithm in EVERY_ALGORITHM:
         # Every other algorithm with a key of its own, and EdDSA with a stranger's key.
         assert_refused(await ask(url, sign(algorithm, private_key_for(algorithm))), algorithm)
-    raw_public = local_key(system).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    raw_public = (
+        local_key(system)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
     assert_refused(await ask(url, sign("HS256", raw_public)), "HS256 keyed by the public key")
 
@@ -147,9 +157,7 @@ SIGNERS = {"rsa": "RS256", "ec": "ES256", "ed": "EdDSA", "rsa-pss-only": "PS384"
 
 
 @pytest.fixture
-async def jwks_intake(
-    servers: Any, isolation: Any
-) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+async def jwks_intake(servers: Any, isolation: Any) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     keys = {kid: private_key_for(algorithm) for kid, algorithm in SIGNERS.items()}
     published = [public_jwk(key, kid) for kid, key in keys.items() if kid != "rsa-pss-only"]
     published.append(public_jwk(keys["rsa-pss-only"], "rsa-pss-only", alg="PS384"))
