@@ -45,6 +45,9 @@ def create_service_app(
         responses=PROBLEM_RESPONSES,
     )
     app.state.runtime = runtime
+    # servicekit.problems answers a path that differs by a trailing slash with a relative
+    # redirect; Starlette's own would echo the caller's Host header into Location.
+    app.router.redirect_slashes = False
     install_problem_handlers(app)
     install_outage_handler(app, retry_after_seconds=runtime.settings.http_retry_after_seconds)
     # The last added runs first: correlation ids are bound before anything else, and the access
