@@ -218,8 +218,11 @@ async def test_refusals_for_the_wrong_caller_or_input_store_nothing(casework: Ca
         casework.token("cm-1", "case_manager", "pontiac-case-management", "oakland-county")
     )
     async with casework.staff("cm-1") as http, other_agency, officer, other_prosecutor, other_place:
-        problem(await other_agency.get(base), 403, "forbidden")
-        problem(await other_agency.post(f"{base}/contacts", json=contact()), 403, "forbidden")
+        # Another agency's case answers as an unknown one does: nothing confirms it exists.
+        unknown = problem(await http.get(f"/cases/{uuid4()}"), 404, "case-not-found")
+        theirs = problem(await other_agency.get(base), 404, "case-not-found")
+        assert theirs["title"] == unknown["title"] and "pontiac" not in theirs["detail"]
+        problem(await other_agency.post(f"{base}/contacts", json=contact()), 404)
         assert ok(await other_agency.get("/cases")) == []
         problem(await officer.post(f"{base}/contacts", json=contact()), 403)
         problem(await officer.get(base), 403)
@@ -229,7 +232,7 @@ async def test_refusals_for_the_wrong_caller_or_input_store_nothing(casework: Ca
             await other_prosecutor.post(
                 f"{base}/prosecutor-decision", json={"decision": "continue"}
             ),
-            403,
+            404,
         )
         problem(
             await http.post(f"{base}/intake-assessment", json={**ASSESSMENT, "needs": ["yoga"]}),
@@ -283,7 +286,7 @@ async def test_officers_and_the_prosecutor_report_new_arrests_and_learn_only_the
         # Only the referring agency's officers (and the prosecutor) touch the case.
         problem(
             await sheriff.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}),
-            403,
+            404,
         )
         by_officer = ok(
             await another.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}), 201

@@ -140,7 +140,8 @@ async def agency_cases(staff: CaseStaff, runtime: Runtime, request: Request) -> 
 
 @router.get("/cases/{case_id}", response_model=CaseView, openapi_extra=CASE_RECORD)
 async def case_in_full(case_id: UUID, staff: CaseStaff, cases: Cases) -> CaseView:
-    """The case as its case-management agency knows it; another agency is refused (403)."""
+    """The case as its case-management agency knows it; for another agency it does not exist
+    (404)."""
     return CaseView.of(await cases.read(case_id, staff, "case_staff"))
 
 

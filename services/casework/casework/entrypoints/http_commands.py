@@ -310,7 +310,7 @@ async def reassign(
     request: Request,
 ) -> CommandResult:
     """A supervisor gives the case to an active case manager on their agency's roster."""
-    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 403 first
+    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 404 first
     async with runtime.pool.acquire() as conn:
         active = await roster.is_active(
             conn,
