@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from notify.adapters.email import SmtpMailer
 from notify.adapters.webhooks import WebhookCaller
 from notify.delivery_loop import DeliveryLoop
+from notify.domain.destinations import DestinationPolicy
 from notify.domain.retries import RetryPolicy
 from notify.domain.triggers import subjects_of
 from notify.entrypoints import http, http_contacts, http_operations
@@ -31,6 +32,8 @@ def create_app(settings: NotifySettings) -> FastAPI:
     # Loaded (and refused if bad) before anything starts: the profiles name each site's agencies.
     profiles = load_profiles(settings.profiles_dir)
     runtime = ServiceRuntime(settings, migrations())
+    destinations = DestinationPolicy(allow_loopback=settings.webhook_allow_loopback)
+    runtime.extras["destinations"] = destinations
 
     async def on_start(rt: ServiceRuntime) -> None:
         consumer = rt.consumer(
@@ -52,7 +55,9 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 username=settings.smtp_username,
                 password=settings.smtp_password,
             ),
-            webhooks=WebhookCaller(timeout_seconds=settings.webhook_timeout_seconds),
+            webhooks=WebhookCaller(
+                timeout_seconds=settings.webhook_timeout_seconds, policy=destinations
+            ),
             policy=RetryPolicy(
                 max_attempts=settings.delivery_max_attempts,
                 base_seconds=settings.delivery_backoff_base_seconds,
