@@ -21,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from offramp_contracts.envelope import JURISDICTION_PATTERN, Actor, Role
 
 ROLES: frozenset[str] = frozenset(get_args(Role)) - {"system"}
+# Roles of law enforcement (DESIGN.md rule 7): a token holding one of them never passes a gate
+# for care staff, whatever else it holds (issue 14).
+LAW_ENFORCEMENT_ROLES: frozenset[str] = frozenset({"officer", "prosecutor"})
 
 
 class AuthenticationError(Exception):

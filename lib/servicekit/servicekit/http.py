@@ -1,6 +1,6 @@
 """The HTTP face every service shares: lifespan, health, correlation ids, body limits, auth."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -9,8 +9,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessTrail, remember_principal
-from servicekit.auth import AuthenticationError, AuthorizationError, Principal
+from servicekit.auth import (
+    LAW_ENFORCEMENT_ROLES,
+    AuthenticationError,
+    AuthorizationError,
+    Principal,
+)
 from servicekit.log import log_context
 from servicekit.outages import install_outage_handler
 from servicekit.problems import (
@@ -199,15 +205,37 @@ def _bearer(request: Request) -> Principal:
 Authenticated = Annotated[Principal, Depends(_bearer)]
 
 
-def require_role(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets through only holders of one of `roles`."""
+def require_role(
+    *roles: str, kinds: Mapping[str, AgencyKind] | None = None
+) -> Callable[..., Principal]:
+    """A dependency that lets through only holders of one of `roles`. `kinds` names, for a role
+    that needs it, the kind of agency its holder must work for, as the site's profile names the
+    token's agency (`{"supervisor": "care"}`: a police supervisor does not pass). A gate where
+    a role needs a care agency is a care-staff gate: a token that also holds a law-enforcement
+    role never passes it (the Golden Rule must not rest on one claim)."""
+    needs = dict(kinds or {})
+    care_gate = "care" in needs.values()
 
-    def check(principal: Authenticated) -> Principal:
+    def check(principal: Authenticated, request: Request) -> Principal:
+        held = sorted(principal.roles) or "none"
         if not principal.has_role(*roles):
             raise AuthorizationError(
-                f"This needs one of the roles {sorted(roles)}; the token has "
-                f"{sorted(principal.roles) or 'none'}."
+                f"This needs one of the roles {sorted(roles)}; the token has {held}."
             )
-        return principal
+        if care_gate and principal.has_role(*LAW_ENFORCEMENT_ROLES):
+            raise AuthorizationError(
+                "This is for care staff only; a token that also holds a law-enforcement role "
+                f"({held}) never passes it."
+            )
+        if not needs:
+            return principal
+        kind = runtime_of(request).agency_kind(principal)
+        if any(role in principal.roles and needs.get(role, kind) == kind for role in roles):
+            return principal
+        raise AuthorizationError(
+            f"This needs one of the roles {sorted(roles)} at an agency of the right kind; the "
+            f"site's profile names {principal.agency[:200]!r} as "
+            f"{kind or 'no agency of this site'}."
+        )
 
     return check

@@ -4,6 +4,7 @@ its supervised background tasks (relay, consumers, workers)."""
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -11,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessRecorder
-from servicekit.auth import LocalIssuer, TokenVerifier
+from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
@@ -20,6 +22,7 @@ from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
 from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.profiles import ProfileBook, load_profiles
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -66,6 +69,16 @@ class ServiceRuntime:
     access: AccessRecorder = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Read when a gate first asks what kind an agency is (servicekit.http.require_role).
+    profiles: ProfileBook | None = None
+
+    def agency_kind(self, principal: Principal) -> AgencyKind | None:
+        """The kind of the principal's agency, as its jurisdiction's profile in force names it."""
+        if self.profiles is None:
+            self.profiles = load_profiles(self.settings.profiles_dir)
+        return self.profiles.agency_kind(
+            principal.jurisdiction, principal.agency, datetime.now(UTC).date()
+        )
 
     async def start(self) -> None:
         s = self.settings

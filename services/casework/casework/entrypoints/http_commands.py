@@ -29,6 +29,7 @@ from casework.entrypoints.command_schemas import (
     ServiceReferralIn,
 )
 from casework.entrypoints.http_cases import (
+    AT_CARE_AGENCY,
     CASE_RECORD,
     Cases,
     CaseStaff,
@@ -46,7 +47,7 @@ from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["casework"])
-Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
+Supervisor = Annotated[Principal, Depends(require_role("supervisor", kinds=AT_CARE_AGENCY))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 
 

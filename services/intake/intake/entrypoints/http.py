@@ -27,7 +27,12 @@ from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]
-OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
+# A supervisor here supervises officers: the site's profile must name their agency as law
+# enforcement (a case-management supervisor is not one).
+OfficerOrSupervisor = Annotated[
+    Principal,
+    Depends(require_role("officer", "supervisor", kinds={"supervisor": "law_enforcement"})),
+]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 IdempotencyKey = Annotated[
     str,
