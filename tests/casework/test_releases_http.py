@@ -156,7 +156,7 @@ async def test_only_the_case_agencys_staff_record_and_list_releases(casework: Ca
         (officer(casework), 403),
         (prosecutor(casework), 403),
         (public_defender(casework), 403),
-        (other_cm, 404),  # another agency's case does not exist for it
+        (other_cm, 403),  # not the site's case-management agency: refused at the gate
     ):
         async with outsider as http:
             problem(await http.post(url, json=release_form(case_id)), status)
