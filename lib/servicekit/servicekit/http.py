@@ -193,13 +193,28 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
 def _bearer(request: Request) -> Principal:
+    runtime = runtime_of(request)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise AuthenticationError("No bearer token in the Authorization header.")
-    principal = runtime_of(request).verifier.verify(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("No bearer token in the Authorization header.")
+        principal = runtime.verifier.verify(token.strip())
+    except AuthenticationError:
+        # Counted by address: a caller without a usable token names nobody else.
+        runtime.rate_limiter.admit("address", _client_address(request), route)
+        raise
+    # Remembered first, so the access trail names who was refused if the limit answers 429.
     remember_principal(request, principal)
+    runtime.rate_limiter.admit(
+        "caller", principal.jurisdiction, principal.agency, principal.subject, route
+    )
     return principal
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 Authenticated = Annotated[Principal, Depends(_bearer)]

@@ -13,6 +13,7 @@ from starlette.routing import Match, Route
 from servicekit.auth import AuthenticationError, AuthorizationError
 from servicekit.eventstore import ConcurrencyError
 from servicekit.log import get_logger
+from servicekit.ratelimit import RateLimited
 
 log = get_logger(__name__)
 
@@ -114,6 +115,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuthorizationError)
     async def _forbidden(request: Request, exc: AuthorizationError) -> JSONResponse:
         return problem_response(request, 403, "forbidden", "Not allowed", str(exc))
+
+    @app.exception_handler(RateLimited)
+    async def _too_many(request: Request, exc: RateLimited) -> JSONResponse:
+        # The same words every time: identical refusals are counted as one (servicekit.access).
+        return problem_response(
+            request,
+            429,
+            "too-many-requests",
+            "Too many requests",
+            "This caller has sent this request too often for now; wait as long as the "
+            "Retry-After header says before sending it again.",
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
 
     @app.exception_handler(ConcurrencyError)
     async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:

@@ -23,6 +23,7 @@ from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.profiles import ProfileBook, load_profiles
+from servicekit.ratelimit import RateLimiter
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -67,6 +68,7 @@ class ServiceRuntime:
     store: EventStore = field(init=False)
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     # Read when a gate first asks what kind an agency is (servicekit.http.require_role).
@@ -83,6 +85,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         self.verifier = build_verifier(s)
+        self.rate_limiter = RateLimiter(s.http_rate_limit)
         self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
@@ -92,7 +95,10 @@ class ServiceRuntime:
         self.store = EventStore(
             subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
         )
-        self.access = AccessRecorder(s.service_name, self.pool, self.store)
+        self.access = AccessRecorder(
+            s.service_name, self.pool, self.store, window_seconds=s.access_refusal_window_seconds
+        )
+        self.spawn("refusal-tally", self.access.refusals.run)
         self.relay = OutboxRelay(
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )
@@ -152,6 +158,12 @@ class ServiceRuntime:
             for task in stuck:
                 log.warning("background task did not stop in time", task=task.get_name())
         self.tasks.clear()
+        if getattr(self, "access", None) is not None:
+            # Counts of repeated refusals still open are stored before the pool closes.
+            try:
+                await asyncio.wait_for(self.access.refusals.flush(), timeout=STOP_STEP_SECONDS)
+            except Exception:
+                log.exception("could not store the open counts of repeated refusals")
         if getattr(self, "nats", None) is not None and not self.nats.is_closed:
             try:
                 await asyncio.wait_for(self.nats.drain(), timeout=STOP_STEP_SECONDS)

@@ -16,6 +16,7 @@ from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.eventstore import ConcurrencyError
 from servicekit.http import BodyLimit, require_role
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE, Problem, install_problem_handlers
+from servicekit.ratelimit import RateLimiter
 
 LIMIT = 2048
 
@@ -33,7 +34,8 @@ def build_app(issuer: LocalIssuer) -> FastAPI:
     app.state.runtime = SimpleNamespace(
         verifier=TokenVerifier(
             issuer="offramp-local", audience="offramp", public_key=issuer.public_key
-        )
+        ),
+        rate_limiter=RateLimiter("1000/minute"),
     )
     CaseManager = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
 
