@@ -29,9 +29,11 @@ FLOOD = 200
 async def intake_url(servers: Any, isolation: Any, system: System) -> AsyncIterator[str]:
     """Intake with a low rate and a short window, beside the system's audit service."""
     settings = IntakeSettings(
-        **isolation.settings(servers),
-        http_rate_limit=f"{RATE}/minute",
-        access_refusal_window_seconds=WINDOW_SECONDS,
+        **{
+            **isolation.settings(servers),
+            "http_rate_limit": f"{RATE}/minute",
+            "access_refusal_window_seconds": WINDOW_SECONDS,
+        }
     )
     running = await serve("intake", intake_app(settings))
     try:
