@@ -71,6 +71,10 @@ class Isolation:
             "auth_local_key_path": self.key_path,
             "profiles_dir": self.profiles_dir,
             "http_port": 0,
+            # Tests wait on conditions by polling one route as one caller every 50 ms, faster
+            # than any person; the rate limit itself is tested with its own low setting
+            # (tests/edge/test_flood.py).
+            "http_rate_limit": "100000/minute",
         }
 
 

@@ -120,6 +120,8 @@ async def system(
         "delivery_backoff_max_seconds": 0.2,
         "delivery_max_attempts": 4,
         "delivery_poll_seconds": 0.2,
+        # The tests' partner systems are receivers on loopback (tests/webhooks.py).
+        "webhook_allow_loopback": True,
         **notify_overrides,
     }
     factories: dict[str, Callable[[], FastAPI]] = {

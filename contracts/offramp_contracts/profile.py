@@ -126,13 +126,60 @@ class LegalCaps(BaseModel):
     drug_quantity_grams: Decimal | None = Field(default=None, gt=0)
 
 
+AgencyKind = Literal["law_enforcement", "prosecution", "defence", "care", "county"]
+"""What kind of agency a token's `agency` is, as the site's profile says: never read from a role
+name, so a police supervisor is never taken for a case-management supervisor (issue 14)."""
+
+AgencyName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class Agencies(BaseModel):
     """Which agency does what at this site. Agencies are named as in the staff's tokens."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    case_management: str = Field(min_length=1, max_length=200)
-    prosecutor: str = Field(min_length=1, max_length=200)
+    case_management: AgencyName
+    prosecutor: AgencyName
+    law_enforcement: frozenset[AgencyName] = Field(
+        default=frozenset(), description="Police and sheriff's offices whose officers refer."
+    )
+    defence: frozenset[AgencyName] = Field(
+        default=frozenset(), description="Public defenders' offices."
+    )
+    county: frozenset[AgencyName] = Field(
+        default=frozenset(), description="The county's own offices: audit, analysis, IT."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_each(self) -> "Agencies":
+        named = [
+            self.case_management,
+            self.prosecutor,
+            *self.law_enforcement,
+            *self.defence,
+            *self.county,
+        ]
+        twice = sorted({agency for agency in named if named.count(agency) > 1})
+        if twice:
+            raise ValueError(
+                f"agencies {', '.join(twice)} are named as more than one kind; an agency does "
+                "one thing at a site"
+            )
+        return self
+
+    def kind_of(self, agency: str) -> AgencyKind | None:
+        """The kind of `agency` at this site, or None when the profile does not name it."""
+        if agency == self.case_management:
+            return "care"
+        if agency == self.prosecutor:
+            return "prosecution"
+        if agency in self.law_enforcement:
+            return "law_enforcement"
+        if agency in self.defence:
+            return "defence"
+        if agency in self.county:
+            return "county"
+        return None
 
 
 class SiteProfile(BaseModel):

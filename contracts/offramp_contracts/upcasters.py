@@ -27,7 +27,13 @@ def _eligibility_decided_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "decided_by": "policy"}
 
 
+def _access_denied_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """v1 recorded every refusal as its own event."""
+    return {**data, "count": 1, "first_refused_at": None, "last_refused_at": None}
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("ReferralReceived", 1): _referral_received_v1_to_v2,
     ("EligibilityDecided", 1): _eligibility_decided_v1_to_v2,
+    ("AccessDenied", 1): _access_denied_v1_to_v2,
 }

@@ -5,9 +5,11 @@ from typing import Any
 from uuid import UUID
 
 from offramp_contracts import EventEnvelope, payload_of
+from offramp_contracts.events.audit import AccessDenied
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.events.intake import EligibilityDecided, ReferralReceived
+from offramp_contracts.upcasters import UPCASTERS
 
 EnvelopeOf = Callable[..., EventEnvelope]
 REFERRAL = "0195f1a0-0000-7000-8000-000000000002"
@@ -66,3 +68,17 @@ def test_a_v1_decision_was_made_by_the_rules(
     assert payload.decided_by == "policy"
     assert payload.decision == "eligible"
     assert payload.referring_officer == StaffRef(**OFFICER)
+
+
+def test_a_v1_refusal_stands_for_one_refusal() -> None:
+    v1 = {
+        "service": "intake",
+        "action": "GET /referrals/{referral_id}",
+        "query": "",
+        "who": {"subject": "a", "agency": "b", "jurisdiction": "pontiac", "roles": []},
+        "records": [],
+        "status": 403,
+        "reason": "no",
+    }
+    v2 = AccessDenied.model_validate(UPCASTERS[("AccessDenied", 1)](v1))
+    assert (v2.count, v2.first_refused_at, v2.last_refused_at) == (1, None, None)

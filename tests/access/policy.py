@@ -129,3 +129,58 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("audit", "GET", "/ledger/referrals/{referral_id}/history"): only("auditor"),
     ("audit", "GET", "/ledger/cases/{case_id}/as-of"): only("auditor", at="2100-01-01T00:00:00Z"),
 }
+
+
+# --- Tokens that test the Golden Rule beyond one role (issue 14) ------------------------------
+
+CARE_AGENCY = HOME_AGENCY["case_manager"]
+POLICE_AGENCY = HOME_AGENCY["officer"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A token the matrix also walks: several roles at once, or a role at an agency of another
+    kind than the role's name suggests. The agency is the same whichever service is called."""
+
+    name: str
+    subject: str
+    roles: tuple[str, ...]
+    agency: str
+
+    @property
+    def law_enforcement(self) -> bool:
+        return bool(set(self.roles) & LAW_ENFORCEMENT)
+
+
+MIXED_CALLERS: tuple[Caller, ...] = (
+    Caller("the case manager who is also an officer", "cm-1", ("case_manager", "officer"), CARE_AGENCY),
+    Caller("an officer who is also a case manager", "officer-1", ("officer", "case_manager"), POLICE_AGENCY),
+    Caller("a supervisor who is also a prosecutor", "sup-1", ("supervisor", "prosecutor"), CARE_AGENCY),
+    Caller("a case manager who is also an auditor", "cm-1", ("case_manager", "auditor"), CARE_AGENCY),
+    Caller("a police supervisor", "sup-pd-1", ("supervisor",), POLICE_AGENCY),
+    Caller("a police supervisor and officer", "sup-pd-2", ("supervisor", "officer"), POLICE_AGENCY),
+    Caller("a case-management supervisor", "sup-1", ("supervisor",), CARE_AGENCY),
+)  # fmt: skip
+
+
+def is_care_gate(key: tuple[str, str, str]) -> bool:
+    """Casework's gates for the case's own agency: case managers and supervisors only."""
+    roles = OPERATIONS[key].roles
+    return key[0] == "casework" and roles is not None and roles <= CASE_STAFF
+
+
+def passes_gate(key: tuple[str, str, str], caller: Caller) -> bool:
+    """Whether `caller` gets past the operation's role gate (what happens after is the
+    operation's own business). A care-staff gate takes staff of the site's case-management
+    agency whose token holds no law-enforcement role; intake's supervisor is a police
+    supervisor; the kind of agency is the site profile's word, never the role's name."""
+    roles = OPERATIONS[key].roles
+    assert roles is not None
+    held = set(caller.roles) & roles
+    if not held:
+        return False
+    if is_care_gate(key):
+        return not caller.law_enforcement and caller.agency == CARE_AGENCY
+    if key[0] == "intake" and held == {"supervisor"}:
+        return caller.agency == POLICE_AGENCY
+    return True

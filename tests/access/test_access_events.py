@@ -46,7 +46,12 @@ async def test_reads_and_refusals_of_every_service_are_entries_of_the_ledger(
     officer = token(system, "intake", "officer")
     stranger = token(system, "casework", "officer", sub="officer-99")
     elsewhere = token(
-        system, "casework", "case_manager", sub="cm-elsewhere", jurisdiction="oakland-county"
+        system,
+        "casework",
+        "case_manager",
+        sub="cm-elsewhere",
+        agency="oakland-community-health",  # that county's case-management agency
+        jurisdiction="oakland-county",
     )
     calls = [
         ("intake", officer, f"/referrals/{seeded.referral_id}", "get", 200),
@@ -132,7 +137,7 @@ async def test_reads_and_refusals_of_every_service_are_entries_of_the_ledger(
         ("AccessDenied", "casework", "cm-elsewhere", "GET /cases/{case_id}", 404)
     ]
     assert refused_elsewhere["jurisdiction"] == "oakland-county"
-    assert refused_elsewhere["data"]["who"]["agency"] == "pontiac-case-management"
+    assert refused_elsewhere["data"]["who"]["agency"] == "oakland-community-health"
 
 
 async def test_a_read_that_cannot_be_recorded_is_not_served(

@@ -14,7 +14,17 @@ import httpx
 import pytest
 
 from tests.access.conftest import CARE_DETAIL, Seeded, token
-from tests.access.policy import CASE_STAFF, LAW_ENFORCEMENT, OPERATIONS, ROLES, Operation
+from tests.access.policy import (
+    CARE_AGENCY,
+    CASE_STAFF,
+    LAW_ENFORCEMENT,
+    MIXED_CALLERS,
+    OPERATIONS,
+    ROLES,
+    Caller,
+    Operation,
+    passes_gate,
+)
 from tests.conftest import System
 
 SERVICES = ("intake", "casework", "notify", "audit")
@@ -172,4 +182,54 @@ def _judge(
         leaked = set(keys_in(json.loads(answer.text))) & CLINICAL_FIELDS
         if leaked:
             seen.append(f"{where}, clinical fields {sorted(leaked)} reached {role}")
+    return seen
+
+
+def mixed_token(system: System, caller: Caller) -> str:
+    return system.issuer.issue(
+        subject=caller.subject,
+        roles=list(caller.roles),
+        agency=caller.agency,
+        jurisdiction=system.jurisdiction,
+    )
+
+
+@pytest.mark.timeout(240)
+async def test_multi_role_and_police_supervisor_tokens_on_every_endpoint(
+    system: System, seeded: Seeded
+) -> None:
+    """A law-enforcement role anywhere in a token never passes a care-staff gate, a police
+    supervisor is not a case-management supervisor (nor the reverse in intake), and nothing
+    any such token is shown holds a care detail unless it is care staff's own (issue 14)."""
+    wrong: list[str] = []
+    for key in sorted(k for k, op in OPERATIONS.items() if op.roles is not None):
+        answers = await asyncio.gather(
+            *(call(system, key, seeded, mixed_token(system, c)) for c in MIXED_CALLERS)
+        )
+        for caller, answer in zip(MIXED_CALLERS, answers, strict=True):
+            wrong.extend(_judge_mixed(key, caller, answer))
+    assert not wrong, "\n".join(wrong)
+
+
+def _judge_mixed(key: tuple[str, str, str], caller: Caller, answer: httpx.Response) -> list[str]:
+    status = answer.status_code
+    where = f"{key} as {caller.name}: {status}"
+    if status >= 500:
+        return [f"{where}, a server error: {answer.text[:200]}"]
+    if not passes_gate(key, caller):
+        if status != 403 or answer.headers["content-type"] != PROBLEM:
+            return [f"{where}, expected 403 problem+json: {answer.text[:200]}"]
+        return []
+    refused_at_gate = "This needs" in answer.text or "care staff only" in answer.text
+    if status == 401 or (status == 403 and refused_at_gate):
+        return [f"{where}, expected to pass the gate: {answer.text[:200]}"]
+    care_staff = not caller.law_enforcement and caller.agency == CARE_AGENCY
+    sees_care = care_staff or "auditor" in caller.roles
+    seen: list[str] = []
+    if not sees_care and CARE_DETAIL in answer.text:
+        seen.append(f"{where}, a care detail reached {caller.name}")
+    if caller.law_enforcement and key[1] == "GET" and status == 200:
+        leaked = set(keys_in(json.loads(answer.text))) & CLINICAL_FIELDS
+        if leaked:
+            seen.append(f"{where}, clinical fields {sorted(leaked)} reached {caller.name}")
     return seen

@@ -214,13 +214,19 @@ async def test_refusals_for_the_wrong_caller_or_input_store_nothing(casework: Ca
     other_agency = casework.client(casework.token("cm-9", "case_manager", "another-agency"))
     officer = casework.client(casework.token("officer-7", "officer", "pontiac-pd"))
     other_prosecutor = casework.client(casework.token("p-9", "prosecutor", "elsewhere-prosecutor"))
+    # That county's case-management agency: past the gate, but the case is not in its place.
     other_place = casework.client(
-        casework.token("cm-1", "case_manager", "pontiac-case-management", "oakland-county")
+        casework.token("cm-1", "case_manager", "oakland-community-health", "oakland-county")
     )
     async with casework.staff("cm-1") as http, other_agency, officer, other_prosecutor, other_place:
-        problem(await other_agency.get(base), 403, "forbidden")
-        problem(await other_agency.post(f"{base}/contacts", json=contact()), 403, "forbidden")
-        assert ok(await other_agency.get("/cases")) == []
+        # Staff of an agency the site's profile does not name as its case-management agency
+        # are refused at the gate, the same for this case as for any id: nothing confirms it.
+        theirs = problem(await other_agency.get(base), 403, "forbidden")
+        unknown = problem(await other_agency.get(f"/cases/{uuid4()}"), 403, "forbidden")
+        assert theirs["detail"] == unknown["detail"]
+        assert str(case_id) not in theirs["detail"] and "pontiac-case" not in theirs["detail"]
+        problem(await other_agency.post(f"{base}/contacts", json=contact()), 403)
+        problem(await other_agency.get("/cases"), 403, "forbidden")
         problem(await officer.post(f"{base}/contacts", json=contact()), 403)
         problem(await officer.get(base), 403)
         problem(await other_place.get(base), 404, "case-not-found")
@@ -229,7 +235,7 @@ async def test_refusals_for_the_wrong_caller_or_input_store_nothing(casework: Ca
             await other_prosecutor.post(
                 f"{base}/prosecutor-decision", json={"decision": "continue"}
             ),
-            403,
+            404,
         )
         problem(
             await http.post(f"{base}/intake-assessment", json={**ASSESSMENT, "needs": ["yoga"]}),
@@ -283,7 +289,7 @@ async def test_officers_and_the_prosecutor_report_new_arrests_and_learn_only_the
         # Only the referring agency's officers (and the prosecutor) touch the case.
         problem(
             await sheriff.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}),
-            403,
+            404,
         )
         by_officer = ok(
             await another.post(f"/cases/{case_id}/arrests", json={"arrested_on": "2026-02-01"}), 201

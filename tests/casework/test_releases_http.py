@@ -152,11 +152,16 @@ async def test_only_the_case_agencys_staff_record_and_list_releases(casework: Ca
     other_cm = casework.client(
         casework.token("cm-9", "case_manager", "oakland-community-mental-health")
     )
-    for outsider in (officer(casework), prosecutor(casework), public_defender(casework), other_cm):
+    for outsider, status in (
+        (officer(casework), 403),
+        (prosecutor(casework), 403),
+        (public_defender(casework), 403),
+        (other_cm, 403),  # not the site's case-management agency: refused at the gate
+    ):
         async with outsider as http:
-            problem(await http.post(url, json=release_form(case_id)), 403)
-            problem(await http.get(url), 403)
-            problem(await http.get(f"/cases/{case_id}/disclosures"), 403)
+            problem(await http.post(url, json=release_form(case_id)), status)
+            problem(await http.get(url), status)
+            problem(await http.get(f"/cases/{case_id}/disclosures"), status)
     async with casework.staff("supervisor-1", "supervisor") as supervisor:
         ok(await supervisor.post(url, json=release_form(case_id)), 201)
         assert len(ok(await supervisor.get(url))) == 1

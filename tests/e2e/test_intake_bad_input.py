@@ -101,7 +101,7 @@ CASES: list[tuple[str, Change, int, str]] = [
     ("unknown screening question", setting(True, "screening", "likes_dogs"), 422, "likes_dogs"),
     ("unknown field", setting("x", "notes"), 422, "notes"),
     ("unknown race", setting(["martian"], "person", "race"), 422, "race"),
-    ("not JSON", lambda body: b"{door: arrest", 422, "JSON"),
+    ("not JSON", lambda body: b"{door: arrest", 400, "JSON"),
     ("a list, not an object", lambda body: b"[]", 422, "body"),
     (
         "10 MB body",

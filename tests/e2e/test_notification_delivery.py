@@ -144,13 +144,13 @@ async def test_operators_alone_manage_subscriptions_and_office_addresses(
         assert (await notify.post("/webhook-subscriptions", json=subscription)).status_code == 403
         assert (await notify.get("/webhook-subscriptions")).status_code == 403
         office = await notify.put(
-            "/offices/oakland-prosecutor/prosecutor/email", json={"email": "x@y.test"}
+            "/offices/oakland-prosecutor/prosecutor/email", json={"email": "x@y.example"}
         )
         assert office.status_code == 403
         assert (await notify.put("/me/email", json={"email": "not an address"})).status_code == 422
         assert (await notify.get("/me/email")).status_code == 404
-        assert (await notify.put("/me/email", json={"email": "o17@pd.test"})).status_code == 200
-        assert (await notify.get("/me/email")).json() == {"email": "o17@pd.test"}
+        assert (await notify.put("/me/email", json={"email": "o17@pd.example"})).status_code == 200
+        assert (await notify.get("/me/email")).json() == {"email": "o17@pd.example"}
 
     async with system.client("notify", operator(system)) as notify:
         created = await notify.post("/webhook-subscriptions", json=subscription)
@@ -161,5 +161,5 @@ async def test_operators_alone_manage_subscriptions_and_office_addresses(
         gone = await notify.delete(f"/webhook-subscriptions/{listed['subscription_id']}")
         assert gone.status_code == 204
         assert (await notify.get("/webhook-subscriptions")).json()[0]["active"] is False
-        unknown_role = await notify.put("/offices/x/chief/email", json={"email": "c@x.test"})
+        unknown_role = await notify.put("/offices/x/chief/email", json={"email": "c@x.example"})
         assert unknown_role.status_code == 422

@@ -76,9 +76,9 @@ async def test_casework_triggers_reach_every_channel_in_coarse_words_only(
     case_manager = system.token(
         sub=CASE_MANAGER.subject, role="case_manager", agency=CASE_MANAGER.agency
     )
-    officer_mail = f"officer-17.{tag}@pontiac-pd.test"
-    prosecutors_mail = f"liaison.{tag}@oakland-prosecutor.test"
-    case_manager_mail = f"cm-2.{tag}@pontiac-cm.test"
+    officer_mail = f"officer-17.{tag}@pontiac-pd.example"
+    prosecutors_mail = f"liaison.{tag}@oakland-prosecutor.example"
+    case_manager_mail = f"cm-2.{tag}@pontiac-cm.example"
     await register_email(system, officer, officer_mail)
     await register_email(system, case_manager, case_manager_mail)
     await set_office_email(system, PROSECUTOR_AGENCY, "prosecutor", prosecutors_mail)
@@ -234,7 +234,7 @@ async def test_a_referral_that_needs_review_reaches_the_prosecutors_office_on_ev
     officer = system.token(sub=OFFICER.subject, role="officer", agency=OFFICER.agency)
     ada_1 = system.token(sub="ada-1", role="prosecutor", agency=PROSECUTOR_AGENCY)
     ada_2 = system.token(sub="ada-2", role="prosecutor", agency=PROSECUTOR_AGENCY)
-    office_mail = f"review.{tag}@oakland-prosecutor.test"
+    office_mail = f"review.{tag}@oakland-prosecutor.example"
     await set_office_email(system, PROSECUTOR_AGENCY, "prosecutor", office_mail)
     async with webhook_receiver() as prosecution:
         secret = await subscribe(system, PROSECUTOR_AGENCY, prosecution.url)

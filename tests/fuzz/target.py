@@ -20,8 +20,9 @@ from tests.fuzz.callers import Caller
 ACCESS_EVENTS = ("RecordAccessed", "AccessDenied")
 AUTH_REFUSALS = (401, 403)
 # Refusals of a request's form that come before anyone asks who is calling: a body that cannot
-# be read or parsed as JSON (FastAPI reads it first), a method the path lacks, a body too large.
-FORM_REFUSALS = (400, 405, 413, 422)
+# be read or parsed as JSON (FastAPI reads it first), a method the path lacks, a body too large,
+# a body not sent as JSON.
+FORM_REFUSALS = (400, 405, 413, 415, 422)
 PROBLEM_JSON = "application/problem+json"
 
 EventsOf = Callable[[str], list[str]]

@@ -3,7 +3,7 @@ what in any service (DESIGN.md rule 11)."""
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from offramp_contracts.envelope import Role
 from offramp_contracts.events.base import Context, EventPayload
@@ -91,12 +91,26 @@ class RecordAccessed(AccessEvent):
 
 
 class AccessDenied(AccessEvent):
-    """A service refused a person's request: not allowed (403), or a participant's record that
-    does not exist for them (404, how another agency's or jurisdiction's records look)."""
+    """A service refused a person's request: not allowed (403), a participant's record that
+    does not exist for them (404, how another agency's or jurisdiction's records look), or too
+    many requests (429).
+
+    v2: one event may stand for `count` identical refusals (same person, request, records,
+    status and reason) between `first_refused_at` and `last_refused_at`. The first of a run is
+    recorded at once with count 1; the repeats within the service's window are recorded as one
+    event when the window closes, so a flood of refusals is counted in full without flooding
+    the ledger. A v1 event is one refusal."""
 
     event_type: ClassVar[str] = "AccessDenied"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[Context] = "audit"
 
     status: int = Field(ge=400, le=499)
     reason: str = Field(max_length=2000)
+    count: int = Field(default=1, ge=1, description="How many identical refusals this stands for.")
+    first_refused_at: AwareDatetime | None = Field(
+        default=None, description="The first of the repeats (None for a single refusal)."
+    )
+    last_refused_at: AwareDatetime | None = Field(
+        default=None, description="The last of the repeats (None for a single refusal)."
+    )

@@ -92,6 +92,9 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
         "OFFRAMP_HTTP_PORT": str(ports.service(name)),
         "OFFRAMP_SMTP_HOST": "127.0.0.1",
         "OFFRAMP_SMTP_PORT": str(ports.smtp),
+        # The embedded default's partner systems are receivers on this machine: an explicit
+        # choice that production never makes (notify.settings).
+        "OFFRAMP_WEBHOOK_ALLOW_LOOPBACK": "true",
     }
 
 

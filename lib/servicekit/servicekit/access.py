@@ -8,18 +8,25 @@ every service runs, then records, for each request that carried a verified token
 - `RecordAccessed` when a GET of such a route answers 2xx. The event is stored *before* the
   answer leaves the service; if it cannot be stored, the caller gets 503 instead of the records,
   so no read goes unrecorded.
-- `AccessDenied` when any route answers 403, or such a route answers 404 (a record of another
-  jurisdiction does not exist for the caller, and probing for one is worth knowing about). The
-  refusal is sent whether or not the event could be stored: refusing is always safe.
+- `AccessDenied` when any route answers 403 or 429, or such a route answers 404 (a record of
+  another jurisdiction does not exist for the caller, and probing for one is worth knowing
+  about). The refusal is sent whether or not the event could be stored: refusing is always safe.
+  Identical refusals (same person, request, records, status and reason) are counted by a
+  `RefusalTally`: the first is stored at once, its repeats within the window as one event with
+  their count when the window closes, so a flood is counted in full and the ledger stays
+  bounded (issue 14).
 
 A request without a usable token (401) names nobody the service can vouch for, so it is logged,
 not put in the ledger. Changes need no access event: the events they store name their actor.
 """
 
+import asyncio
 import getpass
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -76,20 +83,112 @@ def accessor(principal: Principal) -> Accessor:
     )
 
 
-@dataclass(frozen=True)
 class AccessRecorder:
     """Stores access events in the service's own event store; the outbox takes them to the bus
     and the audit service to the ledger, like every other event."""
 
-    service: str
-    pool: asyncpg.Pool
-    store: EventStore
+    def __init__(
+        self, service: str, pool: asyncpg.Pool, store: EventStore, *, window_seconds: float
+    ) -> None:
+        self.service = service
+        self.pool = pool
+        self.store = store
+        self.refusals = RefusalTally(self, window_seconds)
 
     async def record(
         self, payload: AccessEvent, *, jurisdiction: str, correlation_id: UUID | None
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await _append(conn, self.store, self.service, payload, jurisdiction, correlation_id)
+
+
+@dataclass
+class _Run:
+    """Repeats of one refusal inside its window, not yet stored."""
+
+    first: AccessDenied
+    jurisdiction: str
+    correlation_id: UUID | None
+    closes_at: float
+    repeats: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+class RefusalTally:
+    """Counts identical refusals (see the module's docstring). Held in memory: at most
+    `MAX_RUNS` runs are open at once (more are stored at once), and stopping the service
+    stores every open count (`flush`)."""
+
+    MAX_RUNS = 10_000
+
+    def __init__(self, recorder: AccessRecorder, window_seconds: float) -> None:
+        self._recorder = recorder
+        self._window = window_seconds
+        self._runs: dict[str, _Run] = {}
+        self._lock = asyncio.Lock()
+
+    async def refused(
+        self, payload: AccessDenied, *, jurisdiction: str, correlation_id: UUID | None
+    ) -> None:
+        key = f"{jurisdiction}|{payload.model_dump_json()}"
+        now = time.monotonic()
+        async with self._lock:
+            run = self._runs.get(key)
+            if run is not None and now < run.closes_at:
+                at = datetime.now(UTC)
+                run.repeats += 1
+                run.first_at = run.first_at or at
+                run.last_at = at
+                return
+            if run is not None:
+                await self._store(self._runs.pop(key))
+            if len(self._runs) >= self.MAX_RUNS:
+                await self._close_all()
+            self._runs[key] = _Run(payload, jurisdiction, correlation_id, now + self._window)
+        await self._recorder.record(
+            payload, jurisdiction=jurisdiction, correlation_id=correlation_id
+        )
+
+    async def run(self) -> None:
+        """Stores each run's count when its window closes, for the life of the service."""
+        while True:
+            await asyncio.sleep(min(1.0, self._window / 4))
+            await self.close_due()
+
+    async def close_due(self) -> None:
+        now = time.monotonic()
+        async with self._lock:
+            for key in [k for k, run in self._runs.items() if run.closes_at <= now]:
+                await self._store(self._runs.pop(key))
+
+    async def flush(self) -> None:
+        async with self._lock:
+            await self._close_all()
+
+    async def _close_all(self) -> None:
+        runs, self._runs = list(self._runs.values()), {}
+        for run in runs:
+            await self._store(run)
+
+    async def _store(self, run: _Run) -> None:
+        if run.repeats == 0:
+            return
+        repeated = run.first.model_copy(
+            update={
+                "count": run.repeats,
+                "first_refused_at": run.first_at,
+                "last_refused_at": run.last_at,
+            }
+        )
+        try:
+            await self._recorder.record(
+                repeated, jurisdiction=run.jurisdiction, correlation_id=run.correlation_id
+            )
+        except Exception:
+            log.exception(
+                "could not record repeated refusals", action=run.first.action, count=run.repeats
+            )
 
 
 async def record_command(
@@ -196,8 +295,21 @@ class AccessTrail:
     async def _record_denial(self, scope: Scope, held: list[Message]) -> None:
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         try:
-            await self._record(
-                scope, AccessDenied, status=held[0]["status"], reason=_detail_of(body)
+            principal: Principal = scope["state"][_PRINCIPAL]
+            recorder = self.recorder_of()
+            refusal = AccessDenied(
+                service=recorder.service,
+                action=_action(scope),
+                query=_query(scope),
+                who=accessor(principal),
+                records=_records(scope),
+                status=held[0]["status"],
+                reason=_detail_of(body),
+            )
+            await recorder.refusals.refused(
+                refusal,
+                jurisdiction=principal.jurisdiction,
+                correlation_id=scope["state"].get("correlation_id"),
             )
         except Exception:
             # Refusing stays right even when the refusal cannot be written down.
@@ -232,7 +344,7 @@ def _verdict(scope: Scope, status: int) -> str | None:
     if _PRINCIPAL not in scope.get("state", {}):
         return None  # no verified token: nobody to name
     marker = _marker(scope)
-    if status == 403 or (status == 404 and marker is not None):
+    if status in (403, 429) or (status == 404 and marker is not None):
         return "denied"
     if marker is not None and scope["method"] == "GET" and 200 <= status < 300:
         return "read"

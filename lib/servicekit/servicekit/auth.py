@@ -13,11 +13,17 @@ from typing import Any, get_args
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from offramp_contracts.envelope import JURISDICTION_PATTERN, Actor, Role
 
 ROLES: frozenset[str] = frozenset(get_args(Role)) - {"system"}
+# Roles of law enforcement (DESIGN.md rule 7): a token holding one of them never passes a gate
+# for care staff, whatever else it holds (issue 14).
+LAW_ENFORCEMENT_ROLES: frozenset[str] = frozenset({"officer", "prosecutor"})
 
 
 class AuthenticationError(Exception):
@@ -42,6 +48,51 @@ class Principal:
         return Actor(subject=self.subject, agency=self.agency, role=role)
 
 
+# What a key can verify, by its type: a token whose header names any other algorithm is refused
+# before PyJWT is asked (PyJWT raises TypeError, not its own error, for an RSA or EC algorithm
+# over an Ed25519 key: issue 14).
+_EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+_RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
+
+# The claims' bounds are the event contracts' own (Actor, Accessor): a principal that passes the
+# door can always be named in an event, including the AccessDenied of its own refusal.
+MAX_NAME_LENGTH = 200
+MAX_ROLES = 32
+DEFAULT_MAX_LIFETIME_SECONDS = 12 * 3600
+
+# Short reasons for what PyJWT refuses: its own messages can quote the token's bytes or the
+# library's internals, which a caller has no use for (issue 14).
+_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidAudienceError, "the token is for another audience"),
+    (jwt.InvalidIssuerError, "the token is from another issuer"),
+    (jwt.InvalidSignatureError, "the token's signature does not verify"),
+    (jwt.MissingRequiredClaimError, "the token lacks a required claim (exp, iss, sub, aud)"),
+    (jwt.InvalidAlgorithmError, "the token's algorithm is not accepted"),
+    (jwt.PyJWKClientError, "no key of the identity provider matches the token"),
+)
+
+
+def algorithms_for(key: object) -> frozenset[str]:
+    """The JWS algorithms that `key` can verify (empty for a key Offramp does not accept)."""
+    if isinstance(key, Ed25519PublicKey | Ed448PublicKey):
+        return frozenset({"EdDSA"})
+    if isinstance(key, RSAPublicKey):
+        return _RSA_ALGORITHMS
+    if isinstance(key, EllipticCurvePublicKey):
+        algorithm = _EC_ALGORITHMS.get(key.curve.name)
+        return frozenset({algorithm}) if algorithm else frozenset()
+    return frozenset()
+
+
+def _reason(error: Exception) -> str:
+    for kind, reason in _REASONS:
+        if isinstance(error, kind):
+            return reason
+    return "the token is not a well-formed signed JWT"
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -50,6 +101,7 @@ class TokenVerifier:
         audience: str,
         public_key: Ed25519PublicKey | None = None,
         jwks_url: str | None = None,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
     ) -> None:
         if (public_key is None) == (jwks_url is None):
             raise ValueError("configure exactly one of a local public key or a JWKS URL")
@@ -57,42 +109,91 @@ class TokenVerifier:
         self._audience = audience
         self._public_key = public_key
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._max_lifetime = max_lifetime_seconds
 
     def verify(self, token: str) -> Principal:
+        claims = self._verified_claims(token)
+        return _principal(claims)
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
         try:
-            key: Any = (
-                self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._public_key
-            )
-            claims = jwt.decode(
+            algorithm = jwt.get_unverified_header(token).get("alg")
+            key, accepted = self._key_for(token)
+            if algorithm not in accepted:
+                raise AuthenticationError(
+                    f"invalid bearer token: the token's algorithm {str(algorithm)[:20]!r} is not "
+                    f"one its key verifies ({', '.join(sorted(accepted)) or 'none'})"
+                )
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
-                algorithms=["EdDSA", "RS256", "ES256"],
+                algorithms=[algorithm],
                 issuer=self._issuer,
                 audience=self._audience,
                 options={"require": ["exp", "iss", "sub", "aud"]},
             )
-        except jwt.PyJWTError as error:
-            raise AuthenticationError(f"invalid bearer token: {error}") from error
-        roles = claims.get("roles")
-        agency = claims.get("agency")
-        jurisdiction = claims.get("jurisdiction")
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise AuthenticationError("token has no 'roles' list")
-        if not isinstance(agency, str) or not agency:
-            raise AuthenticationError("token has no 'agency' claim")
-        if not isinstance(jurisdiction, str) or not jurisdiction:
-            raise AuthenticationError("token has no 'jurisdiction' claim")
-        if not re.fullmatch(JURISDICTION_PATTERN, jurisdiction):
+        except AuthenticationError:
+            raise
+        except Exception as error:
+            # Whatever a token's bytes make PyJWT or cryptography raise, it is the token's fault.
+            raise AuthenticationError(f"invalid bearer token: {_reason(error)}") from error
+        self._check_lifetime(claims)
+        return claims
+
+    def _key_for(self, token: str) -> tuple[Any, frozenset[str]]:
+        if self._jwks is None:
+            return self._public_key, algorithms_for(self._public_key)
+        signing_key = self._jwks.get_signing_key_from_jwt(token)
+        accepted = algorithms_for(signing_key.key)
+        # PyJWK keeps the published JWK but no public way to tell a declared `alg` from one it
+        # inferred from the key type; the inferred one would refuse RS384 over an RSA key.
+        declared = getattr(signing_key, "_jwk_data", {}).get("alg")
+        if declared is not None:
+            # A key published for one algorithm verifies that one only (RFC 7517 4.4).
+            accepted &= {declared}
+        return signing_key.key, accepted
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        expires = claims["exp"]
+        issued = claims.get("iat")
+        start = issued if isinstance(issued, int | float) else time.time()
+        if expires - min(start, time.time()) > self._max_lifetime:
             raise AuthenticationError(
-                f"token's 'jurisdiction' claim {jurisdiction[:64]!r} is not a jurisdiction name "
-                "(lowercase letters, digits and hyphens, as in the site profiles)"
+                "invalid bearer token: it lives longer than this deployment allows "
+                f"({self._max_lifetime} s); ask for a shorter-lived one"
             )
-        return Principal(
-            subject=str(claims["sub"]),
-            agency=agency,
-            jurisdiction=jurisdiction,
-            roles=frozenset(roles) & ROLES,
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    roles = claims.get("roles")
+    agency = claims.get("agency")
+    jurisdiction = claims.get("jurisdiction")
+    subject = claims.get("sub")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise AuthenticationError("token has no 'roles' list")
+    if len(roles) > MAX_ROLES:
+        raise AuthenticationError(f"token's 'roles' list is longer than {MAX_ROLES}")
+    for name, value in (("sub", subject), ("agency", agency)):
+        if not isinstance(value, str) or not value.strip():
+            raise AuthenticationError(f"token has no '{name}' claim")
+        if len(value) > MAX_NAME_LENGTH:
+            raise AuthenticationError(
+                f"token's '{name}' claim is longer than {MAX_NAME_LENGTH} characters"
+            )
+    assert isinstance(subject, str) and isinstance(agency, str)
+    if not isinstance(jurisdiction, str) or not jurisdiction:
+        raise AuthenticationError("token has no 'jurisdiction' claim")
+    if not re.fullmatch(JURISDICTION_PATTERN, jurisdiction):
+        raise AuthenticationError(
+            f"token's 'jurisdiction' claim {jurisdiction[:64]!r} is not a jurisdiction name "
+            "(lowercase letters, digits and hyphens, as in the site profiles)"
         )
+    return Principal(
+        subject=subject,
+        agency=agency,
+        jurisdiction=jurisdiction,
+        roles=frozenset(roles) & ROLES,
+    )
 
 
 class LocalIssuer:

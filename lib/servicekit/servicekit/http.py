@@ -1,6 +1,6 @@
 """The HTTP face every service shares: lifespan, health, correlation ids, body limits, auth."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -9,8 +9,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessTrail, remember_principal
-from servicekit.auth import AuthenticationError, AuthorizationError, Principal
+from servicekit.auth import (
+    LAW_ENFORCEMENT_ROLES,
+    AuthenticationError,
+    AuthorizationError,
+    Principal,
+)
 from servicekit.idempotency import IdempotentRequests, Keyed, document_idempotency_key
 from servicekit.log import log_context
 from servicekit.outages import install_outage_handler
@@ -46,6 +52,9 @@ def create_service_app(
         responses=PROBLEM_RESPONSES,
     )
     app.state.runtime = runtime
+    # servicekit.problems answers a path that differs by a trailing slash with a relative
+    # redirect; Starlette's own would echo the caller's Host header into Location.
+    app.router.redirect_slashes = False
     install_problem_handlers(app)
     install_outage_handler(app, retry_after_seconds=runtime.settings.http_retry_after_seconds)
     document_idempotency_key(app)
@@ -192,27 +201,64 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
 def _bearer(request: Request) -> Principal:
+    runtime = runtime_of(request)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise AuthenticationError("No bearer token in the Authorization header.")
-    principal = runtime_of(request).verifier.verify(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("No bearer token in the Authorization header.")
+        principal = runtime.verifier.verify(token.strip())
+    except AuthenticationError:
+        # Counted by address: a caller without a usable token names nobody else.
+        runtime.rate_limiter.admit("address", _client_address(request), route)
+        raise
+    # Remembered first, so the access trail names who was refused if the limit answers 429.
     remember_principal(request, principal)
+    runtime.rate_limiter.admit(
+        "caller", principal.jurisdiction, principal.agency, principal.subject, route
+    )
     return principal
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 Authenticated = Annotated[Principal, Depends(_bearer)]
 
 
-def require_role(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets through only holders of one of `roles`."""
+def require_role(
+    *roles: str, kinds: Mapping[str, AgencyKind] | None = None
+) -> Callable[..., Principal]:
+    """A dependency that lets through only holders of one of `roles`. `kinds` names, for a role
+    that needs it, the kind of agency its holder must work for, as the site's profile names the
+    token's agency (`{"supervisor": "care"}`: a police supervisor does not pass). A gate where
+    a role needs a care agency is a care-staff gate: a token that also holds a law-enforcement
+    role never passes it (the Golden Rule must not rest on one claim)."""
+    needs = dict(kinds or {})
+    care_gate = "care" in needs.values()
 
-    def check(principal: Authenticated) -> Principal:
+    def check(principal: Authenticated, request: Request) -> Principal:
+        held = sorted(principal.roles) or "none"
         if not principal.has_role(*roles):
             raise AuthorizationError(
-                f"This needs one of the roles {sorted(roles)}; the token has "
-                f"{sorted(principal.roles) or 'none'}."
+                f"This needs one of the roles {sorted(roles)}; the token has {held}."
             )
-        return principal
+        if care_gate and principal.has_role(*LAW_ENFORCEMENT_ROLES):
+            raise AuthorizationError(
+                "This is for care staff only; a token that also holds a law-enforcement role "
+                f"({held}) never passes it."
+            )
+        if not needs:
+            return principal
+        kind = runtime_of(request).agency_kind(principal)
+        if any(role in principal.roles and needs.get(role, kind) == kind for role in roles):
+            return principal
+        raise AuthorizationError(
+            f"This needs one of the roles {sorted(roles)} at an agency of the right kind; the "
+            f"site's profile names {principal.agency[:200]!r} as "
+            f"{kind or 'no agency of this site'}."
+        )
 
     return check

@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
@@ -14,6 +14,7 @@ from starlette.routing import Match, Route
 from servicekit.auth import AuthenticationError, AuthorizationError
 from servicekit.eventstore import ConcurrencyError
 from servicekit.log import get_logger
+from servicekit.ratelimit import RateLimited
 from servicekit.refusals import Refusal
 
 log = get_logger(__name__)
@@ -111,6 +112,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = _unreadable_body(request, exc)
+        if unreadable is not None:
+            return unreadable
         errors = [
             {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
             for e in exc.errors()
@@ -141,6 +145,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _forbidden(request: Request, exc: AuthorizationError) -> JSONResponse:
         return problem_response(request, 403, "forbidden", "Not allowed", str(exc))
 
+    @app.exception_handler(RateLimited)
+    async def _too_many(request: Request, exc: RateLimited) -> JSONResponse:
+        # The same words every time: identical refusals are counted as one (servicekit.access).
+        return problem_response(
+            request,
+            429,
+            "too-many-requests",
+            "Too many requests",
+            "This caller has sent this request too often for now; wait as long as the "
+            "Retry-After header says before sending it again.",
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+
     @app.exception_handler(ConcurrencyError)
     async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
         return problem_response(request, 409, "conflict", "Changed meanwhile", str(exc))
@@ -160,7 +177,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            return _unknown_path(request)
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
@@ -179,6 +198,72 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Internal error",
             "The service failed to handle this request; nothing was stored. Try again later.",
         )
+
+
+def _unreadable_body(request: Request, exc: RequestValidationError) -> JSONResponse | None:
+    """A body that is not JSON at all, or not sent as JSON, is told what to send (issue 14):
+    415 for another media type, 400 for text that does not parse; a field-by-field 422 would
+    only say "Input should be a valid dictionary"."""
+    whole_body = [e for e in exc.errors() if tuple(e.get("loc", ())) == ("body",)]
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return problem_response(
+            request,
+            400,
+            "body-not-json",
+            "The body is not JSON",
+            "The body does not parse as JSON; send one JSON object with "
+            "'Content-Type: application/json', as this operation's document at /docs shows.",
+        )
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if whole_body and not is_json:
+        sent = f"as {media_type[:100]!r}" if media_type else "with no Content-Type"
+        return problem_response(
+            request,
+            415,
+            "unsupported-media-type",
+            "Send JSON",
+            f"The body was sent {sent}; send it as one JSON object with "
+            "'Content-Type: application/json', as this operation's document at /docs shows.",
+        )
+    if whole_body:
+        return problem_response(
+            request,
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "The body must be one JSON object with the fields this operation's document at "
+            "/docs shows.",
+            errors=[{"location": "body", "message": "send a JSON object"}],
+        )
+    return None
+
+
+def _unknown_path(request: Request) -> Response:
+    path = request.url.path
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    if other and other != path and _served(request, other):
+        # Relative, so the Host header a caller sent never comes back in it (Starlette's own
+        # slash redirect builds an absolute URL from it: issue 14).
+        query = request.url.query
+        return Response(
+            status_code=307, headers={"Location": other + (f"?{query}" if query else "")}
+        )
+    shown = path if len(path) <= 200 else path[:200] + "..."
+    return problem_response(
+        request,
+        404,
+        "not-found",
+        "No such path",
+        f"This service has no {shown!r}; its operations are listed at /docs "
+        "(and described at /openapi.json).",
+    )
+
+
+def _served(request: Request, path: str) -> bool:
+    scope = {**request.scope, "path": path}
+    # Any route kind: FastAPI keeps an included router's routes behind one route of its own.
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 def _allowed_methods(request: Request) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from offramp_contracts.profile import RULE_NAMES, SiteProfile
+from offramp_contracts.profile import RULE_NAMES, AgencyKind, SiteProfile
 
 
 class ProfileError(ValueError):
@@ -47,6 +47,14 @@ class ProfileBook:
         if not candidates:
             raise UnknownProfile(f"no site profile for {jurisdiction!r} is in force on {on}")
         return max(candidates, key=lambda profile: profile.effective_from)
+
+    def agency_kind(self, jurisdiction: str, agency: str, on: date) -> AgencyKind | None:
+        """What kind of agency `agency` is in `jurisdiction` by the profile in force `on`; None
+        when no profile is in force or it does not name the agency."""
+        try:
+            return self.in_force(jurisdiction, on).agencies.kind_of(agency)
+        except UnknownProfile:
+            return None
 
     def version(self, jurisdiction: str, version: str) -> SiteProfile:
         try:

@@ -4,6 +4,7 @@ its supervised background tasks (relay, consumers, workers)."""
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -12,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessRecorder
-from servicekit.auth import LocalIssuer, TokenVerifier
+from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
 from servicekit.idempotency import AnswerBook
@@ -22,6 +24,8 @@ from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
 from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.profiles import ProfileBook, load_profiles
+from servicekit.ratelimit import RateLimiter
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -39,6 +43,7 @@ def build_verifier(settings: ServiceSettings) -> TokenVerifier:
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             jwks_url=settings.auth_jwks_url,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
     if settings.auth_local_key_path is None:
         raise ValueError(
@@ -49,7 +54,10 @@ def build_verifier(settings: ServiceSettings) -> TokenVerifier:
         settings.auth_local_key_path, issuer=settings.auth_issuer, audience=settings.auth_audience
     ).public_key
     return TokenVerifier(
-        issuer=settings.auth_issuer, audience=settings.auth_audience, public_key=public_key
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        public_key=public_key,
+        max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
     )
 
 
@@ -65,7 +73,10 @@ class ServiceRuntime:
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
     answers: AnswerBook = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    # Read when a gate first asks what kind an agency is (servicekit.http.require_role).
+    profiles: ProfileBook | None = None
     container: object | None = None
     """The service's own parts (use cases, consumers), a frozen dataclass its `bootstrap`
     builds once the runtime has started; read it with `container_as`."""
@@ -92,9 +103,18 @@ class ServiceRuntime:
             {f.name.replace("_", "-"): getattr(container, f.name) for f in fields(container)}
         )
 
+    def agency_kind(self, principal: Principal) -> AgencyKind | None:
+        """The kind of the principal's agency, as its jurisdiction's profile in force names it."""
+        if self.profiles is None:
+            self.profiles = load_profiles(self.settings.profiles_dir)
+        return self.profiles.agency_kind(
+            principal.jurisdiction, principal.agency, datetime.now(UTC).date()
+        )
+
     async def start(self) -> None:
         s = self.settings
         self.verifier = build_verifier(s)
+        self.rate_limiter = RateLimiter(s.http_rate_limit)
         self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
@@ -108,7 +128,10 @@ class ServiceRuntime:
         self.store = EventStore(
             subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
         )
-        self.access = AccessRecorder(s.service_name, self.pool, self.store)
+        self.access = AccessRecorder(
+            s.service_name, self.pool, self.store, window_seconds=s.access_refusal_window_seconds
+        )
+        self.spawn("refusal-tally", self.access.refusals.run)
         self.relay = OutboxRelay(
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )
@@ -168,6 +191,12 @@ class ServiceRuntime:
             for task in stuck:
                 log.warning("background task did not stop in time", task=task.get_name())
         self.tasks.clear()
+        if getattr(self, "access", None) is not None:
+            # Counts of repeated refusals still open are stored before the pool closes.
+            try:
+                await asyncio.wait_for(self.access.refusals.flush(), timeout=STOP_STEP_SECONDS)
+            except Exception:
+                log.exception("could not store the open counts of repeated refusals")
         if getattr(self, "nats", None) is not None and not self.nats.is_closed:
             try:
                 await asyncio.wait_for(self.nats.drain(), timeout=STOP_STEP_SECONDS)

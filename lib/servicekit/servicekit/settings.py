@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicekit.ratelimit import parse_rate
 
 
 class ServiceSettings(BaseSettings):
@@ -39,6 +41,21 @@ class ServiceSettings(BaseSettings):
     # What a 503 tells clients to wait while the database (or another dependency) is down:
     # long enough not to hammer a restarting server, short enough for an officer in the field.
     http_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+    # How often one caller (their token, or their address without one) may call one route, in
+    # the `limits` library's notation; more is answered 429 with Retry-After.
+    http_rate_limit: str = "300/minute"
+    # Identical refusals (same person, request and reason) within this window after the first
+    # are recorded as one AccessDenied with their count when it closes (servicekit.access).
+    access_refusal_window_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @field_validator("http_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a rate such as '300/minute'") from error
+        return value
 
     # Event consumers (servicekit.inbox): how long JetStream waits for an ack before it hands a
     # message out again, and how many failed attempts of a handler park a message. Outages
@@ -52,6 +69,9 @@ class ServiceSettings(BaseSettings):
     # the county OIDC provider's JWKS URL. Exactly one of the two is used; JWKS wins if set.
     auth_local_key_path: Path | None = None
     auth_jwks_url: str | None = None
+    # The longest a token may live (from its `iat`, or from now): a stolen token is worth only
+    # this long. The county's provider issues shift-long tokens; a 100-year one is refused.
+    auth_max_token_lifetime_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 86400)
 
     # Site profiles (one TOML file per version of a jurisdiction's policy); relative paths are
     # taken from the working directory, which `make up` and the tests set to the repository.

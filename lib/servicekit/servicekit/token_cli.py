@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the local issuer's key (default {DEFAULT_KEY})",
     )
     args = parser.parse_args(argv)
+    cap = settings.auth_max_token_lifetime_seconds
+    if not 0 < args.ttl <= cap:
+        parser.error(
+            f"--ttl {args.ttl}: give a lifetime of 1 to {cap} seconds (the services refuse "
+            "longer-lived tokens; OFFRAMP_AUTH_MAX_TOKEN_LIFETIME_SECONDS sets the cap)"
+        )
     issuer = LocalIssuer(args.key, issuer=settings.auth_issuer, audience=settings.auth_audience)
     sys.stdout.write(
         issuer.issue(

@@ -16,6 +16,7 @@ from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.eventstore import ConcurrencyError
 from servicekit.http import BodyLimit, require_role
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE, Problem, install_problem_handlers
+from servicekit.ratelimit import RateLimiter
 
 LIMIT = 2048
 
@@ -33,7 +34,8 @@ def build_app(issuer: LocalIssuer) -> FastAPI:
     app.state.runtime = SimpleNamespace(
         verifier=TokenVerifier(
             issuer="offramp-local", audience="offramp", public_key=issuer.public_key
-        )
+        ),
+        rate_limiter=RateLimiter("1000/minute"),
     )
     CaseManager = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
 
@@ -115,7 +117,7 @@ async def test_an_invalid_body_is_a_422_problem_listing_the_fields(
     assert {e["location"] for e in problem["errors"]} == {"body.text", "body.priority"}
 
 
-async def test_a_body_that_is_not_json_is_a_422_problem(
+async def test_a_body_that_is_not_json_is_a_400_problem_saying_what_to_send(
     client: httpx.AsyncClient, issuer: LocalIssuer
 ) -> None:
     response = await client.post(
@@ -123,7 +125,8 @@ async def test_a_body_that_is_not_json_is_a_422_problem(
         content=b"{not json",
         headers={**_bearer(issuer, "case_manager"), "Content-Type": "application/json"},
     )
-    assert_problem(response, 422, "invalid-request")
+    problem = assert_problem(response, 400, "body-not-json")
+    assert "Content-Type: application/json" in problem["detail"]
 
 
 async def test_a_request_without_a_token_is_a_401_problem(client: httpx.AsyncClient) -> None:

@@ -5,8 +5,9 @@ Who may do what to a case: its case-management agency's staff (case managers and
 do the casework; the site's liaison prosecutor records decisions; officers of the referring
 agency and the prosecutor report new arrests; the recipients of a release of information
 receive disclosures, as far as a release in force allows (`casework.domain.disclosure`
-decides). Anyone else is refused (403); a case outside the caller's jurisdiction does not exist
-for them (404).
+decides). A case of another agency, like one outside the caller's jurisdiction, does not exist
+for them (404, as intake answers for another agency's referral: a 403 would confirm the case and
+name its agency); a party of the case in the wrong role is refused (403).
 """
 
 from collections.abc import Callable, Sequence
@@ -96,24 +97,16 @@ def check_party(caller: Principal, party: Party, case: StoredCase, profile: Site
         raise AuthorizationError(f"only {', '.join(RECIPIENT_ROLES)} may receive a disclosure")
     if party == "case_staff":
         if case.agency != caller.agency:
-            raise AuthorizationError(
-                f"case {case.case_id} belongs to the {case.agency} agency, not {caller.agency}"
-            )
+            raise CaseNotFound(case.case_id)
         return "supervisor" if caller.has_role("supervisor") else "case_manager"
     if caller.has_role("prosecutor"):
         if caller.agency != profile.agencies.prosecutor:
-            raise AuthorizationError(
-                f"only the site's liaison prosecutor ({profile.agencies.prosecutor}) may do this"
-            )
+            raise CaseNotFound(case.case_id)
         return "prosecutor"
     if party == "law_enforcement" and caller.has_role("officer"):
         # Any officer of the referring agency (not only the one who referred): a colleague may
         # make the new arrest. Another agency's officers never touch the case.
-        referring = case.state.referring_officer.agency
-        if caller.agency != referring:
-            raise AuthorizationError(
-                f"only officers of the referring agency ({referring}) or the site's liaison "
-                "prosecutor may report on this case"
-            )
+        if caller.agency != case.state.referring_officer.agency:
+            raise CaseNotFound(case.case_id)
         return "officer"
     raise AuthorizationError("only the site's liaison prosecutor may do this")

@@ -9,6 +9,7 @@ from notify.adapters.email import SmtpMailer
 from notify.adapters.webhooks import WebhookCaller
 from notify.container import NotifyContainer
 from notify.delivery_loop import DeliveryLoop
+from notify.domain.destinations import DestinationPolicy
 from notify.domain.retries import RetryPolicy
 from notify.domain.triggers import subjects_of
 from notify.entrypoints import http, http_contacts, http_operations
@@ -32,6 +33,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
     # Loaded (and refused if bad) before anything starts: the profiles name each site's agencies.
     profiles = load_profiles(settings.profiles_dir)
     runtime = ServiceRuntime(settings, migrations())
+    destinations = DestinationPolicy(allow_loopback=settings.webhook_allow_loopback)
 
     async def on_start(rt: ServiceRuntime) -> None:
         consumer = rt.consumer(
@@ -53,7 +55,9 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 username=settings.smtp_username,
                 password=settings.smtp_password,
             ),
-            webhooks=WebhookCaller(timeout_seconds=settings.webhook_timeout_seconds),
+            webhooks=WebhookCaller(
+                timeout_seconds=settings.webhook_timeout_seconds, policy=destinations
+            ),
             policy=RetryPolicy(
                 max_attempts=settings.delivery_max_attempts,
                 base_seconds=settings.delivery_backoff_base_seconds,
@@ -61,7 +65,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             ),
             poll_seconds=settings.delivery_poll_seconds,
         )
-        rt.provide(NotifyContainer(consumer=consumer, deliveries=deliveries))
+        rt.provide(NotifyContainer(consumer=consumer, deliveries=deliveries, destinations=destinations))
         rt.spawn("event-consumer", consumer.run)
         rt.spawn("delivery-loop", deliveries.run)
 

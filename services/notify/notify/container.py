@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from notify.delivery_loop import DeliveryLoop
+from notify.domain.destinations import DestinationPolicy
 from servicekit.inbox import InboxConsumer
 
 
@@ -10,3 +11,4 @@ from servicekit.inbox import InboxConsumer
 class NotifyContainer:
     consumer: InboxConsumer
     deliveries: DeliveryLoop
+    destinations: DestinationPolicy

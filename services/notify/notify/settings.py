@@ -19,6 +19,10 @@ class NotifySettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhooks go over https to public addresses only. The embedded default (`make up`) and the
+    # tests turn this on to call receivers on this machine (loopback, plain http allowed there);
+    # production never does: it would let a subscription reach the services' own ports.
+    webhook_allow_loopback: bool = False
 
     # A failed e-mail or webhook delivery is tried again after base, 2×base, 4×base, ... (capped
     # at max), and parked for an operator after `delivery_max_attempts` attempts. Tests use

@@ -14,13 +14,19 @@ from casework.container import CaseworkContainer
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
 from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
+from offramp_contracts.profile import AgencyKind
 from servicekit.access import participant_record, shown
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Runtime, require_role
 from servicekit.refusals import Refusal
 
 router = APIRouter(tags=["cases"])
-CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
+# Care-staff gates: the site's profile must name the caller's agency as its case-management
+# agency, and a token with a law-enforcement role in it never passes (servicekit.http).
+AT_CARE_AGENCY: dict[str, AgencyKind] = {"case_manager": "care", "supervisor": "care"}
+CaseStaff = Annotated[
+    Principal, Depends(require_role("case_manager", "supervisor", kinds=AT_CARE_AGENCY))
+]
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
 # Every route about one case: reads of it are recorded, and so are refusals (servicekit.access).
 CASE_RECORD = participant_record("case", "case_id")
@@ -138,7 +144,8 @@ async def agency_cases(staff: CaseStaff, runtime: Runtime, request: Request) -> 
 
 @router.get("/cases/{case_id}", response_model=CaseView, openapi_extra=CASE_RECORD)
 async def case_in_full(case_id: UUID, staff: CaseStaff, cases: Cases) -> CaseView:
-    """The case as its case-management agency knows it; another agency is refused (403)."""
+    """The case as its case-management agency knows it; for another agency it does not exist
+    (404)."""
     return CaseView.of(await cases.read(case_id, staff, "case_staff"))
 
 

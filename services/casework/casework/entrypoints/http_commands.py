@@ -29,6 +29,7 @@ from casework.entrypoints.command_schemas import (
     ServiceReferralIn,
 )
 from casework.entrypoints.http_cases import (
+    AT_CARE_AGENCY,
     CASE_RECORD,
     Cases,
     CaseStaff,
@@ -46,7 +47,7 @@ from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["casework"])
-Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
+Supervisor = Annotated[Principal, Depends(require_role("supervisor", kinds=AT_CARE_AGENCY))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 
 
@@ -310,7 +311,7 @@ async def reassign(
     request: Request,
 ) -> CommandResult:
     """A supervisor gives the case to an active case manager on their agency's roster."""
-    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 403 first
+    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 404 first
     async with runtime.pool.acquire() as conn:
         active = await roster.is_active(
             conn,

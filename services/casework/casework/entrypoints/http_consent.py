@@ -4,13 +4,13 @@ Who may call what (every refusal is RFC 9457 problem+json):
 
 | endpoint | allowed | refused |
 | --- | --- | --- |
-| `POST /cases/{id}/releases` | case_manager, supervisor of the case's agency | other agencies 403; other roles 403; a closed case 409; an incomplete, impossible or law-enforcement release 422 |
-| `GET /cases/{id}/releases` | case_manager, supervisor of the case's agency | everyone else 403 |
+| `POST /cases/{id}/releases` | case_manager, supervisor of the case's agency | other agencies 404; other roles 403; a closed case 409; an incomplete, impossible or law-enforcement release 422 |
+| `GET /cases/{id}/releases` | case_manager, supervisor of the case's agency | other agencies 404; everyone else 403 |
 | `POST /cases/{id}/releases/{rid}/revocation` | case_manager, supervisor of the case's agency (also on a closed case) | everyone else 403; unknown release 404; revoked already 409 |
 | `GET /cases/{id}/disclosure` | public_defender, case_manager, supervisor of an agency that a release in force names | officers and prosecutors always 403 (Golden Rule); no release in force 403; other roles 403 |
 | `GET /cases/{id}/disclosures` | case_manager, supervisor of the case's agency | everyone else 403 |
 
-A case outside the caller's jurisdiction is 404 for everyone but officers and prosecutors on
+A case of another agency, or outside the caller's jurisdiction, is 404 for everyone but officers and prosecutors on
 the disclosure endpoint, who are refused before any case is looked up.
 """
 

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from casework.adapters import roster
-from casework.entrypoints.http_cases import Cases
+from casework.entrypoints.http_cases import AT_CARE_AGENCY, Cases
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Runtime, require_role
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["roster"])
-Supervisor = Annotated[Principal, Depends(require_role("supervisor"))]
+Supervisor = Annotated[Principal, Depends(require_role("supervisor", kinds=AT_CARE_AGENCY))]
 
 
 class RosterEntryOut(BaseModel):

@@ -29,7 +29,12 @@ from servicekit.idempotency import idempotent_what
 
 router = APIRouter(tags=["referrals"])
 Officer = Annotated[Principal, Depends(require_role("officer"))]
-OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
+# A supervisor here supervises officers: the site's profile must name their agency as law
+# enforcement (a case-management supervisor is not one).
+OfficerOrSupervisor = Annotated[
+    Principal,
+    Depends(require_role("officer", "supervisor", kinds={"supervisor": "law_enforcement"})),
+]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 IdempotencyKey = Annotated[
     str,

@@ -10,8 +10,10 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from notify.adapters.webhooks import new_secret
+from notify.adapters.webhooks import checked_addresses, new_secret
+from notify.container import NotifyContainer
 from notify.delivery_loop import retry_parked
+from notify.domain.destinations import UnsafeDestination
 from servicekit.auth import Principal
 from servicekit.http import Runtime, require_role
 from servicekit.problems import Problem
@@ -50,6 +52,15 @@ class CreatedSubscription(Subscription):
 async def subscribe(
     body: NewSubscription, operator: Operator, runtime: Runtime
 ) -> CreatedSubscription:
+    """The URL must be https, carry no user name or password, and its host resolve to public
+    addresses only (checked again before every delivery)."""
+    policy = runtime.container_as(NotifyContainer).destinations
+    try:
+        await checked_addresses(policy, str(body.url))
+    except UnsafeDestination as refused:
+        raise Problem(
+            422, "unsafe-webhook-url", "This webhook URL is not allowed", f"{refused}."
+        ) from refused
     row = await runtime.pool.fetchrow(
         """INSERT INTO webhook_subscriptions (subscription_id, jurisdiction, agency, url, secret,
                                               description, created_by)
