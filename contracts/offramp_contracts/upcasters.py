@@ -27,7 +27,15 @@ def _eligibility_decided_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "decided_by": "policy"}
 
 
+def _referral_received_v2_to_v3(data: Mapping[str, Any]) -> dict[str, Any]:
+    """v2 never said where prior activity was: the place is unknown, so a social contact
+    decided under v2 keeps its decision and a fresh judgement would ask for the place."""
+    screening = {**data.get("screening", {}), "prior_area_activity_place": None}
+    return {**data, "screening": screening}
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("ReferralReceived", 1): _referral_received_v1_to_v2,
+    ("ReferralReceived", 2): _referral_received_v2_to_v3,
     ("EligibilityDecided", 1): _eligibility_decided_v1_to_v2,
 }

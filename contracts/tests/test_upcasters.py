@@ -66,3 +66,21 @@ def test_a_v1_decision_was_made_by_the_rules(
     assert payload.decided_by == "policy"
     assert payload.decision == "eligible"
     assert payload.referring_officer == StaffRef(**OFFICER)
+
+
+def test_a_v2_referral_reads_as_v3_with_the_place_of_prior_activity_unknown(
+    envelope_of: EnvelopeOf, case_opened: CaseOpened
+) -> None:
+    v2_data = {
+        **REFERRAL_RECEIVED_V1,
+        "source": "law_enforcement",
+        "offence": {"category": "trespass", "occurred_at": "2025-03-04T09:00:00Z"},
+        "screening": {"prior_area_activity_verified": True, "prior_area_activity_on": "2025-01-02"},
+    }
+    payload = payload_of(
+        envelope_of(case_opened, event_type="ReferralReceived", schema_version=2, data=v2_data)
+    )
+
+    assert isinstance(payload, ReferralReceived)
+    assert payload.screening.prior_area_activity_verified is True
+    assert payload.screening.prior_area_activity_place is None

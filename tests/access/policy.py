@@ -60,8 +60,9 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
-    ("intake", "POST", "/referrals"): only("officer"),
-    ("intake", "GET", "/referrals"): only("officer", "supervisor"),
+    # Case staff pass the gate; intake lets in only the community referrers a profile names.
+    ("intake", "POST", "/referrals"): only("officer", CASE_STAFF),
+    ("intake", "GET", "/referrals"): only("officer", CASE_STAFF),
     ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),
     ("intake", "POST", "/referrals/{referral_id}/withdrawal"): only("officer", "supervisor"),
     ("intake", "GET", "/reviews"): only("prosecutor"),

@@ -26,7 +26,10 @@ from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 
 router = APIRouter(tags=["referrals"])
-Officer = Annotated[Principal, Depends(require_role("officer"))]
+# Community referrers are case staff the site's profile names; intake checks which (and which
+# doors) per referral, since that is the site's policy and not the role's.
+Referrer = Annotated[Principal, Depends(require_role("officer", "case_manager", "supervisor"))]
+OwnReferrals = Annotated[Principal, Depends(require_role("officer", "supervisor", "case_manager"))]
 OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 IdempotencyKey = Annotated[
@@ -55,6 +58,13 @@ def _request(principal: Principal, role: str, http: Request) -> IntakeRequest:
     return IntakeRequest(principal.acting_as(role), principal.jurisdiction, correlation_id_of(http))
 
 
+def _referrer_role(principal: Principal) -> str:
+    for role in ("officer", "case_manager", "supervisor"):
+        if principal.has_role(role):
+            return role
+    raise AssertionError("the route's gate admits only these roles")
+
+
 def _role_of(principal: Principal) -> str:
     return "officer" if principal.has_role("officer") else "supervisor"
 
@@ -67,14 +77,16 @@ def _role_of(principal: Principal) -> str:
 )
 async def post_referral(
     body: ReferralIn,
-    officer: Officer,
+    officer: Referrer,
     intake: IntakeService,
     idempotency_key: IdempotencyKey,
     http: Request,
     response: Response,
 ) -> ReferralOut:
     """Refer a person. The site's rules decide at once; a referral that needs review waits for
-    the liaison prosecutor, and an eligible one is admitted or waitlisted."""
+    the liaison prosecutor, and an eligible one is admitted or waitlisted. Officers refer at any
+    open door; the community referrers a site's profile names enter community referrals only."""
+    role = _referrer_role(officer)
     command = SubmitReferral(
         referral_id=uuid6.uuid7(),
         door=body.door,
@@ -83,11 +95,12 @@ async def post_referral(
         offence=Offence.model_validate(body.offence.model_dump()),
         screening=Screening.model_validate(body.screening.model_dump()),
         referring_officer=StaffRef(subject=officer.subject, agency=officer.agency),
+        entered_as=role,
     )
     fingerprint = hashlib.sha256(rfc8785.dumps(body.model_dump(mode="json"))).hexdigest()
     submitted = await intake.submit(
         command,
-        _request(officer, "officer", http),
+        _request(officer, role, http),
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
     )
@@ -99,15 +112,15 @@ async def post_referral(
 @router.get(
     "/referrals", response_model=list[ReferralOut], openapi_extra=participant_record("referral")
 )
-async def list_referrals(
-    staff: OfficerOrSupervisor, runtime: Runtime, http: Request
-) -> list[ReferralOut]:
-    """An officer's own referrals; for a supervisor, every referral of their agency."""
+async def list_referrals(staff: OwnReferrals, runtime: Runtime, http: Request) -> list[ReferralOut]:
+    """An officer's (or community referrer's) own referrals, with their coarse status only; for
+    a supervisor, every referral of their agency."""
+    own = staff.has_role("officer", "case_manager")
     rows = await tables.referrals_by(
         runtime.pool,
         jurisdiction=staff.jurisdiction,
         agency=staff.agency,
-        subject=None if not staff.has_role("officer") else staff.subject,
+        subject=staff.subject if own else None,
     )
     answer = [ReferralOut.of(row) for row in rows]
     shown(http, "referral", (r.referral_id for r in answer))
