@@ -73,6 +73,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/cases"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
+    ("casework", "GET", "/diversions"): only("prosecutor"),
     ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/contacts"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/goals"): only(CASE_STAFF),

@@ -14,7 +14,12 @@ from casework.commands import CaseNotFound, Casework
 from casework.domain.decisions import InvalidCommand
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
-from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
+from offramp_contracts.lifecycle import (
+    GoalStatus,
+    IntakeWindowOutcome,
+    TransitionRefused,
+    coarse_status,
+)
 from servicekit.access import participant_record, shown
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.http import Runtime, require_role
@@ -23,6 +28,7 @@ from servicekit.problems import problem_response
 router = APIRouter(tags=["cases"])
 CaseStaff = Annotated[Principal, Depends(require_role("case_manager", "supervisor"))]
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
+Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 # Every route about one case: reads of it are recorded, and so are refusals (servicekit.access).
 CASE_RECORD = participant_record("case", "case_id")
 
@@ -155,6 +161,44 @@ async def coarse_case_status(case_id: UUID, caller: LawEnforcement, cases: Cases
     return CoarseView(
         case_id=case.case_id, referral_id=case.state.referral_id, status=coarse_status(case.state)
     )
+
+
+class DiversionStatus(BaseModel):
+    """An arrest diversion as the liaison prosecutor follows it (DESIGN.md rules 4 and 7): the
+    coarse status, when the intake window ends and how it came out. Nothing learned in care."""
+
+    case_id: UUID
+    referral_id: UUID
+    opened_at: datetime
+    status: CoarseStatusName
+    intake_window_ends_at: datetime | None
+    intake_window: IntakeWindowOutcome
+
+
+@router.get(
+    "/diversions",
+    response_model=list[DiversionStatus],
+    tags=["prosecutor"],
+    openapi_extra=participant_record("case"),
+)
+async def prosecutor_diversions(
+    prosecutor: Prosecutor, cases: Cases, request: Request
+) -> list[DiversionStatus]:
+    """The arrest diversions of the caller's jurisdiction, for its liaison prosecutor's office:
+    which are pending intake, which met the window (no filing expected), which missed it."""
+    answer = [
+        DiversionStatus(
+            case_id=row["case_id"],
+            referral_id=row["referral_id"],
+            opened_at=row["opened_at"],
+            status=row["status"],
+            intake_window_ends_at=row["intake_deadline"],
+            intake_window=row["intake_window"],
+        )
+        for row in await cases.diversions_for(prosecutor)
+    ]
+    shown(request, "case", (d.case_id for d in answer))
+    return answer
 
 
 def install_casework_problems(app: FastAPI) -> None:
