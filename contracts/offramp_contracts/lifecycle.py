@@ -111,6 +111,8 @@ class CaseState:
     engaged: bool = False
     inactive: bool = False
     inactive_since: datetime | None = None
+    active_again: ClientBecameActive | None = None
+    """The last time an inactivity ended, with its reason and the contact's date."""
     contacts: int = 0
     last_contact_at: datetime | None = None
     goals: Mapping[UUID, GoalStatus] = field(default_factory=dict)
@@ -301,7 +303,7 @@ def evolve(state: CaseState | None, payload: EventPayload) -> CaseState:
         case ClientBecameInactive(inactive_since=since):
             return replace(state, inactive=True, inactive_since=since)
         case ClientBecameActive():
-            return replace(state, inactive=False, inactive_since=None)
+            return replace(state, inactive=False, inactive_since=None, active_again=payload)
         case InterventionPlanUpdated(goal_id=goal_id, change=change):
             status: GoalStatus = (
                 "achieved" if change == "achieved" else "dropped" if change == "dropped" else "open"

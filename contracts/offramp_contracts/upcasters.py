@@ -34,8 +34,14 @@ def _referral_received_v2_to_v3(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "screening": screening}
 
 
+def _client_became_active_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Before v2 only a contact after the inactivity began ended it; its date was not kept."""
+    return {**data, "reason": "contact_after_inactivity", "contacted_at": None}
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("ReferralReceived", 1): _referral_received_v1_to_v2,
     ("ReferralReceived", 2): _referral_received_v2_to_v3,
     ("EligibilityDecided", 1): _eligibility_decided_v1_to_v2,
+    ("ClientBecameActive", 1): _client_became_active_v1_to_v2,
 }

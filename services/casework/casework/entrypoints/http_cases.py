@@ -13,7 +13,11 @@ from casework.adapters.case_store import StoredCase
 from casework.commands import CaseNotFound, Casework
 from casework.domain.decisions import InvalidCommand
 from offramp_contracts.events.base import StaffRef
-from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
+from offramp_contracts.events.casework import (
+    ClientBecameActive,
+    CoarseStatusName,
+    ServiceOutcome,
+)
 from offramp_contracts.lifecycle import (
     GoalStatus,
     IntakeWindowOutcome,
@@ -82,6 +86,7 @@ class CaseView(BaseModel):
     awaiting_prosecutor: str | None
     engaged: bool
     inactive: bool
+    active_again: str | None
     contacts: int
     last_contact_at: datetime | None
     goals: list[Goal]
@@ -108,6 +113,7 @@ class CaseView(BaseModel):
             awaiting_prosecutor=s.prosecutor_review,
             engaged=s.engaged,
             inactive=s.inactive,
+            active_again=_active_again(s.active_again) if s.active_again else None,
             contacts=s.contacts,
             last_contact_at=s.last_contact_at,
             goals=[Goal(goal_id=g, status=st) for g, st in s.goals.items()],
@@ -120,6 +126,17 @@ class CaseView(BaseModel):
             new_arrests=s.new_arrests,
             closure_reason=s.closure_reason,
         )
+
+
+def _active_again(event: ClientBecameActive) -> str:
+    """Why the participant is active again, for their case manager to read."""
+    on = f" on {event.contacted_at:%Y-%m-%d}" if event.contacted_at else ""
+    if event.reason == "contact_logged_late":
+        return (
+            f"active again: a contact{on}, logged after the inactivity was recorded, falls "
+            "inside the inactivity period"
+        )
+    return f"active again: a contact{on} after the inactivity began"
 
 
 class CoarseView(BaseModel):

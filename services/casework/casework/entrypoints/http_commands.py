@@ -99,7 +99,7 @@ async def log_contact(
 ) -> CommandResult:
     contact_id = uuid6.uuid7()
 
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
         return decisions.log_contact(
             case.state,
             contact_id=contact_id,
@@ -107,6 +107,7 @@ async def log_contact(
             contacted_at=body.contacted_at,
             method=body.method,
             notes=body.notes,
+            inactivity_period=profile.inactivity_period,
         )
 
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
