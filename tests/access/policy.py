@@ -66,6 +66,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),
     ("intake", "POST", "/referrals/{referral_id}/withdrawal"): only("officer", "supervisor"),
     ("intake", "GET", "/reviews"): only("prosecutor"),
+    ("intake", "POST", "/arrests"): only(LAW_ENFORCEMENT),
     ("intake", "POST", "/referrals/{referral_id}/review"): only("prosecutor"),
     # casework
     ("casework", "GET", "/healthz"): PUBLIC,

@@ -202,3 +202,21 @@ class ReferralWithdrawn(EventPayload):
     referral_id: UUID
     withdrawn_by: StaffRef
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ParticipantArrestReported(EventPayload):
+    """A new arrest, reported by the person's identifiers (not a case id) by an officer or a
+    prosecutor, matched a current participant by the person key their referral was made with.
+
+    Names the referral, never the person: the identifiers stay in the report's request. Casework
+    records it on the case as NewArrestReported (DESIGN.md rule 9)."""
+
+    event_type: ClassVar[str] = "ParticipantArrestReported"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[Context] = "intake"
+
+    report_id: UUID
+    referral_id: UUID
+    reported_by: StaffRef
+    reporter_role: Literal["officer", "prosecutor"]
+    arrested_on: date

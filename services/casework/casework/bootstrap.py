@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from casework.adapters.case_store import CaseStore
 from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
+from casework.arrest_reports import ARRESTS_CONSUMER, ArrestReports, arrest_subjects
 from casework.commands import Casework
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
 from casework.settings import CaseworkSettings
@@ -80,6 +81,13 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
         )
         rt.extras["facts-consumer"] = facts
         rt.spawn("facts-consumer", facts.run)
+        arrests = rt.consumer(
+            ARRESTS_CONSUMER,
+            arrest_subjects(settings.subject_root),
+            ArrestReports(cases).on_arrest_reported,
+        )
+        rt.extras["arrests-consumer"] = arrests
+        rt.spawn("arrests-consumer", arrests.run)
 
     app = create_service_app(
         title="Offramp casework",

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from intake.adapters import tables
 from intake.domain.referral import SubmitReferral
 from intake.entrypoints.schemas import (
+    ArrestIn,
+    ArrestOut,
     PendingReview,
     ReferralIn,
     ReferralOut,
     ReviewIn,
     WithdrawalIn,
 )
-from intake.use_cases import Intake
+from intake.use_cases import ArrestReport, Intake
 from intake.use_cases import Request as IntakeRequest
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.intake import Offence, Person, Screening
@@ -32,6 +34,7 @@ Referrer = Annotated[Principal, Depends(require_role("officer", "case_manager", 
 OwnReferrals = Annotated[Principal, Depends(require_role("officer", "supervisor", "case_manager"))]
 OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
+LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -197,3 +200,29 @@ async def review_referral(
         reason=body.reason,
     )
     return ReferralOut.of(row)
+
+
+@router.post(
+    "/arrests",
+    response_model=ArrestOut,
+    tags=["arrests"],
+    openapi_extra=participant_record("referral"),
+)
+async def report_arrest(
+    body: ArrestIn, reporter: LawEnforcement, intake: IntakeService, http: Request
+) -> ArrestOut:
+    """Report a new arrest by the person's name and date of birth. If they are a current
+    participant, the arrest is recorded on their case (the liaison prosecutor and the case
+    manager are told); the answer says only that, or that they are not a participant."""
+    role = "prosecutor" if reporter.has_role("prosecutor") else "officer"
+    outcome = await intake.report_arrest(
+        _request(reporter, role, http),
+        reporter,
+        ArrestReport(
+            given_name=body.given_name,
+            family_name=body.family_name,
+            date_of_birth=body.date_of_birth,
+            arrested_on=body.arrested_on,
+        ),
+    )
+    return ArrestOut(outcome=outcome)
