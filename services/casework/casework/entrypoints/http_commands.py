@@ -18,6 +18,7 @@ from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
     ClosureIn,
+    CoarseCommandResult,
     CommandResult,
     ContactIn,
     DecisionIn,
@@ -41,6 +42,7 @@ from offramp_contracts.events.casework import (
     GoalChange,
     IntakeAssessment,
 )
+from offramp_contracts.lifecycle import coarse_status
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
@@ -254,19 +256,28 @@ async def report_non_compliance(
 
 
 @router.post(
-    "/cases/{case_id}/prosecutor-decision", response_model=CommandResult, openapi_extra=CASE_RECORD
+    "/cases/{case_id}/prosecutor-decision",
+    response_model=CoarseCommandResult,
+    openapi_extra=CASE_RECORD,
 )
 async def record_prosecutor_decision(
     case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
-) -> CommandResult:
-    """After a missed intake window or reported non-compliance; filing closes the case."""
+) -> CoarseCommandResult:
+    """After a missed intake window or reported non-compliance; filing closes the case. The
+    prosecutor is answered with the coarse status only, like every law-enforcement read."""
 
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.record_prosecutor_decision(
             case.state, decision=body.decision, prosecutor=staff_ref(prosecutor), reason=body.reason
         )
 
-    return _result(await _run(cases, case_id, prosecutor, "prosecutor", decide, request))
+    recorded = await _run(cases, case_id, prosecutor, "prosecutor", decide, request)
+    return CoarseCommandResult(
+        case_id=case_id,
+        referral_id=recorded.case.state.referral_id,
+        status=coarse_status(recorded.case.state),
+        stored=[e.event_type for e in recorded.events],
+    )
 
 
 @router.post(
