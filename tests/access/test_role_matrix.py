@@ -38,6 +38,7 @@ CLINICAL_FIELDS = frozenset(
         "diagnosis",
         "engaged",
         "inactive",
+        "active_again",
         "intake_deadline",
         "closure_reason",
         "progress_reports",
