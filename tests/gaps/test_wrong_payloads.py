@@ -15,6 +15,7 @@ from offramp_contracts import Actor, EventEnvelope, event_catalogue, subject_for
 from offramp_contracts.events.casework import ClientEngaged
 from servicekit.events import new_event
 from tests.conftest import System, wait_for
+from tests.faults.reconcile import subject_matches
 
 SCHEMAS = ("intake", "casework", "notify", "audit")
 LEDGER_WRITER = "audit-ledger-v2"
@@ -39,17 +40,6 @@ def bogus(event_type: str) -> EventEnvelope:
             "data": {"bogus": True},
         }
     )
-
-
-def matches(pattern: str, subject: str) -> bool:
-    """NATS subject matching: `*` is one token, `>` the rest."""
-    want, have = pattern.split("."), subject.split(".")
-    for index, token in enumerate(want):
-        if token == ">":
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
 
 
 async def durable_filters(nats_client: NATS, stream: str) -> dict[str, list[str]]:
@@ -96,7 +86,7 @@ async def test_a_wrong_payload_on_every_subject_is_parked_by_every_reader_and_ke
         (consumer, envelope.event_id)
         for name, envelope in letters.items()
         for consumer, subjects in filters.items()
-        if any(matches(p, subject_for(root, "pontiac", name)) for p in subjects)
+        if any(subject_matches(p, subject_for(root, "pontiac", name)) for p in subjects)
     }
     readers = {consumer for consumer, _ in expected}
     assert readers >= {LEDGER_WRITER} and len(readers) >= 4, readers
