@@ -31,7 +31,6 @@ router = APIRouter(tags=["referrals"])
 # Community referrers are case staff the site's profile names; intake checks which (and which
 # doors) per referral, since that is the site's policy and not the role's.
 Referrer = Annotated[Principal, Depends(require_role("officer", "case_manager", "supervisor"))]
-OwnReferrals = Annotated[Principal, Depends(require_role("officer", "supervisor", "case_manager"))]
 OfficerOrSupervisor = Annotated[Principal, Depends(require_role("officer", "supervisor"))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
@@ -115,7 +114,7 @@ async def post_referral(
 @router.get(
     "/referrals", response_model=list[ReferralOut], openapi_extra=participant_record("referral")
 )
-async def list_referrals(staff: OwnReferrals, runtime: Runtime, http: Request) -> list[ReferralOut]:
+async def list_referrals(staff: Referrer, runtime: Runtime, http: Request) -> list[ReferralOut]:
     """An officer's (or community referrer's) own referrals, with their coarse status only; for
     a supervisor, every referral of their agency."""
     own = staff.has_role("officer", "case_manager")
