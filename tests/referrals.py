@@ -16,6 +16,7 @@ CLEAR_SCREENING: dict[str, Any] = {
     "no_contact_order_with_participant": False,
     "complainant_objects": False,
     "prior_area_activity_verified": True,
+    "prior_area_activity_place": "48342",  # a Pontiac ZIP code, inside both shipped areas
 }
 
 

@@ -55,6 +55,8 @@ Phase = Literal["intake", "enrolled", "closed"]
 CoarseStatus = CoarseStatusName
 ReviewReason = Literal["intake_window_missed", "non_compliance"]
 GoalStatus = Literal["open", "achieved", "dropped"]
+IntakeWindowOutcome = Literal["pending", "met", "missed", "closed_before_intake"]
+"""How an arrest diversion's intake window came out, as the liaison prosecutor may know it."""
 ReleaseStatus = Literal["granted", "revoked"]
 """A release as the stream holds it; whether it has expired depends on the clock, which is
 casework's business (`casework.domain.consent`)."""
@@ -103,11 +105,14 @@ class CaseState:
     phase: Phase = "intake"
     case_manager: StaffRef | None = None
     intake_window_missed: bool = False
+    assessed: bool = False
     prosecutor_review: ReviewReason | None = None
     """Set while the liaison prosecutor owes a decision (continue, or file the charge)."""
     engaged: bool = False
     inactive: bool = False
     inactive_since: datetime | None = None
+    active_again: ClientBecameActive | None = None
+    """The last time an inactivity ended, with its reason and the contact's date."""
     contacts: int = 0
     last_contact_at: datetime | None = None
     goals: Mapping[UUID, GoalStatus] = field(default_factory=dict)
@@ -147,6 +152,18 @@ def coarse_status(state: CaseState) -> CoarseStatus:
     if state.engaged:
         return "engaged"
     return "working_with_case_manager"
+
+
+def intake_window_outcome(state: CaseState) -> IntakeWindowOutcome | None:
+    """None for a door without an intake window. A window once missed stays missed, even if
+    the assessment is done later: the case went back to the prosecutor."""
+    if state.door != "arrest_diversion":
+        return None
+    if state.intake_window_missed:
+        return "missed"
+    if state.assessed:
+        return "met"
+    return "closed_before_intake" if state.phase == "closed" else "pending"
 
 
 def refusal(state: CaseState | None, payload: EventPayload) -> TransitionRefused | None:
@@ -275,7 +292,7 @@ def evolve(state: CaseState | None, payload: EventPayload) -> CaseState:
         case CaseManagerAssigned(case_manager=manager):
             return replace(state, case_manager=manager)
         case IntakeAssessmentCompleted():
-            return replace(state, phase="enrolled")
+            return replace(state, phase="enrolled", assessed=True)
         case IntakeWindowMissed():
             return replace(state, intake_window_missed=True, prosecutor_review=_review(state))
         case ContactLogged(contacted_at=at):
@@ -286,7 +303,7 @@ def evolve(state: CaseState | None, payload: EventPayload) -> CaseState:
         case ClientBecameInactive(inactive_since=since):
             return replace(state, inactive=True, inactive_since=since)
         case ClientBecameActive():
-            return replace(state, inactive=False, inactive_since=None)
+            return replace(state, inactive=False, inactive_since=None, active_again=payload)
         case InterventionPlanUpdated(goal_id=goal_id, change=change):
             status: GoalStatus = (
                 "achieved" if change == "achieved" else "dropped" if change == "dropped" else "open"

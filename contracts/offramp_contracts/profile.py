@@ -18,8 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from offramp_contracts.envelope import JURISDICTION_PATTERN
 from offramp_contracts.events.base import Door
 
-ReferralSource = Literal["law_enforcement", "self", "family_or_friend"]
-"""Who asked for the referral. An officer always may; the others only where a site allows it."""
+ReferralSource = Literal["law_enforcement", "self", "family_or_friend", "community_partner"]
+"""Who asked for the referral. An officer always may; the others only where a site allows it.
+`community_partner` is a service provider or outreach worker who asks on the person's behalf."""
+
+AreaUnit = Literal["precinct", "beat", "zip_code"]
 
 Duration = Annotated[timedelta, Field(gt=timedelta(0))]
 """ISO 8601 (`P14D`, `PT30S`) or a number of seconds, so tests can run a 14-day window in seconds."""
@@ -109,11 +112,48 @@ EligibilityRule = Annotated[
     Field(discriminator="rule"),
 ]
 
+CHARTER_RULES: tuple[str, ...] = ("confidential_informant", "exploits_minors")
+"""Rules that are LEAD's, not the site's: a profile must apply them to every door it opens.
+
+LEAD is never an informant programme (DESIGN.md rule 2, seed 003: officers may not even ask a
+participant for source information), and every programme's published criteria exclude people
+who exploit minors (seed 004). Other rules (drug limits, prior violent felonies, specialty
+courts) differ between sites, so they stay the site's choice."""
+
 RULE_NAMES: tuple[str, ...] = tuple(
     get_args(model.model_fields["rule"].annotation)[0]
     for model in get_args(get_args(EligibilityRule)[0])
 )
 """Every rule a profile may name, in the order above."""
+
+
+class ProgrammeArea(BaseModel):
+    """Where the programme works, as data: the precincts, beats or ZIP codes it covers. The
+    social-contact rule asks whether the person's prior activity was inside it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    unit: AreaUnit
+    places: frozenset[Annotated[str, Field(min_length=1, max_length=50)]] = Field(min_length=1)
+
+    def contains(self, place: str) -> bool:
+        return place.strip().casefold() in {known.casefold() for known in self.places}
+
+    def describe(self) -> str:
+        unit = {"precinct": "precincts", "beat": "beats", "zip_code": "ZIP codes"}[self.unit]
+        return f"{self.name} ({unit} {', '.join(sorted(self.places))})"
+
+
+class CommunityReferrers(BaseModel):
+    """Who may enter a referral through the community door on the person's behalf (a referral
+    by a community partner, or a self or family referral where the site allows them): staff of
+    one agency in the roles named. They may enter nothing else."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: str = Field(min_length=1, max_length=200)
+    roles: frozenset[Literal["case_manager", "supervisor"]] = Field(min_length=1)
 
 
 class LegalCaps(BaseModel):
@@ -124,6 +164,13 @@ class LegalCaps(BaseModel):
 
     intake_window: Duration = Field(description="The longest intake window the law allows.")
     drug_quantity_grams: Decimal | None = Field(default=None, gt=0)
+    adults_only: bool = Field(
+        default=True,
+        description=(
+            "Whether the law forbids diverting a person under 18 into this programme. While it "
+            "does, the profile must keep the under_18 rule on every door it opens."
+        ),
+    )
 
 
 AgencyKind = Literal["law_enforcement", "prosecution", "defence", "care", "county"]
@@ -209,6 +256,12 @@ class SiteProfile(BaseModel):
     )
     agencies: Agencies
     caps: LegalCaps
+    area: ProgrammeArea | None = Field(
+        default=None, description="Required when a prior_area_activity rule is in force."
+    )
+    community_referrers: CommunityReferrers | None = Field(
+        default=None, description="Who enters community referrals; none means nobody can."
+    )
 
     @model_validator(mode="after")
     def _within_caps_and_consistent(self) -> "SiteProfile":
@@ -233,6 +286,24 @@ class SiteProfile(BaseModel):
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"rules {', '.join(repeated)} appear more than once; keep one each")
+        for required in self._required_rules():
+            uncovered = self._doors_without(required)
+            if uncovered:
+                raise ValueError(
+                    f"the {required} rule is missing for {', '.join(sorted(uncovered))} "
+                    f"referrals: {_WHY_REQUIRED[required]}; add a [[rules]] entry with "
+                    f'rule = "{required}" and no doors (or every door the site opens)'
+                )
+        if self.area is None and "prior_area_activity" in names:
+            raise ValueError(
+                "the prior_area_activity rule needs the programme area: add an [area] table "
+                'with name, unit ("precinct", "beat" or "zip_code") and places'
+            )
+        if self.community_referrers is not None and "community" not in self.doors:
+            raise ValueError(
+                "community_referrers are named but the community door is not open; open it in "
+                "doors or remove community_referrers"
+            )
         closed = self.prosecutor_approves - self.doors
         if closed:
             raise ValueError(
@@ -241,12 +312,32 @@ class SiteProfile(BaseModel):
             )
         return self
 
+    def _required_rules(self) -> tuple[str, ...]:
+        return CHARTER_RULES + (("under_18",) if self.caps.adults_only else ())
+
+    def _doors_without(self, rule_name: str) -> frozenset[Door]:
+        covered: set[Door] = set()
+        for rule in self.rules:
+            if rule.rule == rule_name:
+                covered |= self.doors if rule.doors is None else rule.doors
+        return self.doors - covered
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.jurisdiction, self.version)
 
     def rules_for(self, door: Door) -> tuple[EligibilityRule, ...]:
         return tuple(rule for rule in self.rules if rule.applies_to(door))
+
+
+_WHY_REQUIRED: dict[str, str] = {
+    "confidential_informant": "LEAD is never an informant programme, so no site may drop it",
+    "exploits_minors": "no LEAD programme diverts a person who exploits minors",
+    "under_18": (
+        "this profile's legal caps forbid diverting a person under 18 (caps.adults_only); "
+        "keep the rule, or set caps.adults_only = false only where the law allows minors"
+    ),
+}
 
 
 def _days(duration: timedelta) -> str:

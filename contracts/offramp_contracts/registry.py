@@ -28,6 +28,7 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 from offramp_contracts.events.intake import (
     EligibilityDecided,
+    ParticipantArrestReported,
     ReferralAdmitted,
     ReferralReceived,
     ReferralReviewed,
@@ -44,6 +45,7 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     ReferralWaitlisted,
     ReferralAdmitted,
     ReferralWithdrawn,
+    ParticipantArrestReported,
     CaseOpened,
     CaseManagerAssigned,
     IntakeAssessmentCompleted,

@@ -222,7 +222,12 @@ def test_first_contact_engages_and_inactivity_then_contact_makes_active_again() 
     with pytest.raises(TransitionRefused):
         accept(state, inactive)
     state = accept(state, contact(70))
-    state = accept(state, ClientBecameActive(case_id=CASE, contact_id=ident(70)))
+    state = accept(
+        state,
+        ClientBecameActive(
+            case_id=CASE, contact_id=ident(70), reason="contact_after_inactivity", contacted_at=None
+        ),
+    )
     assert not state.inactive
     assert coarse_status(state) == "engaged"
     assert state.contacts == 2
@@ -348,7 +353,11 @@ def candidates() -> st.SearchStrategy[EventPayload]:
         small.map(contact),
         small.map(lambda n: ClientEngaged(case_id=CASE, contact_id=ident(n))),
         st.just(ClientBecameInactive(case_id=CASE, last_contact_at=None, inactive_since=T0)),
-        small.map(lambda n: ClientBecameActive(case_id=CASE, contact_id=ident(n))),
+        small.map(
+            lambda n: ClientBecameActive(
+                case_id=CASE, contact_id=ident(n), reason="contact_logged_late", contacted_at=None
+            )
+        ),
         st.builds(goal, small, st.sampled_from(["added", "updated", "achieved", "dropped"])),
         small.map(
             lambda n: ServiceReferralMade(

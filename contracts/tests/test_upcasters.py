@@ -82,3 +82,19 @@ def test_a_v1_refusal_stands_for_one_refusal() -> None:
     }
     v2 = AccessDenied.model_validate(UPCASTERS[("AccessDenied", 1)](v1))
     assert (v2.count, v2.first_refused_at, v2.last_refused_at) == (1, None, None)
+def test_a_v2_referral_reads_as_v3_with_the_place_of_prior_activity_unknown(
+    envelope_of: EnvelopeOf, case_opened: CaseOpened
+) -> None:
+    v2_data = {
+        **REFERRAL_RECEIVED_V1,
+        "source": "law_enforcement",
+        "offence": {"category": "trespass", "occurred_at": "2025-03-04T09:00:00Z"},
+        "screening": {"prior_area_activity_verified": True, "prior_area_activity_on": "2025-01-02"},
+    }
+    payload = payload_of(
+        envelope_of(case_opened, event_type="ReferralReceived", schema_version=2, data=v2_data)
+    )
+
+    assert isinstance(payload, ReferralReceived)
+    assert payload.screening.prior_area_activity_verified is True
+    assert payload.screening.prior_area_activity_place is None

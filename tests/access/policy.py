@@ -60,11 +60,13 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
-    ("intake", "POST", "/referrals"): only("officer"),
-    ("intake", "GET", "/referrals"): only("officer", "supervisor"),
+    # Case staff pass the gate; intake lets in only the community referrers a profile names.
+    ("intake", "POST", "/referrals"): only("officer", CASE_STAFF),
+    ("intake", "GET", "/referrals"): only("officer", CASE_STAFF),
     ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),
     ("intake", "POST", "/referrals/{referral_id}/withdrawal"): only("officer", "supervisor"),
     ("intake", "GET", "/reviews"): only("prosecutor"),
+    ("intake", "POST", "/arrests"): only(LAW_ENFORCEMENT),
     ("intake", "POST", "/referrals/{referral_id}/review"): only("prosecutor"),
     # casework
     ("casework", "GET", "/healthz"): PUBLIC,
@@ -72,6 +74,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/cases"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
+    ("casework", "GET", "/diversions"): only("prosecutor"),
     ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/contacts"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/goals"): only(CASE_STAFF),

@@ -48,6 +48,7 @@ CLINICAL_FIELDS = frozenset(
         "diagnosis",
         "engaged",
         "inactive",
+        "active_again",
         "intake_deadline",
         "closure_reason",
         "progress_reports",
@@ -107,6 +108,28 @@ async def test_law_enforcement_reads_projections_with_no_clinical_fields(system:
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         fields = set(_schema_fields(schema, operation["document"]))
         assert not fields & CLINICAL_FIELDS, (key, fields & CLINICAL_FIELDS)
+
+
+async def test_law_enforcement_is_answered_with_no_clinical_fields_by_any_command(
+    system: System,
+) -> None:
+    """The same for what a command open to officers or prosecutors answers (a report of an
+    arrest by identifiers, a prosecutor's decision, a referral): no field care could fill."""
+    operations = await openapi_operations(system)
+    checked = []
+    for key, operation in operations.items():
+        decided = OPERATIONS[key]
+        if key[1] == "GET" or decided.roles is None or not decided.roles & LAW_ENFORCEMENT:
+            continue
+        for status, answer in operation["responses"].items():
+            schema = answer.get("content", {}).get("application/json", {}).get("schema")
+            if not status.startswith("2") or schema is None:
+                continue
+            fields = set(_schema_fields(schema, operation["document"]))
+            assert not fields & CLINICAL_FIELDS, (key, fields & CLINICAL_FIELDS)
+            checked.append(key)
+    assert ("intake", "POST", "/arrests") in checked
+    assert ("casework", "POST", "/cases/{case_id}/prosecutor-decision") in checked
 
 
 def _schema_fields(schema: Any, document: dict[str, Any]) -> Iterator[str]:

@@ -164,7 +164,13 @@ async def test_non_compliance_goes_to_the_prosecutor_who_continues_or_files(
             )
         )
         assert decided["stored"] == ["ProsecutorDecisionRecorded"]
-        assert decided["case"]["coarse_status"] == "working_with_case_manager"
+        # The prosecutor is answered with the coarse status, never the case view.
+        assert decided == {
+            "case_id": str(continued),
+            "referral_id": decided["referral_id"],
+            "status": "working_with_case_manager",
+            "stored": ["ProsecutorDecisionRecorded"],
+        }
         again = await prosecutor.post(
             f"/cases/{continued}/prosecutor-decision", json={"decision": "continue"}
         )

@@ -204,15 +204,26 @@ class ClientBecameInactive(EventPayload):
     inactive_since: AwareDatetime
 
 
+ReactivationReason = Literal["contact_after_inactivity", "contact_logged_late"]
+"""Why an inactive participant is active again: a contact since the inactivity began, or one
+logged late that happened inside the inactivity period, so the period had not really run out."""
+
+
 class ClientBecameActive(EventPayload):
-    """An inactive participant was in contact again."""
+    """An inactive participant is active again, because of the contact named.
+
+    v2: says why (`reason`) and when that contact happened."""
 
     event_type: ClassVar[str] = "ClientBecameActive"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[Context] = "casework"
 
     case_id: UUID
     contact_id: UUID
+    reason: ReactivationReason
+    contacted_at: AwareDatetime | None = Field(
+        description="When the contact happened; None only for facts recorded before v2."
+    )
 
 
 class InterventionPlanUpdated(EventPayload):

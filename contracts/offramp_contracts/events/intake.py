@@ -85,14 +85,26 @@ class Screening(BaseModel):
     prior_area_activity_on: date | None = Field(
         default=None, description="The date of the most recent verified activity."
     )
+    prior_area_activity_place: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description=(
+            "Where that activity was: the precinct, beat or ZIP code, in the unit of the site's "
+            "programme area."
+        ),
+    )
 
 
 class ReferralReceived(EventPayload):
     """Holds the person's identity and the screening answers: it stays inside intake's store, the
-    bus and the ledger, and is never shown to another officer or agency."""
+    bus and the ledger, and is never shown to another officer or agency.
+
+    v3: the screening says where prior activity was, and a community partner may be the source.
+    `referring_officer` is whoever entered the referral (an officer, or a community referrer)."""
 
     event_type: ClassVar[str] = "ReferralReceived"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     context: ClassVar[Context] = "intake"
 
     referral_id: UUID
@@ -190,3 +202,21 @@ class ReferralWithdrawn(EventPayload):
     referral_id: UUID
     withdrawn_by: StaffRef
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ParticipantArrestReported(EventPayload):
+    """A new arrest, reported by the person's identifiers (not a case id) by an officer or a
+    prosecutor, matched a current participant by the person key their referral was made with.
+
+    Names the referral, never the person: the identifiers stay in the report's request. Casework
+    records it on the case as NewArrestReported (DESIGN.md rule 9)."""
+
+    event_type: ClassVar[str] = "ParticipantArrestReported"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[Context] = "intake"
+
+    report_id: UUID
+    referral_id: UUID
+    reported_by: StaffRef
+    reporter_role: Literal["officer", "prosecutor"]
+    arrested_on: date

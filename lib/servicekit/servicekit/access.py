@@ -189,6 +189,28 @@ class RefusalTally:
             log.exception(
                 "could not record repeated refusals", action=run.first.action, count=run.repeats
             )
+async def record_lookup(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    service: str,
+    who: Principal,
+    action: str,
+    records: Sequence[RecordRef],
+    correlation_id: UUID | None,
+) -> None:
+    """A look-up sent as a command (identifiers in a body, so no GET the trail would see) is
+    recorded in the caller's transaction, with the records it matched (none, if none) and
+    nothing of what was asked: the identifiers are not repeated in the ledger."""
+    read = RecordAccessed(
+        service=service,
+        action=action,
+        query="",
+        who=accessor(who),
+        records=tuple(records),
+        status=200,
+    )
+    await _append(conn, store, service, read, who.jurisdiction, correlation_id)
 
 
 async def record_command(

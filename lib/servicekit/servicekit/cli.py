@@ -123,9 +123,10 @@ async def _dead_letters(settings: ServiceSettings, action: str, letter_id: int |
     try:
         if action == "list":
             for letter in await dead_letters.parked(pool):
+                error = dead_letters.one_line(letter.error)[:120]
                 print(
                     f"{letter.id}\t{letter.parked_at:%Y-%m-%d %H:%M:%S}\t{letter.consumer}\t"
-                    f"{letter.subject}\t{letter.deliveries} deliveries\t{letter.error[:120]}"
+                    f"{letter.subject}\t{letter.deliveries} deliveries\t{error}"
                 )
             return 0
         if letter_id is None:

@@ -57,3 +57,9 @@ async def _resolve(pool: asyncpg.Pool, dead_letter_id: int, status: str) -> bool
         status,
     )
     return bool(result.endswith(" 1"))
+
+
+def one_line(text: str) -> str:
+    """An error as one line without tabs: pydantic's span lines, and a listing keeps one letter
+    per line with tab-separated columns."""
+    return " ".join(text.split())

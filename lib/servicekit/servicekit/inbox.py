@@ -25,7 +25,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
-from offramp_contracts import EventEnvelope
+from offramp_contracts import EventEnvelope, UnknownEventType, payload_of
 from servicekit.log import get_logger, log_context
 from servicekit.outages import is_outage
 
@@ -184,9 +184,12 @@ class InboxConsumer:
             event_type=event.event_type,
         ):
             try:
+                # Every consumer checks the data against its type and version (upcast), whether
+                # or not its handler reads it, so that all readers and the ledger refuse alike.
+                payload_of(event)
                 async with _keep_alive(msg, self.policy.ack_wait_seconds):
                     await self.handle(Delivered(event, msg.subject), retried=deliveries > 1)
-            except Unprocessable as error:
+            except (Unprocessable, UnknownEventType) as error:
                 await self._park(msg, event, f"unprocessable: {error}", deliveries)
                 return "parked"
             except ValidationError as error:

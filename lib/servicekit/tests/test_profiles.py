@@ -85,6 +85,27 @@ def write(directory: Path, name: str, text: str) -> Path:
             ("capacity = 40", "capacity = "),
             "not valid TOML (Invalid value (at line 11, column 12))",
         ),
+        (
+            ('[[rules]]\nrule = "confidential_informant"\n\n', ""),
+            "the confidential_informant rule is missing for arrest_diversion, social_contact "
+            "referrals: LEAD is never an informant programme, so no site may drop it",
+        ),
+        (
+            (
+                'rule = "confidential_informant"',
+                'rule = "confidential_informant"\ndoors = ["arrest_diversion"]',
+            ),
+            "the confidential_informant rule is missing for social_contact referrals",
+        ),
+        (
+            ('[[rules]]\nrule = "exploits_minors"\n\n', ""),
+            "the exploits_minors rule is missing for arrest_diversion, social_contact referrals",
+        ),
+        (
+            ('[[rules]]\nrule = "under_18"\n\n', ""),
+            "the under_18 rule is missing for arrest_diversion, social_contact referrals: this "
+            "profile's legal caps forbid diverting a person under 18 (caps.adults_only)",
+        ),
     ],
     ids=[
         "window over its cap",
@@ -97,6 +118,10 @@ def write(directory: Path, name: str, text: str) -> Path:
         "rule without its limit",
         "approval on a closed door",
         "broken TOML",
+        "informant rule dropped",
+        "informant rule on one door only",
+        "minors rule dropped",
+        "minors made eligible against the law",
     ],
 )
 def test_a_bad_profile_is_refused_naming_the_file_the_field_and_the_fix(
@@ -111,6 +136,17 @@ def test_a_bad_profile_is_refused_naming_the_file_the_field_and_the_fix(
 
     assert str(path) in str(refused.value)
     assert expected in str(refused.value)
+
+
+def test_a_profile_whose_law_allows_minors_may_go_without_the_under_18_rule(
+    tmp_path: Path,
+) -> None:
+    youth = PILOT.replace('[[rules]]\nrule = "under_18"\n\n', "").replace(
+        "[caps]\n", "[caps]\nadults_only = false\n"
+    )
+    write(tmp_path, "pontiac.toml", youth)
+    profile = load_profiles(tmp_path).in_force("pontiac", date(2027, 1, 1))
+    assert "under_18" not in {rule.rule for rule in profile.rules}
 
 
 def test_one_bad_profile_refuses_the_whole_directory(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 from cryptography.hazmat.primitives import serialization
@@ -151,7 +152,10 @@ async def test_redrive_feeds_a_range_of_the_ledger_to_a_fresh_consumer_in_order(
     nats_client: NATS,
     isolation: Any,
 ) -> None:
-    events = [event_of(n) for n in range(10)]
+    # Real ClientEngaged data: the consumer checks every event's payload before its handler.
+    events = [
+        event_of(n, data={"case_id": str(uuid4()), "contact_id": str(uuid4())}) for n in range(10)
+    ]
     async with role_pool.acquire() as conn, conn.transaction():
         await ledger_store.append_batch(conn, [Arrival(SUBJECT, e) for e in events])
     js = nats_client.jetstream()

@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from casework.adapters.case_store import CaseStore
 from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
+from casework.arrest_reports import ARRESTS_CONSUMER, ArrestReports, arrest_subjects
 from casework.commands import Casework
 from casework.container import CaseworkContainer
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
@@ -79,14 +80,21 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
         facts = rt.consumer(
             FACTS_CONSUMER, fact_subjects(settings.subject_root), signals.on_fact_event
         )
+        arrests = rt.consumer(
+            ARRESTS_CONSUMER,
+            arrest_subjects(settings.subject_root),
+            ArrestReports(cases).on_arrest_reported,
+        )
         rt.provide(
             CaseworkContainer(
                 casework=Casework(rt.pool, cases, profiles, signals),
                 consumer=consumer,
                 facts_consumer=facts,
+                arrests_consumer=arrests,
             )
         )
         rt.spawn("facts-consumer", facts.run)
+        rt.spawn("arrests-consumer", arrests.run)
 
     app = create_service_app(
         title="Offramp casework",

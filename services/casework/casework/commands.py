@@ -83,6 +83,25 @@ class Casework:
         check_party(caller, party, case, self.profile_of(case))
         return case
 
+    async def diversions_for(self, prosecutor: Principal) -> list[asyncpg.Record]:
+        """The arrest diversions of the caller's jurisdiction whose site names the caller's
+        office as its liaison prosecutor, newest first: read-model rows, coarse columns only."""
+        rows = await self.pool.fetch(
+            """SELECT case_id, referral_id, policy_version, status, opened_at, intake_deadline,
+                      intake_window
+               FROM cases WHERE jurisdiction = $1 AND door = 'arrest_diversion'
+               ORDER BY opened_at DESC""",
+            prosecutor.jurisdiction,
+        )
+        return [
+            row
+            for row in rows
+            if self.profiles.version(
+                prosecutor.jurisdiction, row["policy_version"]
+            ).agencies.prosecutor
+            == prosecutor.agency
+        ]
+
     def profile_of(self, case: StoredCase) -> SiteProfile:
         return self.profiles.version(case.jurisdiction, case.state.policy_version)
 

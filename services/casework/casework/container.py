@@ -13,3 +13,5 @@ class CaseworkContainer:
     """ReferralAdmitted: opens cases by starting their timelines."""
     facts_consumer: InboxConsumer
     """Tells timelines of the facts stored on their cases."""
+    arrests_consumer: InboxConsumer
+    """ParticipantArrestReported: records intake's matched arrests on their cases."""

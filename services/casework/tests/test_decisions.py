@@ -6,9 +6,10 @@ from uuid import UUID
 import pytest
 
 from casework.domain import decisions
-from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (
     CaseOpened,
+    ClientBecameActive,
     ClientBecameInactive,
     IntakeAssessment,
     IntakeAssessmentCompleted,
@@ -97,6 +98,7 @@ def test_inactivity_counts_from_the_last_contact_or_the_opening() -> None:
             contacted_at=OPENED + timedelta(days=30),
             method="phone",
             notes="",
+            inactivity_period=period,
         ),
     )
     early = OPENED + period
@@ -107,7 +109,7 @@ def test_inactivity_counts_from_the_last_contact_or_the_opening() -> None:
     assert inactive.last_contact_at == OPENED + timedelta(days=30)
 
 
-def test_a_contact_logged_late_for_a_day_before_inactivity_began_does_not_end_it() -> None:
+def test_a_contact_logged_late_inside_the_inactivity_period_ends_the_inactivity() -> None:
     inactive = apply(
         case(),
         decisions.become_inactive(
@@ -115,21 +117,30 @@ def test_a_contact_logged_late_for_a_day_before_inactivity_began_does_not_end_it
         ),
     )
 
-    def contact(day: int) -> list[str]:
-        return [
-            e.event_type
-            for e in decisions.log_contact(
-                inactive,
-                contact_id=CASE,
-                logged_by=CM,
-                contacted_at=OPENED + timedelta(days=day),
-                method="text",
-                notes="",
-            )
-        ]
+    def contact(day: int) -> list[EventPayload]:
+        return decisions.log_contact(
+            inactive,
+            contact_id=CASE,
+            logged_by=CM,
+            contacted_at=OPENED + timedelta(days=day),
+            method="text",
+            notes="",
+            inactivity_period=timedelta(days=60),
+        )
 
-    assert contact(10) == ["ContactLogged", "ClientEngaged"]
-    assert contact(61) == ["ContactLogged", "ClientEngaged", "ClientBecameActive"]
+    def reason(day: int) -> str | None:
+        found = [e for e in contact(day) if isinstance(e, ClientBecameActive)]
+        return found[0].reason if found else None
+
+    # Inactive since day 60: a contact on day 10, logged late, means the 60 days never passed.
+    assert reason(10) == "contact_logged_late"
+    assert reason(59) == "contact_logged_late"
+    assert reason(61) == "contact_after_inactivity"
+    # A contact on the opening day, logged after 60 days, leaves the 60 days as they were.
+    assert reason(0) is None
+    assert [e.event_type for e in contact(0)] == ["ContactLogged", "ClientEngaged"]
+    (active,) = [e for e in contact(10) if isinstance(e, ClientBecameActive)]
+    assert active.contacted_at == OPENED + timedelta(days=10)
 
 
 def test_progress_reports_carry_the_coarse_status_and_are_not_repeated() -> None:

@@ -3,22 +3,32 @@ outbox commit together or not at all, so a refused or failed request leaves noth
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 from uuid import UUID
 
 import asyncpg
+import uuid6
 
 from intake.adapters import tables
 from intake.domain import referral as referrals
 from intake.domain.capacity import Waiting, next_admissions
+from intake.domain.person import person_key
 from intake.domain.referral import Referral, Refused, Status, SubmitReferral
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
+from offramp_contracts.events.audit import RecordRef
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseClosed
-from offramp_contracts.events.intake import EligibilityDecided, ReferralReceived
+from offramp_contracts.events.intake import (
+    EligibilityDecided,
+    ParticipantArrestReported,
+    Person,
+    ReferralReceived,
+)
 from offramp_contracts.profile import SiteProfile
 from servicekit import command_loop
+from servicekit.access import record_lookup
+from servicekit.auth import Principal
 from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered
@@ -51,6 +61,19 @@ class Request:
     @property
     def staff(self) -> StaffRef:
         return StaffRef(subject=self.actor.subject, agency=self.actor.agency)
+
+
+@dataclass(frozen=True)
+class ArrestReport:
+    """Who was arrested, as the arresting officer or the prosecutor knows them, and when."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    arrested_on: date
+
+
+ArrestOutcome = Literal["recorded_for_a_participant", "not_a_participant"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +131,13 @@ class Intake:
 
             received, decided = referrals.receive(command, profile, judged_on=now.date())
             state, envelopes = await self._record(conn, None, [received, decided], request, None)
-            await tables.insert_referral(conn, received, jurisdiction=request.jurisdiction, at=now)
+            await tables.insert_referral(
+                conn,
+                received,
+                jurisdiction=request.jurisdiction,
+                at=now,
+                person_key=person_key_of(command.person),
+            )
             if decided.decision == "needs_review":
                 await tables.queue_for_review(
                     conn,
@@ -172,6 +201,60 @@ class Intake:
             assert updated is not None
         log.info("referral withdrawn", referral_id=str(referral_id))
         return updated
+
+    async def report_arrest(
+        self, request: Request, principal: Principal, report: ArrestReport
+    ) -> ArrestOutcome:
+        """A new arrest reported by a person's name and date of birth. A current participant of
+        the caller's jurisdiction with that person key gets a ParticipantArrestReported (which
+        casework records on the case); the answer says only whether there was one. The
+        look-up is an access event, in the same transaction, whatever it found."""
+        role: Literal["officer", "prosecutor"] = (
+            "prosecutor" if request.actor.role == "prosecutor" else "officer"
+        )
+        key = person_key(report.given_name, report.family_name, report.date_of_birth)
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await tables.participants_with(
+                conn, jurisdiction=request.jurisdiction, person_key=key
+            )
+            if role == "prosecutor":
+                found = [
+                    (referral_id, version)
+                    for referral_id, version in found
+                    if self._profiles.version(request.jurisdiction, version).agencies.prosecutor
+                    == request.actor.agency
+                ]
+            for referral_id, _ in found:
+                report_id = uuid6.uuid7()
+                await command_loop.append(
+                    conn,
+                    self._store,
+                    f"arrest-report-{report_id}",
+                    0,
+                    [
+                        ParticipantArrestReported(
+                            report_id=report_id,
+                            referral_id=referral_id,
+                            reported_by=request.staff,
+                            reporter_role=role,
+                            arrested_on=report.arrested_on,
+                        )
+                    ],
+                    command_loop.Origin(
+                        request.actor, request.jurisdiction, request.correlation_id, None
+                    ),
+                )
+            await record_lookup(
+                conn,
+                self._store,
+                service="intake",
+                who=principal,
+                action="POST /arrests",
+                records=[RecordRef(kind="referral", id=str(r)) for r, _ in found],
+                correlation_id=request.correlation_id,
+            )
+        log.info("arrest reported by identifiers", matched=bool(found))
+        return "recorded_for_a_participant" if found else "not_a_participant"
 
     async def on_case_closed(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
         """A closed case frees its place: the waitlist moves up, in priority order."""
@@ -305,6 +388,10 @@ def _evolve(state: Referral | None, event: EventPayload) -> Referral | None:
     return referrals.evolve(state, event)
 
 
+def person_key_of(person: Person) -> str:
+    return person_key(person.given_name, person.family_name, person.date_of_birth)
+
+
 def _referral_id_of(payload: EventPayload) -> UUID:
     assert isinstance(payload, ReferralReceived), "a referral's stream starts with ReferralReceived"
     return payload.referral_id
@@ -317,4 +404,14 @@ def _may_manage(row: tables.ReferralRow, request: Request) -> bool:
     return request.actor.role == "supervisor" or row.officer_subject == request.actor.subject
 
 
-__all__ = ["Intake", "NotFound", "Refused", "Request", "Status", "Submitted", "stream_of"]
+__all__ = [
+    "ArrestOutcome",
+    "ArrestReport",
+    "Intake",
+    "NotFound",
+    "Refused",
+    "Request",
+    "Status",
+    "Submitted",
+    "stream_of",
+]

@@ -129,13 +129,10 @@ def test_an_eligible_referral_is_admitted_when_there_is_a_place_and_waitlisted_w
     state, _ = submitted(
         door="social_contact",
         screening=Screening(
-            **{
-                k: False
-                for k in Screening.model_fields
-                if k not in {"prior_area_activity_verified", "prior_area_activity_on"}
-            },
+            **{k: False for k in Screening.model_fields if not k.startswith("prior_area_activity")},
             prior_area_activity_verified=True,
             prior_area_activity_on=date(2026, 1, 1),
+            prior_area_activity_place="48341",
         ),
     )
     assert state.status == "eligible"
@@ -191,3 +188,61 @@ def test_the_waitlist_puts_arrest_diversions_first_then_social_contacts_then_com
     assert next_admissions(queue, 0) == []
     assert next_admissions(queue, -1) == []
     assert len(next_admissions(queue, 10)) == 5
+
+
+COUNTY_CASE_MANAGER = StaffRef(subject="cm-9", agency="oakland-community-health")
+
+
+def test_a_community_referrer_the_profile_names_enters_a_community_referral() -> None:
+    received, _ = receive(
+        command(
+            door="community",
+            source="community_partner",
+            referring_officer=COUNTY_CASE_MANAGER,
+            entered_as="case_manager",
+        ),
+        COUNTY,
+        judged_on=date(2026, 11, 1),
+    )
+    assert received.door == "community" and received.source == "community_partner"
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        ({"door": "arrest_diversion", "source": "self"}, "door-not-yours"),
+        ({"door": "social_contact", "source": "self"}, "door-not-yours"),
+        ({"door": "community", "source": "law_enforcement"}, "source-not-yours"),
+        (
+            {
+                "door": "community",
+                "source": "self",
+                "referring_officer": StaffRef(subject="cm-1", agency="pontiac-case-management"),
+            },
+            "not-a-referrer",
+        ),
+        ({"door": "community", "source": "self", "entered_as": "supervisor"}, "not-a-referrer"),
+    ],
+    ids=["arrest", "social contact", "as law enforcement", "other agency", "role not named"],
+)
+def test_a_community_referrer_enters_nothing_but_community_referrals(
+    changes: dict[str, object], kind: str
+) -> None:
+    base: dict[str, object] = {
+        "referring_officer": COUNTY_CASE_MANAGER,
+        "entered_as": "case_manager",
+    }
+    with pytest.raises(Refused) as refused:
+        receive(command(**{**base, **changes}), COUNTY, judged_on=date(2026, 11, 1))
+    assert refused.value.kind == kind
+
+
+def test_no_one_but_officers_refers_at_a_site_without_community_referrers() -> None:
+    with pytest.raises(Refused) as refused:
+        receive(
+            command(door="social_contact", entered_as="case_manager"),
+            PILOT,
+            judged_on=date(2026, 11, 1),
+        )
+    assert refused.value.kind == "not-a-referrer"
+    assert "referrals come from law enforcement" in refused.value.detail

@@ -45,3 +45,32 @@ def test_the_profiles_command_lists_every_valid_version(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "oakland-county\t2026.1\tin force from 2026-07-01" in result.stdout
     assert "pontiac\t2026.1\tin force from 2026-01-01" in result.stdout
+
+
+INFORMANT_RULE = '[[rules]]\nrule = "confidential_informant"\n\n'
+
+
+def test_a_site_cannot_start_intake_without_the_informant_rule(tmp_path: Path) -> None:
+    """An operator who drops the informant rule finds out at start, not when an informant is
+    admitted: LEAD is never an informant programme."""
+    profiles = customised_profiles(tmp_path / "profiles", {"pontiac.toml": {INFORMANT_RULE: ""}})
+    result = run("serve", profiles=profiles)
+    assert result.returncode == 2
+    assert str(profiles / "pontiac.toml") in result.stderr
+    assert (
+        "the confidential_informant rule is missing for arrest_diversion, social_contact "
+        "referrals: LEAD is never an informant programme" in result.stderr
+    )
+
+
+def test_a_site_cannot_start_intake_admitting_minors_where_the_law_forbids_it(
+    tmp_path: Path,
+) -> None:
+    profiles = customised_profiles(
+        tmp_path / "profiles", {"pontiac.toml": {'[[rules]]\nrule = "under_18"\n\n': ""}}
+    )
+    result = run("serve", profiles=profiles)
+    assert result.returncode == 2
+    assert str(profiles / "pontiac.toml") in result.stderr
+    assert "the under_18 rule is missing" in result.stderr
+    assert "legal caps forbid diverting a person under 18 (caps.adults_only)" in result.stderr

@@ -55,6 +55,8 @@ def test_the_allow_list_holds_identifiers_dates_and_coarse_categories_only() -> 
         "report_number",
         "window_ended_at",
         "arrested_on",
+        "door",
+        "within_intake_window",
     }
     assert not ALLOWED_FIELDS & set(CARE_FIELDS)
 
@@ -86,6 +88,8 @@ def test_no_field_outside_the_allow_list_changes_a_single_word(
         "referral_id": "0b7a3a36-0f3e-4c8f-a1a4-8d1a5a9f3c11",
         "case_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
         "decision": "needs_review",
+        "door": "arrest_diversion",
+        "within_intake_window": True,
     }
     plain = _told(event_type, base)
     stuffed = _told(event_type, {**base, **extra})
@@ -96,7 +100,13 @@ def test_no_field_outside_the_allow_list_changes_a_single_word(
 def test_law_enforcement_is_told_only_coarse_status_words() -> None:
     words = {"working with a case manager", "engaged", "not engaged", "non-compliant", "closed"}
     for event_type, trigger in TRIGGERS.items():
-        data = {"referral_id": str(uuid4()), "case_id": str(uuid4()), "decision": "needs_review"}
+        data = {
+            "referral_id": str(uuid4()),
+            "case_id": str(uuid4()),
+            "decision": "needs_review",
+            "door": "arrest_diversion",
+            "within_intake_window": True,
+        }
         for note in notifications_for(event_type, coarse_facts(data), PARTIES):
             if note.audience not in LAW_ENFORCEMENT or "Status:" not in note.text.body:
                 continue

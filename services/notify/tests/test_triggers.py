@@ -50,6 +50,15 @@ EXPECTED: dict[str, tuple[dict[str, object], set[Recipient]]] = {
         {"referral_id": REFERRAL, "case_id": CASE, "arrested_on": date(2026, 11, 20)},
         {PROSECUTORS, CASE_MANAGER},
     ),
+    "IntakeAssessmentCompleted": (
+        {
+            "referral_id": REFERRAL,
+            "case_id": CASE,
+            "door": "arrest_diversion",
+            "within_intake_window": True,
+        },
+        {PROSECUTORS},
+    ),
 }
 
 
@@ -119,3 +128,14 @@ def test_supervisors_of_the_case_managers_agency_hear_of_overdue_intake() -> Non
 
 def test_events_without_a_rule_tell_nobody_anything() -> None:
     assert notifications_for("ContactLogged", coarse_facts({"case_id": CASE}), PARTIES) == []
+
+
+@pytest.mark.parametrize(
+    ("door", "in_time"),
+    [("arrest_diversion", False), ("social_contact", None), ("community", None)],
+)
+def test_no_filing_is_expected_only_of_an_arrest_diversion_assessed_in_time(
+    door: str, in_time: bool | None
+) -> None:
+    facts = coarse_facts({"case_id": CASE, "door": door, "within_intake_window": in_time})
+    assert notifications_for("IntakeAssessmentCompleted", facts, PARTIES) == []

@@ -9,8 +9,11 @@ Acks follow the commit. A writer that dies between the two leaves events unacked
 that takes over restarts the durable at its ack floor, so they come again before anything newer
 and each stream keeps its order in the ledger, and the ledger's unique event id turns a second
 delivery into nothing. Unlike other consumers, deliveries are not bounded: a batch fails only when Postgres
-is unavailable, and giving up would drop facts from the ledger. What can never be appended (a
-message that is not an event, data JSON cannot carry exactly) is parked at once instead.
+is unavailable, and giving up would drop facts from the ledger. What can never be appended is
+parked at once instead: a message that is not an event, data JSON cannot carry exactly, or an
+envelope whose data is not what its event type and version say (checked with the upcasters, as
+every consumer checks it). The ledger cannot forget an entry, so it must not take one that every
+other reader refuses and a later fold would choke on.
 """
 
 import contextlib
@@ -28,7 +31,7 @@ from audit.adapters.checkpoint_store import Checkpointer
 from audit.adapters.ledger_store import Arrival, LedgerHead, append_batch, entry_bytes, read_head
 from audit.domain.merkle import leaf_hash
 from audit.settings import LEDGER_DB_ROLE
-from offramp_contracts import EventEnvelope
+from offramp_contracts import EventEnvelope, payload_of
 from servicekit.log import get_logger
 from servicekit.single_writer import run_single_writer
 
@@ -165,26 +168,30 @@ class LedgerWriter:
 
     async def _append(self, session: asyncpg.Connection, head: LedgerHead, msgs: list[Msg]) -> None:
         arrivals: list[Arrival] = []
-        unusable: list[tuple[Msg, str]] = []
+        unusable: list[tuple[Msg, EventEnvelope | None, str]] = []
         for msg in msgs:
+            envelope: EventEnvelope | None = None
             try:
-                arrival = Arrival(msg.subject, EventEnvelope.from_wire(msg.data))
+                envelope = EventEnvelope.from_wire(msg.data)
+                arrival = Arrival(msg.subject, envelope)
                 entry_bytes(1, arrival)  # can it be canonicalised at all?
+                payload_of(envelope)  # UnknownEventType is a ValueError too
             except (ValidationError, ValueError) as error:
-                unusable.append((msg, f"cannot be appended to the ledger: {error}"))
+                unusable.append((msg, envelope, f"cannot be appended to the ledger: {error}"))
                 continue
             arrivals.append(arrival)
         async with session.transaction():
             appended = await append_batch(session, arrivals)
-            for msg, why in unusable:
+            for msg, envelope, why in unusable:
                 # Once, even if the message comes back because an ack was lost.
                 await session.execute(
                     """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
                                                  deliveries, stream, stream_seq)
-                       VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                        ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                     CONSUMER_NAME,
                     msg.subject,
+                    envelope.event_id if envelope else None,
                     msg.data,
                     why[:4000],
                     msg.metadata.num_delivered,
@@ -196,7 +203,7 @@ class LedgerWriter:
             head.frontier.append(leaf_hash(entry.entry))
             head.hash = entry.hash
         self.appended += len(appended)
-        for msg, why in unusable:
+        for msg, _, why in unusable:
             log.error("message parked as a dead letter", subject=msg.subject, error=why[:500])
         for msg in msgs:
             await msg.ack()

@@ -17,7 +17,13 @@ import asyncpg
 from casework.adapters import consent_tables
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.casework import CaseOpened
-from offramp_contracts.lifecycle import CaseState, accept, coarse_status, replay
+from offramp_contracts.lifecycle import (
+    CaseState,
+    accept,
+    coarse_status,
+    intake_window_outcome,
+    replay,
+)
 from servicekit import command_loop
 from servicekit.eventstore import EventStore
 
@@ -82,8 +88,8 @@ class CaseStore:
         await conn.execute(
             """INSERT INTO cases (case_id, referral_id, jurisdiction, door, referring_subject,
                                   referring_agency, policy_version, case_agency, status, phase,
-                                  opened_at, intake_deadline)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+                                  opened_at, intake_deadline, intake_window)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
             opened.case_id,
             opened.referral_id,
             jurisdiction,
@@ -96,6 +102,7 @@ class CaseStore:
             state.phase,
             opened_at,
             intake_deadline,
+            intake_window_outcome(state),
         )
         return StoredCase(state, 1, jurisdiction, agency, opened_at, intake_deadline, (event,))
 
@@ -156,7 +163,8 @@ class CaseStore:
         )
         await conn.execute(
             """UPDATE cases SET case_manager = $2, status = $3, phase = $4, last_contact_at = $5,
-                                closed_at = CASE WHEN $4 = 'closed' THEN $6::timestamptz END
+                                closed_at = CASE WHEN $4 = 'closed' THEN $6::timestamptz END,
+                                intake_window = $7
                WHERE case_id = $1""",
             case.case_id,
             state.case_manager.subject if state.case_manager else None,
@@ -164,6 +172,7 @@ class CaseStore:
             state.phase,
             state.last_contact_at,
             events[-1].occurred_at,
+            intake_window_outcome(state),
         )
         await consent_tables.project(conn, events)
         now = replace(

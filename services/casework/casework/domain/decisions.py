@@ -30,6 +30,7 @@ from offramp_contracts.events.casework import (
     ProgressReportDue,
     ProsecutorDecision,
     ProsecutorDecisionRecorded,
+    ReactivationReason,
     ServiceKind,
     ServiceOutcome,
     ServiceReferralMade,
@@ -110,9 +111,12 @@ def log_contact(
     contacted_at: datetime,
     method: ContactMethod,
     notes: str,
+    inactivity_period: timedelta,
 ) -> list[EventPayload]:
-    """The first contact engages the participant; a contact since inactivity began ends it
-    (one logged late for a day before that does not)."""
+    """The first contact engages the participant. An inactive participant is active again on a
+    contact since the inactivity began, and on one logged late that happened less than the
+    inactivity period before it began: with that contact the period had not run out. (Case
+    managers often log a day late.) A contact older than that leaves them inactive."""
     events: list[EventPayload] = [
         ContactLogged(
             case_id=state.case_id,
@@ -125,9 +129,30 @@ def log_contact(
     ]
     if not state.engaged:
         events.append(ClientEngaged(case_id=state.case_id, contact_id=contact_id))
-    if state.inactive and (state.inactive_since is None or contacted_at >= state.inactive_since):
-        events.append(ClientBecameActive(case_id=state.case_id, contact_id=contact_id))
+    reason = _reactivation(state, contacted_at, inactivity_period)
+    if reason is not None:
+        events.append(
+            ClientBecameActive(
+                case_id=state.case_id,
+                contact_id=contact_id,
+                reason=reason,
+                contacted_at=contacted_at,
+            )
+        )
     return events
+
+
+def _reactivation(
+    state: CaseState, contacted_at: datetime, period: timedelta
+) -> ReactivationReason | None:
+    if not state.inactive:
+        return None
+    since = state.inactive_since
+    if since is None or contacted_at >= since:
+        return "contact_after_inactivity"
+    if contacted_at + period > since:
+        return "contact_logged_late"
+    return None
 
 
 def become_inactive(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from casework.entrypoints.http_cases import CaseView
 from offramp_contracts.events.casework import (
     ClosureReason,
+    CoarseStatusName,
     ContactMethod,
     Need,
     ProsecutorDecision,
@@ -93,3 +94,13 @@ class CommandResult(BaseModel):
     case: CaseView
     stored: list[str] = Field(description="The event types stored, in order.")
     id: UUID | None = Field(default=None, description="The id of what was created, if anything.")
+
+
+class CoarseCommandResult(BaseModel):
+    """What a command by law enforcement answers: the case's coarse status and what was stored,
+    nothing of the case view (DESIGN.md rule 7)."""
+
+    case_id: UUID
+    referral_id: UUID
+    status: CoarseStatusName
+    stored: list[str] = Field(description="The event types stored, in order.")

@@ -12,8 +12,17 @@ from casework.adapters.case_store import StoredCase
 from casework.commands import Casework
 from casework.container import CaseworkContainer
 from offramp_contracts.events.base import StaffRef
-from offramp_contracts.events.casework import CoarseStatusName, ServiceOutcome
-from offramp_contracts.lifecycle import GoalStatus, TransitionRefused, coarse_status
+from offramp_contracts.events.casework import (
+    ClientBecameActive,
+    CoarseStatusName,
+    ServiceOutcome,
+)
+from offramp_contracts.lifecycle import (
+    GoalStatus,
+    IntakeWindowOutcome,
+    TransitionRefused,
+    coarse_status,
+)
 from offramp_contracts.profile import AgencyKind
 from servicekit.access import participant_record, shown
 from servicekit.auth import AuthorizationError, Principal
@@ -28,6 +37,7 @@ CaseStaff = Annotated[
     Principal, Depends(require_role("case_manager", "supervisor", kinds=AT_CARE_AGENCY))
 ]
 LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
+Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 # Every route about one case: reads of it are recorded, and so are refusals (servicekit.access).
 CASE_RECORD = participant_record("case", "case_id")
 
@@ -80,6 +90,7 @@ class CaseView(BaseModel):
     awaiting_prosecutor: str | None
     engaged: bool
     inactive: bool
+    active_again: str | None
     contacts: int
     last_contact_at: datetime | None
     goals: list[Goal]
@@ -106,6 +117,7 @@ class CaseView(BaseModel):
             awaiting_prosecutor=s.prosecutor_review,
             engaged=s.engaged,
             inactive=s.inactive,
+            active_again=_active_again(s.active_again) if s.active_again else None,
             contacts=s.contacts,
             last_contact_at=s.last_contact_at,
             goals=[Goal(goal_id=g, status=st) for g, st in s.goals.items()],
@@ -118,6 +130,17 @@ class CaseView(BaseModel):
             new_arrests=s.new_arrests,
             closure_reason=s.closure_reason,
         )
+
+
+def _active_again(event: ClientBecameActive) -> str:
+    """Why the participant is active again, for their case manager to read."""
+    on = f" on {event.contacted_at:%Y-%m-%d}" if event.contacted_at else ""
+    if event.reason == "contact_logged_late":
+        return (
+            f"active again: a contact{on}, logged after the inactivity was recorded, falls "
+            "inside the inactivity period"
+        )
+    return f"active again: a contact{on} after the inactivity began"
 
 
 class CoarseView(BaseModel):
@@ -160,6 +183,44 @@ async def coarse_case_status(case_id: UUID, caller: LawEnforcement, cases: Cases
     return CoarseView(
         case_id=case.case_id, referral_id=case.state.referral_id, status=coarse_status(case.state)
     )
+
+
+class DiversionStatus(BaseModel):
+    """An arrest diversion as the liaison prosecutor follows it (DESIGN.md rules 4 and 7): the
+    coarse status, when the intake window ends and how it came out. Nothing learned in care."""
+
+    case_id: UUID
+    referral_id: UUID
+    opened_at: datetime
+    status: CoarseStatusName
+    intake_window_ends_at: datetime | None
+    intake_window: IntakeWindowOutcome
+
+
+@router.get(
+    "/diversions",
+    response_model=list[DiversionStatus],
+    tags=["prosecutor"],
+    openapi_extra=participant_record("case"),
+)
+async def prosecutor_diversions(
+    prosecutor: Prosecutor, cases: Cases, request: Request
+) -> list[DiversionStatus]:
+    """The arrest diversions of the caller's jurisdiction, for its liaison prosecutor's office:
+    which are pending intake, which met the window (no filing expected), which missed it."""
+    answer = [
+        DiversionStatus(
+            case_id=row["case_id"],
+            referral_id=row["referral_id"],
+            opened_at=row["opened_at"],
+            status=row["status"],
+            intake_window_ends_at=row["intake_deadline"],
+            intake_window=row["intake_window"],
+        )
+        for row in await cases.diversions_for(prosecutor)
+    ]
+    shown(request, "case", (d.case_id for d in answer))
+    return answer
 
 
 def refusal_of_transition(refused: TransitionRefused) -> Refusal:

@@ -18,6 +18,7 @@ from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
     ClosureIn,
+    CoarseCommandResult,
     CommandResult,
     ContactIn,
     DecisionIn,
@@ -42,6 +43,7 @@ from offramp_contracts.events.casework import (
     GoalChange,
     IntakeAssessment,
 )
+from offramp_contracts.lifecycle import coarse_status
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
@@ -100,7 +102,7 @@ async def log_contact(
 ) -> CommandResult:
     contact_id = uuid6.uuid7()
 
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
         return decisions.log_contact(
             case.state,
             contact_id=contact_id,
@@ -108,6 +110,7 @@ async def log_contact(
             contacted_at=body.contacted_at,
             method=body.method,
             notes=body.notes,
+            inactivity_period=profile.inactivity_period,
         )
 
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
@@ -254,19 +257,28 @@ async def report_non_compliance(
 
 
 @router.post(
-    "/cases/{case_id}/prosecutor-decision", response_model=CommandResult, openapi_extra=CASE_RECORD
+    "/cases/{case_id}/prosecutor-decision",
+    response_model=CoarseCommandResult,
+    openapi_extra=CASE_RECORD,
 )
 async def record_prosecutor_decision(
     case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
-) -> CommandResult:
-    """After a missed intake window or reported non-compliance; filing closes the case."""
+) -> CoarseCommandResult:
+    """After a missed intake window or reported non-compliance; filing closes the case. The
+    prosecutor is answered with the coarse status only, like every law-enforcement read."""
 
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.record_prosecutor_decision(
             case.state, decision=body.decision, prosecutor=staff_ref(prosecutor), reason=body.reason
         )
 
-    return _result(await _run(cases, case_id, prosecutor, "prosecutor", decide, request))
+    recorded = await _run(cases, case_id, prosecutor, "prosecutor", decide, request)
+    return CoarseCommandResult(
+        case_id=case_id,
+        referral_id=recorded.case.state.referral_id,
+        status=coarse_status(recorded.case.state),
+        stored=[e.event_type for e in recorded.events],
+    )
 
 
 @router.post(

@@ -45,12 +45,18 @@ _REFERRAL_COLUMNS = """referral_id, jurisdiction, officer_subject, officer_agenc
 
 
 async def insert_referral(
-    conn: asyncpg.Connection, received: ReferralReceived, *, jurisdiction: str, at: datetime
+    conn: asyncpg.Connection,
+    received: ReferralReceived,
+    *,
+    jurisdiction: str,
+    at: datetime,
+    person_key: str,
 ) -> None:
     await conn.execute(
         """INSERT INTO referrals (referral_id, jurisdiction, officer_subject, officer_agency,
-                                  door, status, received_at, updated_at, policy_version)
-           VALUES ($1, $2, $3, $4, $5, 'awaiting_review', $6, $6, $7)""",
+                                  door, status, received_at, updated_at, policy_version,
+                                  person_key)
+           VALUES ($1, $2, $3, $4, $5, 'awaiting_review', $6, $6, $7, $8)""",
         received.referral_id,
         jurisdiction,
         received.referring_officer.subject,
@@ -58,7 +64,24 @@ async def insert_referral(
         received.door,
         at,
         received.policy_version,
+        person_key,
     )
+
+
+async def participants_with(
+    conn: asyncpg.Connection, *, jurisdiction: str, person_key: str
+) -> list[tuple[UUID, str]]:
+    """The referrals (and their profile versions) of current participants with this person
+    key: admitted in the jurisdiction, their case not closed."""
+    rows = await conn.fetch(
+        """SELECT r.referral_id, r.policy_version FROM referrals r
+           JOIN admissions a ON a.referral_id = r.referral_id
+           WHERE r.jurisdiction = $1 AND r.person_key = $2 AND a.closed_at IS NULL
+           ORDER BY a.admitted_at""",
+        jurisdiction,
+        person_key,
+    )
+    return [(row["referral_id"], row["policy_version"]) for row in rows]
 
 
 async def set_status(

@@ -6,7 +6,7 @@ silently. Pure: the date the referral is judged on is passed in.
 """
 
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import singledispatch
 
@@ -30,6 +30,7 @@ from offramp_contracts.profile import (
     PendingSpecialtyCourt,
     PriorAreaActivity,
     PriorViolentFelony,
+    ProgrammeArea,
     PromotesProstitution,
     SiteProfile,
     Under18,
@@ -48,6 +49,8 @@ class Candidate:
     offence: Offence
     screening: Screening
     judged_on: date
+    area: ProgrammeArea | None = None
+    """The site's programme area; `evaluate` gives it from the profile."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Evaluation:
 def evaluate(candidate: Candidate, profile: SiteProfile) -> Evaluation:
     """A failed rule makes the referral ineligible; otherwise an unknown one, or a door where the
     prosecutor has the final say, makes it wait for review; otherwise it is eligible."""
+    candidate = replace(candidate, area=profile.area)
     results = [judge(rule, candidate) for rule in profile.rules_for(candidate.door)]
     outcomes = {result.outcome for result in results}
     if "failed" in outcomes:
@@ -227,8 +231,10 @@ def _(rule: ComplainantObjects, candidate: Candidate) -> RuleResult:
 
 @judge.register
 def _(rule: PriorAreaActivity, candidate: Candidate) -> RuleResult:
-    verified = candidate.screening.prior_area_activity_verified
-    on = candidate.screening.prior_area_activity_on
+    """Three ways to fail, each said as such: not verified, verified but outside the programme
+    area, verified inside it but longer ago than the lookback."""
+    screening = candidate.screening
+    verified = screening.prior_area_activity_verified
     window = f"the last {rule.lookback_months} months"
     if verified is None:
         return _result(
@@ -238,16 +244,33 @@ def _(rule: PriorAreaActivity, candidate: Candidate) -> RuleResult:
         )
     if not verified:
         return _result(
-            rule.rule, "failed", f"no verified low-level activity in the area in {window}"
+            rule.rule, "failed", f"not verified: no verified low-level activity in {window}"
         )
+    area = candidate.area
+    place = screening.prior_area_activity_place
+    if area is None or place is None:
+        return _result(
+            rule.rule, "unknown", "where the verified activity took place was not recorded"
+        )
+    if not area.contains(place):
+        return _result(
+            rule.rule,
+            "failed",
+            f"verified, but outside the programme area: {place} is not in {area.describe()}",
+        )
+    on = screening.prior_area_activity_on
     if on is None:
         return _result(rule.rule, "unknown", "the date of the verified activity was not recorded")
     since = _months_before(candidate.judged_on, rule.lookback_months)
     if on < since:
         return _result(
-            rule.rule, "failed", f"the last verified activity ({on}) is older than {window}"
+            rule.rule,
+            "failed",
+            f"verified in the area ({place}), but outside {window}: the last was on {on}",
         )
-    return _result(rule.rule, "passed", f"verified low-level activity in the area on {on}")
+    return _result(
+        rule.rule, "passed", f"verified low-level activity in the area ({place}) on {on}"
+    )
 
 
 def _age(born: date, on: date) -> int:

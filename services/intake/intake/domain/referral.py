@@ -36,6 +36,9 @@ REFUSAL_STATUS = {
     "source-not-allowed": 422,
     "idempotency-key-reused": 422,
     "no-programme": 403,
+    "not-a-referrer": 403,
+    "door-not-yours": 403,
+    "source-not-yours": 422,
     "not-awaiting-review": 409,
     "cannot-withdraw": 409,
     "not-eligible": 409,
@@ -54,6 +57,9 @@ class Refused(Refusal):
 
 @dataclass(frozen=True)
 class SubmitReferral:
+    """`referring_officer` is whoever enters the referral; `entered_as` the role they act in
+    (an officer, or a community referrer the site's profile names)."""
+
     referral_id: UUID
     door: Door
     source: ReferralSource
@@ -61,6 +67,7 @@ class SubmitReferral:
     offence: Offence
     screening: Screening
     referring_officer: StaffRef
+    entered_as: str = "officer"
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ def receive(
 ) -> tuple[ReferralReceived, EligibilityDecided]:
     """Refuses a door the site has not opened or a source it does not accept: those are not
     decisions about the person but a referral the site cannot take at all."""
+    if command.entered_as != "officer":
+        _check_community_referrer(command, profile)
     if command.door not in profile.doors:
         raise Refused(
             "door-closed",
@@ -154,6 +163,46 @@ def receive(
         policy_version=profile.version,
     )
     return received, decided
+
+
+COMMUNITY_SOURCES: frozenset[ReferralSource] = frozenset(
+    {"self", "family_or_friend", "community_partner"}
+)
+
+
+def _check_community_referrer(command: SubmitReferral, profile: SiteProfile) -> None:
+    """Anyone but an officer enters only what the profile gives them: the community door, on
+    the person's own, their family's or a partner's behalf; an arrest or a social contact is
+    law enforcement's to refer."""
+    referrers = profile.community_referrers
+    who = command.referring_officer
+    if (
+        referrers is None
+        or who.agency != referrers.agency
+        or command.entered_as not in referrers.roles
+    ):
+        raise Refused(
+            "not-a-referrer",
+            f"{profile.name} does not let a {command.entered_as.replace('_', ' ')} of {who.agency} "
+            "enter referrals; referrals come from law enforcement"
+            + (
+                f", and community referrals from {referrers.agency}"
+                if referrers is not None
+                else ""
+            ),
+        )
+    if command.door != "community":
+        raise Refused(
+            "door-not-yours",
+            f"only law enforcement refers through the {command.door} door; a community "
+            "referrer enters community referrals only",
+        )
+    if command.source not in COMMUNITY_SOURCES:
+        raise Refused(
+            "source-not-yours",
+            f"a community referral is made by the person, their family or friends, or a "
+            f"community partner, not {command.source!r}; name the source that asked",
+        )
 
 
 def review(

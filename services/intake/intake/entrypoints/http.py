@@ -12,13 +12,15 @@ from intake.adapters import tables
 from intake.container import IntakeContainer
 from intake.domain.referral import SubmitReferral
 from intake.entrypoints.schemas import (
+    ArrestIn,
+    ArrestOut,
     PendingReview,
     ReferralIn,
     ReferralOut,
     ReviewIn,
     WithdrawalIn,
 )
-from intake.use_cases import Intake
+from intake.use_cases import ArrestReport, Intake
 from intake.use_cases import Request as IntakeRequest
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.intake import Offence, Person, Screening
@@ -28,7 +30,9 @@ from servicekit.http import Runtime, correlation_id_of, require_role
 from servicekit.idempotency import idempotent_what
 
 router = APIRouter(tags=["referrals"])
-Officer = Annotated[Principal, Depends(require_role("officer"))]
+# Community referrers are case staff the site's profile names; intake checks which (and which
+# doors) per referral, since that is the site's policy and not the role's.
+Referrer = Annotated[Principal, Depends(require_role("officer", "case_manager", "supervisor"))]
 # A supervisor here supervises officers: the site's profile must name their agency as law
 # enforcement (a case-management supervisor is not one).
 OfficerOrSupervisor = Annotated[
@@ -36,6 +40,7 @@ OfficerOrSupervisor = Annotated[
     Depends(require_role("officer", "supervisor", kinds={"supervisor": "law_enforcement"})),
 ]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
+LawEnforcement = Annotated[Principal, Depends(require_role("officer", "prosecutor"))]
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -61,6 +66,13 @@ def _request(principal: Principal, role: str, http: Request) -> IntakeRequest:
     return IntakeRequest(principal.acting_as(role), principal.jurisdiction, correlation_id_of(http))
 
 
+def _referrer_role(principal: Principal) -> str:
+    for role in ("officer", "case_manager", "supervisor"):
+        if principal.has_role(role):
+            return role
+    raise AssertionError("the route's gate admits only these roles")
+
+
 def _role_of(principal: Principal) -> str:
     return "officer" if principal.has_role("officer") else "supervisor"
 
@@ -74,14 +86,16 @@ def _role_of(principal: Principal) -> str:
 )
 async def post_referral(
     body: ReferralIn,
-    officer: Officer,
+    officer: Referrer,
     intake: IntakeService,
     idempotency_key: IdempotencyKey,
     http: Request,
     response: Response,
 ) -> ReferralOut:
     """Refer a person. The site's rules decide at once; a referral that needs review waits for
-    the liaison prosecutor, and an eligible one is admitted or waitlisted."""
+    the liaison prosecutor, and an eligible one is admitted or waitlisted. Officers refer at any
+    open door; the community referrers a site's profile names enter community referrals only."""
+    role = _referrer_role(officer)
     command = SubmitReferral(
         referral_id=uuid6.uuid7(),
         door=body.door,
@@ -90,11 +104,12 @@ async def post_referral(
         offence=Offence.model_validate(body.offence.model_dump()),
         screening=Screening.model_validate(body.screening.model_dump()),
         referring_officer=StaffRef(subject=officer.subject, agency=officer.agency),
+        entered_as=role,
     )
     fingerprint = hashlib.sha256(rfc8785.dumps(body.model_dump(mode="json"))).hexdigest()
     submitted = await intake.submit(
         command,
-        _request(officer, "officer", http),
+        _request(officer, role, http),
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
     )
@@ -106,15 +121,15 @@ async def post_referral(
 @router.get(
     "/referrals", response_model=list[ReferralOut], openapi_extra=participant_record("referral")
 )
-async def list_referrals(
-    staff: OfficerOrSupervisor, runtime: Runtime, http: Request
-) -> list[ReferralOut]:
-    """An officer's own referrals; for a supervisor, every referral of their agency."""
+async def list_referrals(staff: Referrer, runtime: Runtime, http: Request) -> list[ReferralOut]:
+    """An officer's (or community referrer's) own referrals, with their coarse status only; for
+    a supervisor, every referral of their agency."""
+    own = staff.has_role("officer", "case_manager")
     rows = await tables.referrals_by(
         runtime.pool,
         jurisdiction=staff.jurisdiction,
         agency=staff.agency,
-        subject=None if not staff.has_role("officer") else staff.subject,
+        subject=staff.subject if own else None,
     )
     answer = [ReferralOut.of(row) for row in rows]
     shown(http, "referral", (r.referral_id for r in answer))
@@ -191,3 +206,29 @@ async def review_referral(
         reason=body.reason,
     )
     return ReferralOut.of(row)
+
+
+@router.post(
+    "/arrests",
+    response_model=ArrestOut,
+    tags=["arrests"],
+    openapi_extra=participant_record("referral"),
+)
+async def report_arrest(
+    body: ArrestIn, reporter: LawEnforcement, intake: IntakeService, http: Request
+) -> ArrestOut:
+    """Report a new arrest by the person's name and date of birth. If they are a current
+    participant, the arrest is recorded on their case (the liaison prosecutor and the case
+    manager are told); the answer says only that, or that they are not a participant."""
+    role = "prosecutor" if reporter.has_role("prosecutor") else "officer"
+    outcome = await intake.report_arrest(
+        _request(reporter, role, http),
+        reporter,
+        ArrestReport(
+            given_name=body.given_name,
+            family_name=body.family_name,
+            date_of_birth=body.date_of_birth,
+            arrested_on=body.arrested_on,
+        ),
+    )
+    return ArrestOut(outcome=outcome)

@@ -129,3 +129,33 @@ class PendingReview(BaseModel):
     @classmethod
     def of(cls, row: ReviewRow) -> "PendingReview":
         return cls(**row.__dict__)
+
+
+class ArrestIn(BaseModel):
+    """A new arrest, reported by who was arrested: the name and date of birth as on the
+    booking, not a case id (the arresting officer or the prosecutor rarely knows one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    arrested_on: date
+
+    _iso = field_validator("date_of_birth", "arrested_on", mode="before")(iso_8601_only)
+
+    @field_validator("date_of_birth", "arrested_on")
+    @classmethod
+    def not_in_future(cls, value: date) -> date:
+        if value > _today():
+            raise ValueError("the date cannot be in the future")
+        if value < OLDEST_BIRTH:
+            raise ValueError(f"the date cannot be before {OLDEST_BIRTH}")
+        return value
+
+
+class ArrestOut(BaseModel):
+    """Only whether the person is a participant: never which case, case manager or anything
+    learned in care."""
+
+    outcome: Literal["recorded_for_a_participant", "not_a_participant"]

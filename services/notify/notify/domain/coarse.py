@@ -45,6 +45,10 @@ class CoarseFacts(BaseModel):
     window_ended_at: datetime | None = None
     # NewArrestReported: an arrest is law enforcement's own information, not learned in care.
     arrested_on: date | None = None
+    # IntakeAssessmentCompleted: which door, and whether it was done inside the intake window;
+    # never the assessment itself.
+    door: Literal["arrest_diversion", "social_contact", "community"] | None = None
+    within_intake_window: bool | None = None
 
 
 ALLOWED_FIELDS: frozenset[str] = frozenset(CoarseFacts.model_fields)

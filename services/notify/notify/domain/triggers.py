@@ -28,6 +28,7 @@ WIRED: tuple[str, ...] = (
     "IntakeWindowMissed",
     "ClientBecameInactive",
     "NewArrestReported",
+    "IntakeAssessmentCompleted",
 )
 
 
@@ -194,6 +195,19 @@ def _new_arrest(f: CoarseFacts) -> Text:
     )
 
 
+def _no_filing_expected(f: CoarseFacts) -> Text:
+    return Text(
+        "No filing expected",
+        f"The intake assessment of the arrest diversion ({_ref(f)}) was completed within the "
+        "intake window: the participant is enrolled and no filing is expected. "
+        f"{_status_line('working_with_case_manager')}",
+    )
+
+
+def _in_time(f: CoarseFacts) -> bool:
+    return f.door == "arrest_diversion" and f.within_intake_window is True
+
+
 TRIGGERS: Mapping[str, Trigger] = {
     "EligibilityDecided": Trigger(
         "intake",
@@ -236,6 +250,14 @@ TRIGGERS: Mapping[str, Trigger] = {
     "NewArrestReported": Trigger(
         "casework",
         (Rule("liaison_prosecutor", _new_arrest), Rule("case_manager", _new_arrest)),
+    ),
+    # DESIGN.md rule 4: done in time, the prosecutor is told no filing is expected. A late
+    # assessment was already returned to them by IntakeWindowMissed.
+    "IntakeAssessmentCompleted": Trigger(
+        "casework",
+        (Rule("liaison_prosecutor", _no_filing_expected),),
+        applies=_in_time,
+        status=lambda _f: "working_with_case_manager",
     ),
 }
 
