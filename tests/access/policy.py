@@ -56,6 +56,13 @@ def only(*roles: str | frozenset[str], **query: Any) -> Operation:
     return Operation(frozenset(names), query)
 
 
+# What every service serves for operators: its dead letters (servicekit.operations_http).
+OPERATOR_PATHS: dict[tuple[str, str], Operation] = {
+    ("GET", "/dead-letters"): only("operator"),
+    ("POST", "/dead-letters/{dead_letter_id}/replay"): only("operator"),
+    ("POST", "/dead-letters/{dead_letter_id}/discard"): only("operator"),
+}
+
 OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
@@ -129,3 +136,6 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("audit", "GET", "/ledger/referrals/{referral_id}/history"): only("auditor"),
     ("audit", "GET", "/ledger/cases/{case_id}/as-of"): only("auditor", at="2100-01-01T00:00:00Z"),
 }
+for _service in ("intake", "casework", "notify", "audit"):
+    for (_method, _path), _operation in OPERATOR_PATHS.items():
+        OPERATIONS[(_service, _method, _path)] = _operation

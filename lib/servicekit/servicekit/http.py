@@ -57,6 +57,8 @@ def create_service_app(
     )
     app.add_middleware(CorrelationIds)
 
+    install_operations(app, runtime)
+
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.settings.service_name}
@@ -71,6 +73,14 @@ def create_service_app(
         )
 
     return app
+
+
+def install_operations(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """What operators use on every service: dead letters (and metrics, docs, access logs)."""
+    # Imported here: these routes use this module's dependencies (Runtime, require_role).
+    from servicekit.operations_http import router
+
+    app.include_router(router)
 
 
 class CorrelationIds:

@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
+from servicekit.dead_letters import ReplayRequests
 from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
@@ -61,6 +62,8 @@ class ServiceRuntime:
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    # Every inbox consumer this process runs, by durable name: what replays its dead letters.
+    consumers: dict[str, InboxConsumer] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -80,11 +83,12 @@ class ServiceRuntime:
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )
         self.spawn("outbox-relay", self.relay.run)
+        self.spawn("dead-letter-replays", ReplayRequests(self.pool, self.consumers).run)
 
     def consumer(self, name: str, subjects: Sequence[str], handler: Handler) -> InboxConsumer:
         """A durable consumer of the service's stream, with the policy its settings give."""
         s = self.settings
-        return InboxConsumer(
+        consumer = InboxConsumer(
             pool=self.pool,
             js=self.js,
             stream=s.stream_name,
@@ -95,6 +99,8 @@ class ServiceRuntime:
                 max_attempts=s.consumer_max_attempts, ack_wait_seconds=s.consumer_ack_wait_seconds
             ),
         )
+        self.consumers[name] = consumer
+        return consumer
 
     def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:
         """Run a background loop for the life of the service; a crash is logged, not swallowed."""
