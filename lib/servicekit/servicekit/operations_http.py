@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from servicekit import dead_letters
@@ -21,6 +21,7 @@ from servicekit.problems import Problem
 router = APIRouter(tags=["operations"])
 
 Operator = Annotated[Principal, Depends(require_role("operator"))]
+LetterId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The dead letter's id")]
 
 
 class DeadLetterView(BaseModel):
@@ -72,7 +73,7 @@ async def list_dead_letters(operator: Operator, runtime: Runtime) -> list[DeadLe
     summary="Hand a parked message to its consumer again, once the cause is fixed",
 )
 async def replay_dead_letter(
-    dead_letter_id: int, operator: Operator, runtime: Runtime
+    dead_letter_id: LetterId, operator: Operator, runtime: Runtime
 ) -> DeadLetterView:
     letter = await _letter_of(runtime, operator, dead_letter_id)
     consumer = runtime.consumers.get(letter.consumer)
@@ -109,7 +110,7 @@ async def replay_dead_letter(
     summary="Give up on a parked message: it stays on record as discarded",
 )
 async def discard_dead_letter(
-    dead_letter_id: int, operator: Operator, runtime: Runtime
+    dead_letter_id: LetterId, operator: Operator, runtime: Runtime
 ) -> DeadLetterView:
     await _letter_of(runtime, operator, dead_letter_id)
     try:

@@ -20,7 +20,9 @@ from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
+from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.patience import once_reachable
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -69,12 +71,19 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         self.verifier = build_verifier(s)
-        self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
+        # Patient: whatever is not up yet is waited for, with back-off, and named in the log.
+        self.pool = await once_reachable(
+            "PostgreSQL",
+            redacted(s.database_url),
+            lambda: create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max),
+        )
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
-        self.nats = await connect_nats(s.nats_url, name=s.service_name)
+        self.nats = await once_reachable(
+            "NATS", s.nats_url, lambda: connect_nats(s.nats_url, name=s.service_name)
+        )
         self.js = self.nats.jetstream()
-        await ensure_stream(self.js, s)
+        await once_reachable("JetStream", s.nats_url, lambda: ensure_stream(self.js, s))
         self.store = EventStore(
             subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
         )

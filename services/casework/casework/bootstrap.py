@@ -18,6 +18,7 @@ from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
+from servicekit.patience import once_reachable
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
@@ -59,7 +60,13 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
-        client = await connect_temporal(settings)
+        client = await once_reachable(
+            "Temporal",
+            settings.temporal_address,
+            lambda: connect_temporal(settings),
+            # The SDK says only "Failed client connect" when nothing answers at the address.
+            also_unreachable=lambda error: "Failed client connect" in str(error),
+        )
         cases = CaseStore(rt.store)
         signals = TimelineSignals(client)
         rt.extras["casework"] = Casework(rt.pool, cases, profiles, signals)
