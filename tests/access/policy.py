@@ -56,8 +56,11 @@ def only(*roles: str | frozenset[str], **query: Any) -> Operation:
     return Operation(frozenset(names), query)
 
 
-# What every service serves for operators: its dead letters (servicekit.operations_http).
+# What every service serves for operators: its dead letters (servicekit.operations_http) and
+# its Prometheus metrics (counts and route templates, nothing about anyone: scraped without a
+# token, the network keeps it to the county's monitoring).
 OPERATOR_PATHS: dict[tuple[str, str], Operation] = {
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/dead-letters"): only("operator"),
     ("POST", "/dead-letters/{dead_letter_id}/replay"): only("operator"),
     ("POST", "/dead-letters/{dead_letter_id}/discard"): only("operator"),

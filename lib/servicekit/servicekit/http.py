@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from servicekit.access import AccessTrail, remember_principal
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
+from servicekit.metrics import HttpMetrics
+from servicekit.metrics import router as metrics_router
 from servicekit.outages import install_outage_handler
 from servicekit.problems import (
     PROBLEM_JSON,
@@ -55,6 +57,7 @@ def create_service_app(
         recorder_of=lambda: runtime.access,
         retry_after_seconds=runtime.settings.http_retry_after_seconds,
     )
+    observe_requests(app, runtime)
     app.add_middleware(CorrelationIds)
 
     install_operations(app, runtime)
@@ -76,11 +79,17 @@ def create_service_app(
 
 
 def install_operations(app: FastAPI, runtime: ServiceRuntime) -> None:
-    """What operators use on every service: dead letters (and metrics, docs, access logs)."""
+    """What operators use on every service: its dead letters and its metrics."""
     # Imported here: these routes use this module's dependencies (Runtime, require_role).
     from servicekit.operations_http import router
 
     app.include_router(router)
+    app.include_router(metrics_router)
+
+
+def observe_requests(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Each request counted and timed (servicekit.metrics); inside the correlation ids."""
+    app.add_middleware(HttpMetrics, metrics_of=lambda: runtime.metrics)
 
 
 class CorrelationIds:

@@ -19,6 +19,7 @@ from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
+from servicekit.metrics import ServiceMetrics
 from servicekit.migrations import Migration, migrate
 from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
@@ -67,6 +68,10 @@ class ServiceRuntime:
     # Every inbox consumer this process runs, by durable name: what replays its dead letters.
     consumers: dict[str, InboxConsumer] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: ServiceMetrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.metrics = ServiceMetrics(self.settings.service_name)
 
     async def start(self) -> None:
         s = self.settings

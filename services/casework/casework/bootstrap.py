@@ -9,6 +9,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from casework.adapters.case_store import CaseStore
+from casework.adapters.gauges import watch_cases
 from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
 from casework.commands import Casework
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
@@ -86,6 +87,7 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
             FACTS_CONSUMER, fact_subjects(settings.subject_root), signals.on_fact_event
         )
         rt.extras["facts-consumer"] = facts
+        watch_cases(rt.metrics)
         rt.spawn("facts-consumer", facts.run)
 
     app = create_service_app(

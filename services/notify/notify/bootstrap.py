@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from notify.adapters.email import SmtpMailer
+from notify.adapters.gauges import watch_deliveries
 from notify.adapters.webhooks import WebhookCaller
 from notify.delivery_loop import DeliveryLoop
 from notify.domain.retries import RetryPolicy
@@ -62,6 +63,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
         )
         rt.extras["consumer"] = consumer
         rt.extras["deliveries"] = deliveries
+        watch_deliveries(rt.metrics)
         rt.spawn("event-consumer", consumer.run)
         rt.spawn("delivery-loop", deliveries.run)
 
