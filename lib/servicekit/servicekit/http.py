@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.access import AccessTrail, remember_principal
+from servicekit.access_log import AccessLog
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
 from servicekit.metrics import HttpMetrics
@@ -88,8 +89,10 @@ def install_operations(app: FastAPI, runtime: ServiceRuntime) -> None:
 
 
 def observe_requests(app: FastAPI, runtime: ServiceRuntime) -> None:
-    """Each request counted and timed (servicekit.metrics); inside the correlation ids."""
+    """Each request counted and timed (servicekit.metrics) and logged in one line
+    (servicekit.access_log); inside the correlation ids, so the line carries them."""
     app.add_middleware(HttpMetrics, metrics_of=lambda: runtime.metrics)
+    app.add_middleware(AccessLog)
 
 
 class CorrelationIds:
