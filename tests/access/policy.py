@@ -61,6 +61,7 @@ def only(*roles: str | frozenset[str], **query: Any) -> Operation:
 # token, the network keeps it to the county's monitoring).
 OPERATOR_PATHS: dict[tuple[str, str], Operation] = {
     ("GET", "/metrics"): PUBLIC,
+    ("GET", "/asyncapi.json"): PUBLIC,
     ("GET", "/dead-letters"): only("operator"),
     ("POST", "/dead-letters/{dead_letter_id}/replay"): only("operator"),
     ("POST", "/dead-letters/{dead_letter_id}/discard"): only("operator"),

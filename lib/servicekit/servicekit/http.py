@@ -7,10 +7,12 @@ from uuid import UUID, uuid4
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.access import AccessTrail, remember_principal
 from servicekit.access_log import AccessLog
+from servicekit.api_docs import BEARER, install_docs
 from servicekit.auth import AuthenticationError, AuthorizationError, Principal
 from servicekit.log import log_context
 from servicekit.metrics import HttpMetrics
@@ -46,6 +48,9 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        # Served from local assets by servicekit.api_docs; FastAPI's own pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -86,6 +91,7 @@ def install_operations(app: FastAPI, runtime: ServiceRuntime) -> None:
 
     app.include_router(router)
     app.include_router(metrics_router)
+    install_docs(app)
 
 
 def observe_requests(app: FastAPI, runtime: ServiceRuntime) -> None:
@@ -205,7 +211,12 @@ def runtime_of(request: Request) -> ServiceRuntime:
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
-def _bearer(request: Request) -> Principal:
+def _bearer(
+    request: Request,
+    # Declares the bearer scheme in the OpenAPI document, so "Authorize" sends the token;
+    # the header is read below, with this service's own problems for what is wrong with it.
+    declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
