@@ -11,6 +11,7 @@ import json
 import re
 import time
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.auth import Principal
@@ -24,6 +25,11 @@ QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 # A problem document is small; anything longer is not read for its type.
 MAX_PROBLEM_BYTES = 16_384
+
+
+def current_trace_id() -> str | None:
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
 def trace_id_of(scope: Scope) -> str | None:
@@ -75,7 +81,7 @@ class AccessLog:
             "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
-            "trace_id": trace_id_of(scope),
+            "trace_id": current_trace_id() or trace_id_of(scope),
         }
         if isinstance(principal, Principal):
             fields |= {

@@ -25,6 +25,7 @@ from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.patience import once_reachable
 from servicekit.settings import ServiceSettings
+from servicekit.tracing import configure_tracing, shutdown_tracing
 
 log = get_logger(__name__)
 
@@ -75,6 +76,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s = self.settings
+        configure_tracing(s.service_name)
         self.verifier = build_verifier(s)
         # Patient: whatever is not up yet is waited for, with back-off, and named in the log.
         self.pool = await once_reachable(
@@ -167,3 +169,4 @@ class ServiceRuntime:
             except TimeoutError:
                 log.warning("database connections still busy; terminating them")
                 self.pool.terminate()
+        shutdown_tracing()

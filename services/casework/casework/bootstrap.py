@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
@@ -37,6 +38,8 @@ async def connect_temporal(settings: CaseworkSettings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        # Workflows and activities continue the trace of the event that started them.
+        interceptors=[TracingInterceptor()],
     )
 
 
