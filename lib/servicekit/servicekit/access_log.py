@@ -91,7 +91,10 @@ class AccessLog:
             }
         if status >= 400:
             fields["problem"] = _problem_type(problem)
-        if status >= 500:
+        if status >= 500 and route in QUIET_ROUTES:
+            # A probe answered 503 while a dependency is down: the outage has its own lines.
+            log.warning("not ready", **fields)
+        elif status >= 500:
             log.error("request failed", **fields)
         elif status >= 400:
             log.warning("request refused", **fields)
