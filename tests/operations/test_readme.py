@@ -83,7 +83,9 @@ def test_every_readme_shell_block_runs_in_order_on_a_fresh_stack(tmp_path: Path)
     ports = Ports(**dict(zip(names, free_ports(len(names)), strict=True)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")}
     env |= ports.variables()
-    env.pop("MAKEFLAGS", None)
+    # As a person pastes them, not as a sub-make of `make test` (which would print directories).
+    for inherited in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(inherited, None)
     (tmp_path / "readme.sh").write_text(
         script(shell_blocks((REPO / "README.md").read_text()), ports)
     )
