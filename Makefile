@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install up down status mail test bench lint contracts clean
+.PHONY: install up down status mail token verify demo test bench lint contracts clean
 
 install: $(STAMP)
 
@@ -25,6 +25,18 @@ down:
 
 status: install
 	$(BIN)/offramp-dev status
+
+# A bearer token for the README's person holding ROLE (officer, case_manager, supervisor, ...).
+token: install
+	@$(BIN)/offramp-dev token $(ROLE)
+
+# Walk the ledger's whole chain and every checkpoint; exit 1 if anything was altered.
+verify: install
+	$(BIN)/offramp-audit verify
+
+# A small living programme, loaded through the services' HTTP APIs as the README's people.
+demo: install
+	$(BIN)/offramp-dev demo
 
 # The e-mail notify sent, as the local mail sink received it (add FULL=1 for the texts).
 mail: install

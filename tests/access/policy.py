@@ -56,6 +56,17 @@ def only(*roles: str | frozenset[str], **query: Any) -> Operation:
     return Operation(frozenset(names), query)
 
 
+# What every service serves for operators: its dead letters (servicekit.operations_http) and
+# its Prometheus metrics (counts and route templates, nothing about anyone: scraped without a
+# token, the network keeps it to the county's monitoring).
+OPERATOR_PATHS: dict[tuple[str, str], Operation] = {
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/asyncapi.json"): PUBLIC,
+    ("GET", "/dead-letters"): only("operator"),
+    ("POST", "/dead-letters/{dead_letter_id}/replay"): only("operator"),
+    ("POST", "/dead-letters/{dead_letter_id}/discard"): only("operator"),
+}
+
 OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
@@ -187,3 +198,6 @@ def passes_gate(key: tuple[str, str, str], caller: Caller) -> bool:
     if key[0] == "intake" and held == {"supervisor"}:
         return caller.agency == POLICE_AGENCY
     return True
+for _service in ("intake", "casework", "notify", "audit"):
+    for (_method, _path), _operation in OPERATOR_PATHS.items():
+        OPERATIONS[(_service, _method, _path)] = _operation

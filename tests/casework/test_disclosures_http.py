@@ -273,6 +273,7 @@ async def offramp_casework(casework: Casework, *args: str) -> str:
     """The command as a privacy officer runs it on the server, against this test's database."""
     settings = casework.service.runtime.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")}
+    env["OFFRAMP_ENV_FILE"] = ""  # nor the settings file `make up` may have left
     env |= {
         "OFFRAMP_DATABASE_URL": settings.database_url,
         "OFFRAMP_SUBJECT_ROOT": settings.subject_root,

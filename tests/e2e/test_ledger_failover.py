@@ -48,6 +48,7 @@ def replicas(
     LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")},
+        "OFFRAMP_ENV_FILE": "",
         "OFFRAMP_DATABASE_URL": isolation.database_url,
         "OFFRAMP_NATS_URL": servers.nats.url,
         "OFFRAMP_SUBJECT_ROOT": isolation.subject_root,

@@ -1,10 +1,12 @@
 """`offramp-dev`: bring the whole system up on this machine, show it, take it down."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from offramp_devstack import pidfiles
 from offramp_devstack.mailsink import print_mail
+from offramp_devstack.people import PEOPLE, token_for
 from offramp_devstack.servers import ServerFailedToStart
 from offramp_devstack.stack import (
     SERVICES,
@@ -19,12 +21,15 @@ from offramp_devstack.stack import (
     start_services,
     stop,
     wait_until_ready,
+    write_settings_file,
 )
+from offramp_devstack.status import status
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offramp-dev", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "mail"])
+    parser.add_argument("command", choices=["up", "down", "status", "mail", "token", "demo"])
+    parser.add_argument("role", nargs="?", help="token: the role (officer, case_manager, ...)")
     parser.add_argument(
         "--home", type=Path, default=Path(".offramp"), help="data, logs and pids (default .offramp)"
     )
@@ -33,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout(args.home)
     if args.command == "mail":
         return print_mail(layout.mail, full=args.full)
-    ports = Ports.from_environment()
+    if args.command == "token":
+        return _token(layout, args.role)
+    # A stack already running keeps the ports it has; a fresh `up` takes the environment's.
+    recorded = args.command != "up" or _anything_running(layout)
+    ports = Ports.from_environment(layout.settings_file if recorded else None)
     say = Say()
     if args.command == "down":
         stopped = stop(layout)
@@ -44,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "status":
         return status(layout, ports, say)
+    if args.command == "demo":
+        from offramp_devstack.demo import load_demo
+
+        return load_demo(layout, ports, say)
     try:
         up(layout, ports, say)
     except (StackError, ServerFailedToStart) as error:
@@ -59,6 +72,7 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
     start_servers(layout, ports, say)
     ensure_database(ports)
     ensure_issuer_key(layout)
+    write_settings_file(layout, ports)
     migrate_services(layout, ports, say)
     start_services(layout, ports, say)
     wait_until_ready(layout, ports, say)
@@ -72,22 +86,34 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
     say(f"  PostgreSQL  postgresql://postgres@127.0.0.1:{ports.postgres}/offramp")
     say(f"  Mail sink   smtp://127.0.0.1:{ports.smtp}   (list what notify sent: make mail)")
     say("")
-    say("Get a token (roles: officer, case_manager, supervisor, prosecutor, auditor, ...):")
-    say(
-        "  .venv/bin/offramp-token --sub officer-17 --role officer --agency oakland-sheriff "
-        "--jurisdiction pontiac"
-    )
-    say(f"Logs in {layout.logs}/; stop everything with: make down")
+    say("A token for the README's people (officer, case_manager, supervisor, prosecutor, ...):")
+    say("  make token ROLE=officer")
+    say("Load a small living programme: make demo; check the ledger: make verify")
+    say(f"Logs in {layout.logs}/; what runs: make status; stop everything with: make down")
 
 
-def status(layout: Layout, ports: Ports, say: Say) -> int:
-    pids = {**pidfiles.read_pids(layout.server_pids()), **pidfiles.read_pids(layout.service_pids())}
-    if not pids:
-        say("nothing is running")
-        return 1
-    for name, pid in pids.items():
-        say(f"  {name:<9} pid {pid:<8} {'running' if pidfiles.is_running(pid) else 'stopped'}")
+def _token(layout: Layout, role: str | None) -> int:
+    if role not in PEOPLE:
+        print(
+            f"offramp-dev token: give a role, one of {', '.join(sorted(PEOPLE))} "
+            "(make token ROLE=officer)",
+            file=sys.stderr,
+        )
+        return 2
+    if not layout.key.is_file():
+        print(
+            f"offramp-dev token: no local issuer key at {layout.key}; start the system with "
+            "`make up` first",
+            file=sys.stderr,
+        )
+        return 2
+    print(token_for(role, layout.key))
     return 0
+
+
+def _anything_running(layout: Layout) -> bool:
+    pids = {**pidfiles.read_pids(layout.server_pids()), **pidfiles.read_pids(layout.service_pids())}
+    return any(pidfiles.is_running(pid) for pid in pids.values())
 
 
 if __name__ == "__main__":

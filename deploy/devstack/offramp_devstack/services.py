@@ -28,7 +28,8 @@ def service_environment(settings: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without its own OFFRAMP_* settings (a developer's shell may
     point them at `make up`'s servers), plus `settings`."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")}
-    return {**inherited, **settings}
+    # Nor the settings file `make up` leaves in `.offramp/`: only what the caller gives.
+    return {**inherited, "OFFRAMP_ENV_FILE": "", **settings}
 
 
 class ServiceProcess:

@@ -16,6 +16,8 @@ from offramp_devstack.mailsink import start_mail_sink_process
 from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
 
 SERVICES = ("intake", "casework", "notify", "audit")
+# The site profiles in the repository this (editable) package is installed from.
+PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,24 @@ class Ports:
     smtp: int = 2525
 
     @classmethod
-    def from_environment(cls) -> "Ports":
+    def from_environment(cls, recorded: Path | None = None) -> "Ports":
+        """OFFRAMP_DEV_<NAME>_PORT, else what `make up` recorded in `recorded` (so `make status`
+        and the commands find a stack started on other ports), else the defaults."""
         defaults = cls()
+        known = read_settings_file(recorded) if recorded is not None else {}
         return cls(
             **{
                 name: int(
-                    os.environ.get(f"OFFRAMP_DEV_{name.upper()}_PORT", getattr(defaults, name))
+                    os.environ.get(
+                        port_variable(name), known.get(port_variable(name), getattr(defaults, name))
+                    )
                 )
                 for name in cls.__dataclass_fields__
             }
         )
+
+    def variables(self) -> dict[str, str]:
+        return {port_variable(name): str(getattr(self, name)) for name in self.__dataclass_fields__}
 
     def service(self, name: str) -> int:
         port: int = getattr(self, name)
@@ -77,13 +87,62 @@ class Layout:
     def server_pids(self) -> Path:
         return self.run / "servers"
 
+    @property
+    def settings_file(self) -> Path:
+        """The settings `make up` gave the services, for the commands run beside them
+        (servicekit.operator_cli reads it), and the ports it chose."""
+        return self.home / "offramp.env"
+
 
 class StackError(RuntimeError):
     pass
 
 
+def port_variable(name: str) -> str:
+    return f"OFFRAMP_DEV_{name.upper()}_PORT"
+
+
+# Short enough that the README's proofs and export find checkpoints within the worked example;
+# production keeps the service's own defaults (1000 entries or 300 s).
+DEV_DEFAULTS = {
+    "OFFRAMP_CHECKPOINT_EVERY_ENTRIES": "5",
+    "OFFRAMP_CHECKPOINT_EVERY_SECONDS": "10",
+}
+
+
+def read_settings_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not name.startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+def write_settings_file(layout: Layout, ports: Ports) -> None:
+    """Every setting the services share (not each one's port), and the stack's ports."""
+    shared = {
+        k: v
+        for k, v in service_environment(layout, ports, SERVICES[0]).items()
+        if k.startswith("OFFRAMP_")
+        and k != "OFFRAMP_HTTP_PORT"
+        and not k.startswith("OFFRAMP_DEV_")
+        and k != "OFFRAMP_ENV_FILE"
+    }
+    lines = ["# Written by `make up`: the settings it gave the services. Commands read it."]
+    lines += [f"{k}={v}" for k, v in sorted(shared.items())]
+    lines += [f"{k}={v}" for k, v in ports.variables().items()]
+    layout.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    layout.settings_file.write_text("\n".join(lines) + "\n")
+
+
 def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, str]:
     return {
+        **DEV_DEFAULTS,
+        # Absolute, so that a command run from elsewhere with the settings file finds them.
+        "OFFRAMP_PROFILES_DIR": str(PROFILES),
         **os.environ,
         "OFFRAMP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp",
         "OFFRAMP_NATS_URL": f"nats://127.0.0.1:{ports.nats}",

@@ -3,9 +3,11 @@
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI
 
@@ -13,6 +15,7 @@ from servicekit import dead_letters
 from servicekit.database import connect, create_pool
 from servicekit.log import configure_logging
 from servicekit.migrations import Migration, migrate
+from servicekit.operator_cli import CommandFailed, load_settings, run_guarded
 from servicekit.profiles import ProfileError, load_profiles
 from servicekit.settings import ServiceSettings
 
@@ -29,10 +32,13 @@ def run_cli_with_own_commands(
     add_commands: Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None],
     run_command: Callable[[argparse.Namespace], int],
     argv: list[str] | None = None,
+    foreseeable: tuple[type[Exception], ...] = (),
 ) -> int:
     """The shared commands and a service's own (audit's ledger commands, casework's list of
     disclosures) under one program: `add_commands` declares the service's, `run_command` runs
-    them; the shared ones are handed whole to `run_service_cli`."""
+    them; the shared ones are handed whole to `run_service_cli`. A failure an operator can
+    put right (a server down, a setting missing, and the service's `foreseeable` errors) ends
+    in one line saying so and a non-zero exit, not a traceback."""
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -50,7 +56,13 @@ def run_cli_with_own_commands(
             migrations=migrations,
             argv=argv,
         )
-    return run_command(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    return run_guarded(
+        prog,
+        lambda: run_command(args),
+        settings=lambda: load_settings(settings_type),
+        foreseeable=foreseeable,
+    )
 
 
 def run_service_cli(
@@ -66,12 +78,31 @@ def run_service_cli(
     commands.add_parser("serve", help="run the service (HTTP API and background work)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("profiles", help="validate the site profiles and list their versions")
-    letters = commands.add_parser("dead-letters", help="list or discard parked messages")
-    letters.add_argument("action", choices=["list", "discard"])
+    letters = commands.add_parser("dead-letters", help="list, replay or discard parked messages")
+    letters.add_argument("action", choices=["list", "replay", "discard"])
     letters.add_argument("id", nargs="?", type=int)
+    letters.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="replay: seconds to wait for the running service to replay it (default 30)",
+    )
     args = parser.parse_args(argv)
+    return run_guarded(
+        prog,
+        lambda: _run_service_command(prog, settings_type, create_app, migrations, args),
+        settings=lambda: load_settings(settings_type),
+    )
 
-    settings = settings_type()
+
+def _run_service_command(
+    prog: str,
+    settings_type: type[S],
+    create_app: Callable[[S], FastAPI],
+    migrations: Callable[[], list[Migration]],
+    args: argparse.Namespace,
+) -> int:
+    settings = load_settings(settings_type)
     configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
     if args.command == "profiles":
         return _check_profiles(prog, settings)
@@ -93,7 +124,7 @@ def run_service_cli(
         applied = asyncio.run(_migrate(settings, migrations()))
         print(f"{prog}: {len(applied)} migration(s) applied to schema {settings.db_schema}")
         return 0
-    return asyncio.run(_dead_letters(settings, args.action, args.id))
+    return asyncio.run(_dead_letters(settings, args.action, args.id, args.wait))
 
 
 def _check_profiles(prog: str, settings: ServiceSettings) -> int:
@@ -118,22 +149,59 @@ async def _migrate(settings: ServiceSettings, pending: list[Migration]) -> list[
         await conn.close()
 
 
-async def _dead_letters(settings: ServiceSettings, action: str, letter_id: int | None) -> int:
+async def _dead_letters(
+    settings: ServiceSettings, action: str, letter_id: int | None, wait: float
+) -> int:
+    if action != "list" and letter_id is None:
+        raise CommandFailed(
+            f"give the id of the dead letter to {action} (`dead-letters list` shows them)", 2
+        )
     pool = await create_pool(settings.database_url, settings.db_schema, max_size=2)
     try:
         if action == "list":
-            for letter in await dead_letters.parked(pool):
+            letters = await dead_letters.parked(pool)
+            for letter in letters:
                 error = dead_letters.one_line(letter.error)[:120]
                 print(
-                    f"{letter.id}\t{letter.parked_at:%Y-%m-%d %H:%M:%S}\t{letter.consumer}\t"
-                    f"{letter.subject}\t{letter.deliveries} deliveries\t{error}"
+                    f"{letter.id}\t{letter.parked_at:%Y-%m-%d %H:%M:%S}\t{letter.status}\t"
+                    f"{letter.consumer}\t{letter.subject}\t{letter.deliveries} deliveries\t"
+                    f"{error}"
                 )
+            print(f"{len(letters)} dead letter(s) waiting", file=sys.stderr)
             return 0
-        if letter_id is None:
-            print("give the id of the dead letter to discard")
-            return 2
-        await dead_letters.discard(pool, letter_id)
-        print(f"dead letter {letter_id} discarded")
-        return 0
+        assert letter_id is not None
+        if action == "discard":
+            await dead_letters.discard(pool, letter_id)
+            print(f"dead letter {letter_id} discarded")
+            return 0
+        await dead_letters.request_replay(pool, letter_id)
+        return await _await_replay(pool, settings, letter_id, wait)
     finally:
         await pool.close()
+
+
+async def _await_replay(
+    pool: "asyncpg.Pool", settings: ServiceSettings, letter_id: int, wait: float
+) -> int:
+    """The running service replays it (it holds the handler); wait to say how it went."""
+    deadline = time.monotonic() + wait
+    while True:
+        letter = await dead_letters.find(pool, letter_id)
+        assert letter is not None
+        if letter.status == "replayed":
+            print(f"dead letter {letter_id} replayed by {letter.consumer}")
+            return 0
+        if letter.status == "parked":
+            raise CommandFailed(
+                f"dead letter {letter_id} is still parked: {letter.error[:300]}; fix the cause "
+                "and replay it again",
+                1,
+            )
+        if time.monotonic() > deadline:
+            raise CommandFailed(
+                f"no running {settings.service_name} replayed dead letter {letter_id} within "
+                f"{wait:.0f}s; it stays asked for and is replayed when the service runs "
+                "(`make status` shows whether it does)",
+                1,
+            )
+        await asyncio.sleep(0.2)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from offramp_contracts import EventEnvelope, subject_for
+from servicekit.tracing import trace_headers
 
 
 class ConcurrencyError(RuntimeError):
@@ -95,7 +96,8 @@ class EventStore:
                     e.event_id,
                     subject_for(self._subject_root, e.jurisdiction, e.event_type),
                     e.wire_json(),
-                    json.dumps({"Nats-Msg-Id": str(e.event_id)}),
+                    # The request's or handler's trace goes with the event (W3C traceparent).
+                    json.dumps({"Nats-Msg-Id": str(e.event_id), **trace_headers()}),
                 )
                 for e in events
             ],

@@ -7,10 +7,13 @@ from uuid import UUID, uuid4
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessTrail, remember_principal
+from servicekit.access_log import AccessLog
+from servicekit.api_docs import BEARER, install_docs
 from servicekit.auth import (
     LAW_ENFORCEMENT_ROLES,
     AuthenticationError,
@@ -19,6 +22,8 @@ from servicekit.auth import (
 )
 from servicekit.idempotency import IdempotentRequests, Keyed, document_idempotency_key
 from servicekit.log import log_context
+from servicekit.metrics import HttpMetrics
+from servicekit.metrics import router as metrics_router
 from servicekit.outages import install_outage_handler
 from servicekit.problems import (
     PROBLEM_JSON,
@@ -50,6 +55,9 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        # Served from local assets by servicekit.api_docs; FastAPI's own pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     # servicekit.problems answers a path that differs by a trailing slash with a relative
@@ -72,7 +80,10 @@ def create_service_app(
         recorder_of=lambda: runtime.access,
         retry_after_seconds=runtime.settings.http_retry_after_seconds,
     )
+    observe_requests(app, runtime)
     app.add_middleware(CorrelationIds)
+
+    install_operations(app, runtime)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -88,6 +99,23 @@ def create_service_app(
         )
 
     return app
+
+
+def install_operations(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """What operators use on every service: its dead letters and its metrics."""
+    # Imported here: these routes use this module's dependencies (Runtime, require_role).
+    from servicekit.operations_http import router
+
+    app.include_router(router)
+    app.include_router(metrics_router)
+    install_docs(app)
+
+
+def observe_requests(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Each request counted and timed (servicekit.metrics) and logged in one line
+    (servicekit.access_log); inside the correlation ids, so the line carries them."""
+    app.add_middleware(HttpMetrics, metrics_of=lambda: runtime.metrics)
+    app.add_middleware(AccessLog)
 
 
 class CorrelationIds:
@@ -200,7 +228,12 @@ def runtime_of(request: Request) -> ServiceRuntime:
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
-def _bearer(request: Request) -> Principal:
+def _bearer(
+    request: Request,
+    # Declares the bearer scheme in the OpenAPI document, so "Authorize" sends the token;
+    # the header is read below, with this service's own problems for what is wrong with it.
+    declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Principal:
     runtime = runtime_of(request)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     header = request.headers.get("authorization", "")

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from offramp_contracts import EventEnvelope, UnknownEventType, payload_of
 from servicekit.log import get_logger, log_context
 from servicekit.outages import is_outage
+from servicekit.tracing import continued
 
 log = get_logger(__name__)
 
@@ -188,7 +189,12 @@ class InboxConsumer:
                 # or not its handler reads it, so that all readers and the ledger refuse alike.
                 payload_of(event)
                 async with _keep_alive(msg, self.policy.ack_wait_seconds):
-                    await self.handle(Delivered(event, msg.subject), retried=deliveries > 1)
+                    with continued(
+                        f"consume {event.event_type}",
+                        msg.headers,
+                        attributes={"messaging.consumer.group.name": self.name},
+                    ):
+                        await self.handle(Delivered(event, msg.subject), retried=deliveries > 1)
             except (Unprocessable, UnknownEventType) as error:
                 await self._park(msg, event, f"unprocessable: {error}", deliveries)
                 return "parked"

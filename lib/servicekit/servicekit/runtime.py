@@ -17,16 +17,21 @@ from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.database import create_pool
+from servicekit.dead_letters import ReplayRequests
 from servicekit.eventstore import EventStore
 from servicekit.idempotency import AnswerBook
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream
 from servicekit.log import get_logger
+from servicekit.metrics import ServiceMetrics
 from servicekit.migrations import Migration, migrate
+from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.profiles import ProfileBook, load_profiles
 from servicekit.ratelimit import RateLimiter
+from servicekit.patience import once_reachable
 from servicekit.settings import ServiceSettings
+from servicekit.tracing import configure_tracing, shutdown_tracing
 
 log = get_logger(__name__)
 
@@ -77,6 +82,10 @@ class ServiceRuntime:
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     # Read when a gate first asks what kind an agency is (servicekit.http.require_role).
     profiles: ProfileBook | None = None
+    # Every inbox consumer this process runs, by durable name: what replays its dead letters.
+    consumers: dict[str, InboxConsumer] = field(default_factory=dict)
+    metrics: ServiceMetrics = field(init=False)
+
     container: object | None = None
     """The service's own parts (use cases, consumers), a frozen dataclass its `bootstrap`
     builds once the runtime has started; read it with `container_as`."""
@@ -111,20 +120,31 @@ class ServiceRuntime:
             principal.jurisdiction, principal.agency, datetime.now(UTC).date()
         )
 
+    def __post_init__(self) -> None:
+        self.metrics = ServiceMetrics(self.settings.service_name)
+
     async def start(self) -> None:
         s = self.settings
+        configure_tracing(s.service_name)
         self.verifier = build_verifier(s)
         self.rate_limiter = RateLimiter(s.http_rate_limit)
-        self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
+        # Patient: whatever is not up yet is waited for, with back-off, and named in the log.
+        self.pool = await once_reachable(
+            "PostgreSQL",
+            redacted(s.database_url),
+            lambda: create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max),
+        )
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
         # Apart from `pool`: an idempotency claim holds its connection while the request runs.
         self.answers = AnswerBook(
             await create_pool(s.database_url, s.db_schema, max_size=max(2, s.db_pool_max // 2))
         )
-        self.nats = await connect_nats(s.nats_url, name=s.service_name)
+        self.nats = await once_reachable(
+            "NATS", s.nats_url, lambda: connect_nats(s.nats_url, name=s.service_name)
+        )
         self.js = self.nats.jetstream()
-        await ensure_stream(self.js, s)
+        await once_reachable("JetStream", s.nats_url, lambda: ensure_stream(self.js, s))
         self.store = EventStore(
             subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
         )
@@ -136,11 +156,12 @@ class ServiceRuntime:
             dsn=s.database_url, schema=s.db_schema, js=self.js, stream=s.stream_name
         )
         self.spawn("outbox-relay", self.relay.run)
+        self.spawn("dead-letter-replays", ReplayRequests(self.pool, self.consumers).run)
 
     def consumer(self, name: str, subjects: Sequence[str], handler: Handler) -> InboxConsumer:
         """A durable consumer of the service's stream, with the policy its settings give."""
         s = self.settings
-        return InboxConsumer(
+        consumer = InboxConsumer(
             pool=self.pool,
             js=self.js,
             stream=s.stream_name,
@@ -151,6 +172,8 @@ class ServiceRuntime:
                 max_attempts=s.consumer_max_attempts, ack_wait_seconds=s.consumer_ack_wait_seconds
             ),
         )
+        self.consumers[name] = consumer
+        return consumer
 
     def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:
         """Run a background loop for the life of the service; a crash is logged, not swallowed."""
@@ -214,3 +237,4 @@ class ServiceRuntime:
             except TimeoutError:
                 log.warning("database connections still busy; terminating them")
                 pool.terminate()
+        shutdown_tracing()

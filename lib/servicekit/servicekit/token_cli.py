@@ -5,13 +5,14 @@ import sys
 from pathlib import Path
 
 from servicekit.auth import ROLES, LocalIssuer
+from servicekit.operator_cli import load_settings
 from servicekit.settings import ServiceSettings
 
 DEFAULT_KEY = Path(".offramp/keys/local-issuer.pem")
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = ServiceSettings()
+    settings = load_settings(ServiceSettings)
     parser = argparse.ArgumentParser(
         prog="offramp-token", description="Print a bearer token signed by the local issuer."
     )

@@ -9,7 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from audit.adapters.checkpoint_store import Checkpointer
+from audit.adapters.gauges import LedgerGauges
 from audit.adapters.ledger_store import ledger_pool
+from audit.adapters.ledger_writer import CONSUMER_NAME as LEDGER_CONSUMER
 from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
 from audit.adapters.signing_key import load_signing_key
 from audit.container import AuditContainer
@@ -63,7 +65,9 @@ def create_app(settings: AuditSettings) -> FastAPI:
         # Created after the migrations, which create the role its sessions act as.
         pool = await ledger_pool(settings.database_url, settings.db_schema)
         writer = ledger_writer(rt, settings, key)
-        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, writer)))
+        rt.metrics.watch_durable(LEDGER_CONSUMER)
+        gauges = LedgerGauges(rt.metrics, settings)
+        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, writer, gauges=gauges)))
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(

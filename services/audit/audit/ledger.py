@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from audit.adapters.gauges import LedgerGauges
 from audit.adapters.ledger_writer import LedgerWriter
 from audit.domain.case_state import fold_case
 from audit.domain.timeline import CaseFold
@@ -20,3 +21,5 @@ class Ledger:
     writer: LedgerWriter | None = None
     # The case lifecycle's fold; None answers as-of queries with the events known but no state.
     case_fold: CaseFold | None = fold_case
+    # The ledger's series on /metrics; a verification reports its outcome there.
+    gauges: LedgerGauges | None = None

@@ -78,6 +78,7 @@ def offramp_audit(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
 
 def without_offramp_settings() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")}
+    env["OFFRAMP_ENV_FILE"] = ""  # nor the settings file `make up` may have left
     # Nothing listens here: a command that tried the database would fail.
     env["OFFRAMP_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:9/none"
     return env

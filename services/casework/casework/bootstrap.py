@@ -5,10 +5,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from casework.adapters.case_store import CaseStore
+from casework.adapters.gauges import watch_cases
 from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, fact_subjects
 from casework.arrest_reports import ARRESTS_CONSUMER, ArrestReports, arrest_subjects
 from casework.commands import Casework
@@ -22,6 +24,7 @@ from offramp_contracts.lifecycle import TransitionRefused
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.problems import translate_refusals
+from servicekit.patience import once_reachable
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
@@ -39,6 +42,8 @@ async def connect_temporal(settings: CaseworkSettings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        # Workflows and activities continue the trace of the event that started them.
+        interceptors=[TracingInterceptor()],
     )
 
 
@@ -63,7 +68,13 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations())
 
     async def on_start(rt: ServiceRuntime) -> None:
-        client = await connect_temporal(settings)
+        client = await once_reachable(
+            "Temporal",
+            settings.temporal_address,
+            lambda: connect_temporal(settings),
+            # The SDK says only "Failed client connect" when nothing answers at the address.
+            also_unreachable=lambda error: "Failed client connect" in str(error),
+        )
         cases = CaseStore(rt.store)
         signals = TimelineSignals(client)
         worker = timeline_worker(
@@ -93,6 +104,7 @@ def create_app(settings: CaseworkSettings) -> FastAPI:
                 arrests_consumer=arrests,
             )
         )
+        watch_cases(rt.metrics)
         rt.spawn("facts-consumer", facts.run)
         rt.spawn("arrests-consumer", arrests.run)
 

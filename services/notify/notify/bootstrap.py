@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from notify.adapters.email import SmtpMailer
+from notify.adapters.gauges import watch_deliveries
 from notify.adapters.webhooks import WebhookCaller
 from notify.container import NotifyContainer
 from notify.delivery_loop import DeliveryLoop
@@ -65,7 +66,10 @@ def create_app(settings: NotifySettings) -> FastAPI:
             ),
             poll_seconds=settings.delivery_poll_seconds,
         )
-        rt.provide(NotifyContainer(consumer=consumer, deliveries=deliveries, destinations=destinations))
+        rt.provide(
+            NotifyContainer(consumer=consumer, deliveries=deliveries, destinations=destinations)
+        )
+        watch_deliveries(rt.metrics)
         rt.spawn("event-consumer", consumer.run)
         rt.spawn("delivery-loop", deliveries.run)
 

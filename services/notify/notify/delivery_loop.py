@@ -165,7 +165,8 @@ class DeliveryLoop:
                 subscription_id=row["subscription_id"],
                 error=error,
             )
-        log.info(
+        # A parked delivery needs an operator: a warning, so it stands out of the log.
+        (log.warning if outcome == "parked" else log.info)(
             f"delivery {outcome}", delivery_id=str(row["delivery_id"]), channel=row["channel"],
             attempts=attempts,
         )  # fmt: skip

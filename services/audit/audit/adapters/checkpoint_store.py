@@ -19,9 +19,12 @@ from audit.domain.checkpoint import (
 from offramp_contracts.events.audit import CheckpointSigned
 from servicekit.events import derived_event_id, new_event, system_actor
 from servicekit.eventstore import EventStore
+from servicekit.log import get_logger
 
 CHECKPOINT_STREAM = "ledger-checkpoints"
 _COLUMNS = "number, origin, tree_size, root_hash, chain_head, signed_at, key_id, signature"
+
+log = get_logger(__name__)
 
 
 def _from_row(row: asyncpg.Record) -> SignedCheckpoint:
@@ -130,4 +133,11 @@ class Checkpointer:
                 signed.signature,
             )
             await self._store.append(conn, CHECKPOINT_STREAM, number - 1, [announcement])
+        log.info(
+            "checkpoint signed",
+            checkpoint=body.number,
+            tree_size=body.tree_size,
+            root_hash=body.root_hash,
+            key_id=body.key_id,
+        )
         return signed

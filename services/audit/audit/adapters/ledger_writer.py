@@ -25,6 +25,8 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from audit.adapters.checkpoint_store import Checkpointer
@@ -34,6 +36,7 @@ from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope, payload_of
 from servicekit.log import get_logger
 from servicekit.single_writer import run_single_writer
+from servicekit.tracing import tracer
 
 log = get_logger(__name__)
 
@@ -180,24 +183,38 @@ class LedgerWriter:
                 unusable.append((msg, envelope, f"cannot be appended to the ledger: {error}"))
                 continue
             arrivals.append(arrival)
-        async with session.transaction():
-            appended = await append_batch(session, arrivals)
-            for msg, envelope, why in unusable:
-                # Once, even if the message comes back because an ack was lost.
-                await session.execute(
-                    """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
-                                                 deliveries, stream, stream_seq)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                       ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
-                    CONSUMER_NAME,
-                    msg.subject,
-                    envelope.event_id if envelope else None,
-                    msg.data,
-                    why[:4000],
-                    msg.metadata.num_delivered,
-                    msg.metadata.stream,
-                    msg.metadata.sequence.stream,
-                )
+        # A span per event appended, each continuing the trace its message carried.
+        spans = [
+            tracer().start_span(
+                "ledger append",
+                context=propagate.extract(dict(msg.headers or {})),
+                kind=SpanKind.CONSUMER,
+                attributes={"messaging.destination.name": msg.subject},
+            )
+            for msg in msgs
+        ]
+        try:
+            async with session.transaction():
+                appended = await append_batch(session, arrivals)
+                for msg, envelope, why in unusable:
+                    # Once, even if the message comes back because an ack was lost.
+                    await session.execute(
+                        """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
+                                                     deliveries, stream, stream_seq)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
+                        CONSUMER_NAME,
+                        msg.subject,
+                        envelope.event_id if envelope else None,
+                        msg.data,
+                        why[:4000],
+                        msg.metadata.num_delivered,
+                        msg.metadata.stream,
+                        msg.metadata.sequence.stream,
+                    )
+        finally:
+            for span in spans:
+                span.end()
         # Committed: only now may the head move on, and JetStream forget the messages.
         for entry in appended:
             head.frontier.append(leaf_hash(entry.entry))

@@ -1,5 +1,6 @@
 """`offramp-audit`: the commands every service has, and the ledger's own."""
 
+from audit.adapters.signing_key import SigningKeyMissing
 from audit.bootstrap import create_app, migrations
 from audit.entrypoints.ledger_cli import add_commands, run_command
 from audit.settings import AuditSettings
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         add_commands=add_commands,
         run_command=run_command,
         argv=argv,
+        foreseeable=(SigningKeyMissing,),
     )
 
 

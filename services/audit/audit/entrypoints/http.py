@@ -124,6 +124,8 @@ async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
     """Recompute the chain and check every checkpoint: intact up to entry N, checkpoint K, or
     the first entry or checkpoint where it breaks, and how."""
     report = await proofs.verify(ledger.pool, [ledger.key.public_key()])
+    if ledger.gauges is not None:
+        ledger.gauges.verified(report.intact)
     return VerificationOut(**report.__dict__, summary=report.summary)
 
 

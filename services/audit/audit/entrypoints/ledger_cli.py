@@ -28,6 +28,7 @@ from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
 from servicekit.jetstream import connect_nats
+from servicekit.operator_cli import load_settings
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -69,7 +70,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "check":
         return check_file(args.file, args.public_key)
-    settings = AuditSettings()
+    settings = load_settings(AuditSettings)
     commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
         "verify": lambda pool: _verify(pool, settings, args),
         "export": lambda pool: _export(pool, settings, args),

@@ -12,6 +12,7 @@ from casework.settings import CaseworkSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
 from servicekit.database import connect
+from servicekit.operator_cli import load_settings
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -31,7 +32,7 @@ def run_command(args: argparse.Namespace) -> int:
     since: datetime | None = args.since
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    return asyncio.run(_disclosures(CaseworkSettings(), args.case_id, since))
+    return asyncio.run(_disclosures(load_settings(CaseworkSettings), args.case_id, since))
 
 
 async def _disclosures(settings: CaseworkSettings, case_id: UUID, since: datetime | None) -> int:

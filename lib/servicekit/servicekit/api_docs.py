@@ -1,0 +1,53 @@
+"""Each service documents itself with nothing from the network: Swagger UI at `/docs` from the
+assets the pinned `swagger-ui-bundle-v2` package ships, the OpenAPI document with a bearer
+scheme on every operation that takes a token (so "Authorize" and "Try it out" send one), and
+the AsyncAPI document of the events at `/asyncapi.json`."""
+
+from functools import cache
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from servicekit.contracts_cli import asyncapi_document
+
+ASSETS = "/docs/assets"
+# The scheme every operation that reads the token declares (servicekit.http's dependency).
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A token from the county's OIDC provider; in development `make token ROLE=...`.",
+)
+
+
+@cache
+def _asyncapi() -> dict[str, Any]:
+    return asyncapi_document()
+
+
+def install_docs(app: FastAPI) -> None:
+    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get(
+        "/asyncapi.json",
+        tags=["operations"],
+        summary="The AsyncAPI document of the events on the bus",
+    )
+    async def asyncapi() -> dict[str, Any]:
+        return _asyncapi()
