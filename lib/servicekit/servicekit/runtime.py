@@ -27,9 +27,9 @@ from servicekit.metrics import ServiceMetrics
 from servicekit.migrations import Migration, migrate
 from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.patience import once_reachable
 from servicekit.profiles import ProfileBook, load_profiles
 from servicekit.ratelimit import RateLimiter
-from servicekit.patience import once_reachable
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import configure_tracing, shutdown_tracing
 

@@ -23,8 +23,8 @@ from casework.timeline.workflow import CaseTimeline
 from offramp_contracts.lifecycle import TransitionRefused
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
-from servicekit.problems import translate_refusals
 from servicekit.patience import once_reachable
+from servicekit.problems import translate_refusals
 from servicekit.profiles import load_profiles
 from servicekit.runtime import ServiceRuntime
 
