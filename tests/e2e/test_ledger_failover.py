@@ -50,6 +50,7 @@ def replicas(
         **{k: v for k, v in os.environ.items() if not k.startswith("OFFRAMP_")},
         "OFFRAMP_DATABASE_URL": isolation.database_url,
         "OFFRAMP_NATS_URL": servers.nats.url,
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(servers.nats.credentials_dir),
         "OFFRAMP_SUBJECT_ROOT": isolation.subject_root,
         "OFFRAMP_STREAM_NAME": isolation.stream_name,
         "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(isolation.key_path),

@@ -60,7 +60,7 @@ async def test_a_redelivered_admission_opens_one_case_and_one_workflow(
         "SELECT envelope FROM events WHERE event_type = 'ReferralAdmitted'"
     )
     consumer = system.services["casework"].runtime.extras["consumer"]
-    client = await nats.connect(servers.nats.url)
+    client = await nats.connect(servers.nats.url, **servers.nats.connect_options())
     try:
         js = client.jetstream()
         subject = f"{isolation.subject_root}.pontiac.intake.ReferralAdmitted"

@@ -286,7 +286,7 @@ async def _activity(conn: asyncpg.Connection, js: JetStreamContext) -> tuple[int
 @contextlib.asynccontextmanager
 async def jetstream(stack: Stack) -> AsyncIterator[JetStreamContext]:
     """A JetStream context on a connection of its own, closed afterwards."""
-    client = await nats.connect(stack.nats.url)
+    client = await nats.connect(stack.nats.url, **stack.nats.connect_options())
     try:
         yield client.jetstream()
     finally:

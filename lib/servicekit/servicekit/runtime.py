@@ -16,7 +16,7 @@ from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
-from servicekit.jetstream import connect_nats, ensure_stream
+from servicekit.jetstream import connect_nats, ensure_stream, nats_identity
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
 from servicekit.outbox import OutboxRelay, notify_channel
@@ -65,11 +65,12 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s = self.settings
+        identity = nats_identity(s)
         self.verifier = build_verifier(s)
         self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
-        self.nats = await connect_nats(s.nats_url, name=s.service_name)
+        self.nats = await connect_nats(s.nats_url, s.service_name, identity)
         self.js = self.nats.jetstream()
         await ensure_stream(self.js, s)
         self.store = EventStore(

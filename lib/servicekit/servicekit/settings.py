@@ -21,6 +21,13 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=2)
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # Who the service is on the bus: NATS refuses anonymous clients, and each service's user may
+    # publish only its own context's subjects. Production names an NKEY seed file, or a JWT
+    # credentials (.creds) file; the embedded default keeps every user's seed in one directory
+    # as `<service_name>.nk` (deploy/devstack's nats_auth makes them).
+    nats_nkey_seed_path: Path | None = None
+    nats_credentials_path: Path | None = None
+    nats_credentials_dir: Path | None = None
     # Subjects are `<subject_root>.<jurisdiction>.<context>.<EventType>`; tests give each run its
     # own root and stream so that many systems can share one NATS server without seeing each other.
     subject_root: str = Field(default="lead", pattern=r"^[a-z][a-z0-9_]{0,30}$")

@@ -27,7 +27,7 @@ from audit.domain.bundle import check_bundle
 from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
-from servicekit.jetstream import connect_nats
+from servicekit.jetstream import connect_nats, nats_identity
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -180,7 +180,7 @@ async def _history(pool: asyncpg.Pool, args: argparse.Namespace) -> int:
 
 
 async def _redrive(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    nc = await connect_nats(settings.nats_url, name="offramp-audit-redrive")
+    nc = await connect_nats(settings.nats_url, "offramp-audit-redrive", nats_identity(settings))
     try:
         last = args.last if args.last is not None else await ledger_store.size(pool)
         with tqdm(
