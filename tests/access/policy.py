@@ -118,6 +118,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("audit", "GET", "/healthz"): PUBLIC,
     ("audit", "GET", "/readyz"): PUBLIC,
     ("audit", "GET", "/ledger/public-key"): PUBLIC,
+    ("audit", "GET", "/ledger/producer-keys"): PUBLIC,
     ("audit", "GET", "/ledger/verify"): only("auditor"),
     ("audit", "GET", "/ledger/entries"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints"): only("auditor"),

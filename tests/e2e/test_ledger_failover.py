@@ -24,6 +24,7 @@ from offramp_contracts import Actor, EventEnvelope
 from offramp_contracts.events.casework import ClientEngaged
 from servicekit.auth import LocalIssuer
 from servicekit.events import new_event
+from tests.bus import signed_headers
 from tests.conftest import wait_for
 
 
@@ -108,7 +109,8 @@ async def test_a_killed_writer_is_replaced_and_nothing_is_lost_or_doubled(
             # A second copy under a new message id passes JetStream's duplicate window, as a
             # republished outbox row would: only the ledger's event id stops it.
             msg_id = str(uuid4()) if again else str(event.event_id)
-            await js.publish(subject, event.wire_json(), headers={"Nats-Msg-Id": msg_id})
+            headers = signed_headers(isolation, event, msg_id=msg_id)
+            await js.publish(subject, event.wire_json(), headers=headers)
 
     try:
         writer = replicas()

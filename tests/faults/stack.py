@@ -48,6 +48,11 @@ class Stack:
     def url(self, service: str) -> str:
         return self.services[service].url
 
+    @property
+    def key_path(self) -> Path:
+        """The local issuer's key; the services' event keys are beside it (tests.bus)."""
+        return self.home / "local-issuer.pem"
+
     def token(self, sub: str, role: str, agency: str) -> str:
         return self.issuer.issue(
             subject=sub, roles=[role], agency=agency, jurisdiction=JURISDICTION

@@ -36,6 +36,7 @@ from offramp_contracts.events.audit import (
     RecordRef,
 )
 from servicekit.auth import Principal
+from servicekit.event_keys import event_signer
 from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
@@ -112,7 +113,9 @@ async def record_command(
         records=tuple(records),
     )
     store = EventStore(
-        subject_root=settings.subject_root, notify_channel=notify_channel(settings.db_schema)
+        subject_root=settings.subject_root,
+        notify_channel=notify_channel(settings.db_schema),
+        signer=event_signer(settings),
     )
     async with conn.transaction():
         await _append(conn, store, settings.service_name, read, jurisdiction, None)

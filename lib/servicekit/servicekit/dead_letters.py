@@ -1,5 +1,6 @@
 """What operators do with parked messages: see them, replay them, discard them."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -34,13 +35,19 @@ async def replay(pool: asyncpg.Pool, dead_letter_id: int, consumer: InboxConsume
     """Hand the parked message to its consumer again (through the inbox, so still once);
     it stays parked if it still fails or cannot be read."""
     row = await pool.fetchrow(
-        "SELECT subject, body FROM dead_letters WHERE id = $1 AND status = 'parked' AND consumer = $2",
+        "SELECT subject, body, headers FROM dead_letters "
+        "WHERE id = $1 AND status = 'parked' AND consumer = $2",
         dead_letter_id,
         consumer.name,
     )
     if row is None:
         raise LookupError(f"no parked dead letter {dead_letter_id} for consumer {consumer.name}")
-    await consumer.handle(Delivered(EventEnvelope.from_wire(row["body"]), row["subject"]))
+    event = EventEnvelope.from_wire(row["body"])
+    # A replay is believed no more than the first delivery was: parked for its provenance, it
+    # stays parked until its producer's key is in the keyring.
+    headers = json.loads(row["headers"]) if row["headers"] else None
+    consumer.check_provenance(row["subject"], event, headers)
+    await consumer.handle(Delivered(event, row["subject"]))
     await _resolve(pool, dead_letter_id, "replayed")
     return True
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -18,7 +19,7 @@ class NatsCredentialsError(RuntimeError):
     """The service has no credentials for the bus, or the bus refused them: it cannot start."""
 
 
-def nats_identity(settings: ServiceSettings) -> dict[str, str]:
+def nats_identity(settings: ServiceSettings) -> dict[str, Any]:
     """The `nats.connect` options that name the service's user. NATS takes no anonymous
     clients, so a service without credentials stops here, saying which setting to fix."""
     if settings.nats_credentials_path is not None:
@@ -46,7 +47,7 @@ def nats_identity(settings: ServiceSettings) -> dict[str, str]:
     return {option: str(path)}
 
 
-async def connect_nats(url: str, name: str, identity: dict[str, str]) -> NATS:
+async def connect_nats(url: str, name: str, identity: dict[str, Any]) -> NATS:
     """Connected as `identity`, reconnecting forever afterwards: a NATS restart must not take
     the service down with it. Credentials the server refuses at the first connection stop the
     start instead (nats-py would otherwise retry them forever, silently)."""
@@ -66,13 +67,14 @@ async def connect_nats(url: str, name: str, identity: dict[str, str]) -> NATS:
             url,
             name=name,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; its hint says int
             connect_timeout=5,
             error_cb=on_error,
             **identity,
         )
     )
-    await asyncio.wait({connecting, refused}, return_when=asyncio.FIRST_COMPLETED)
+    either: list[asyncio.Future[Any]] = [connecting, refused]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if refused.done():
         connecting.cancel()
         with contextlib.suppress(BaseException):
@@ -80,7 +82,7 @@ async def connect_nats(url: str, name: str, identity: dict[str, str]) -> NATS:
         with contextlib.suppress(Exception):
             await client.close()
         raise NatsCredentialsError(
-            f"NATS at {url} refused {name}'s credentials ({', '.join(identity.values())}): "
+            f"NATS at {url} refused {name}'s credentials ({', '.join(map(str, identity.values()))}): "
             "the key is not one of the server's users; check the seed file, or the server's "
             "authorization configuration"
         ) from refused.result()

@@ -14,12 +14,14 @@ from nats.js import JetStreamContext
 from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, TokenVerifier
 from servicekit.database import create_pool
+from servicekit.event_keys import Keyring, event_signer, keyring_dir
 from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream, nats_identity
 from servicekit.log import get_logger
 from servicekit.migrations import Migration, migrate
 from servicekit.outbox import OutboxRelay, notify_channel
+from servicekit.provenance import EventSigner
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -58,6 +60,8 @@ class ServiceRuntime:
     js: JetStreamContext = field(init=False)
     verifier: TokenVerifier = field(init=False)
     store: EventStore = field(init=False)
+    signer: EventSigner = field(init=False)
+    keyring: Keyring = field(init=False)
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
@@ -67,6 +71,8 @@ class ServiceRuntime:
         s = self.settings
         identity = nats_identity(s)
         self.verifier = build_verifier(s)
+        self.signer = event_signer(s)
+        self.keyring = Keyring(keyring_dir(s))
         self.pool = await create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max)
         async with self.pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations)
@@ -74,7 +80,9 @@ class ServiceRuntime:
         self.js = self.nats.jetstream()
         await ensure_stream(self.js, s)
         self.store = EventStore(
-            subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
+            subject_root=s.subject_root,
+            notify_channel=notify_channel(s.db_schema),
+            signer=self.signer,
         )
         self.access = AccessRecorder(s.service_name, self.pool, self.store)
         self.relay = OutboxRelay(
@@ -95,6 +103,7 @@ class ServiceRuntime:
             policy=ConsumerPolicy(
                 max_attempts=s.consumer_max_attempts, ack_wait_seconds=s.consumer_ack_wait_seconds
             ),
+            keyring=self.keyring,
         )
 
     def spawn(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:

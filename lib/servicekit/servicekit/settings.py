@@ -53,6 +53,14 @@ class ServiceSettings(BaseSettings):
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
 
+    # Every event the service publishes is signed with its Ed25519 key (servicekit.provenance);
+    # consumers trust the public keys in the keyring directory. Unset in development: both live
+    # beside the local token issuer's key, created on first start. Production sets both and
+    # turns creation off, so a lost key stops the service instead of becoming a stranger.
+    event_signing_key_path: Path | None = None
+    event_signing_key_create: bool = True
+    event_keyring_dir: Path | None = None
+
     auth_issuer: str = "offramp-local"
     auth_audience: str = "offramp"
     # Development: the local issuer's key (private PEM; its public half verifies). Production:

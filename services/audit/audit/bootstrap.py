@@ -39,6 +39,7 @@ def ledger_writer(
             lease_retry_seconds=settings.ledger_lease_retry_seconds,
         ),
         js=rt.js,
+        keyring=rt.keyring,
         checkpointer=Checkpointer(
             key=key,
             policy=CheckpointPolicy(
@@ -62,7 +63,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
         # Created after the migrations, which create the role its sessions act as.
         pool = await ledger_pool(settings.database_url, settings.db_schema)
         writer = ledger_writer(rt, settings, key)
-        rt.extras["ledger"] = Ledger(settings, pool, key, writer)
+        rt.extras["ledger"] = Ledger(settings, pool, key, rt.keyring, writer)
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(

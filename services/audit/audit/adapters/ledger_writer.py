@@ -15,6 +15,7 @@ message that is not an event, data JSON cannot carry exactly) is parked at once 
 
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass
 
 import asyncpg
@@ -32,6 +33,7 @@ from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope
 from servicekit.lease import hold_lease
 from servicekit.log import get_logger
+from servicekit.provenance import Keys, ProvenanceError, check_provenance
 
 log = get_logger(__name__)
 
@@ -55,9 +57,15 @@ class WriterConfig:
 
 class LedgerWriter:
     def __init__(
-        self, *, config: WriterConfig, js: JetStreamContext, checkpointer: Checkpointer
+        self,
+        *,
+        config: WriterConfig,
+        js: JetStreamContext,
+        checkpointer: Checkpointer,
+        keyring: Keys,
     ) -> None:
         self._config = config
+        self._keyring = keyring
         self._js = js
         self._checkpointer = checkpointer
         self.holds_lease = False
@@ -169,8 +177,14 @@ class LedgerWriter:
         unusable: list[tuple[Msg, str]] = []
         for msg in msgs:
             try:
-                arrival = Arrival(msg.subject, EventEnvelope.from_wire(msg.data))
+                event = EventEnvelope.from_wire(msg.data)
+                # Before anything else: the ledger records only what its producer signed.
+                provenance = check_provenance(self._keyring, msg.subject, event, msg.headers)
+                arrival = Arrival(msg.subject, event, provenance)
                 entry_bytes(1, arrival)  # can it be canonicalised at all?
+            except ProvenanceError as error:
+                unusable.append((msg, f"provenance: {error}"))
+                continue
             except (ValidationError, ValueError) as error:
                 unusable.append((msg, f"cannot be appended to the ledger: {error}"))
                 continue
@@ -181,8 +195,8 @@ class LedgerWriter:
                 # Once, even if the message comes back because an ack was lost.
                 await session.execute(
                     """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
-                                                 deliveries, stream, stream_seq)
-                       VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)
+                                                 deliveries, stream, stream_seq, headers)
+                       VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8::jsonb)
                        ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                     CONSUMER_NAME,
                     msg.subject,
@@ -191,6 +205,7 @@ class LedgerWriter:
                     msg.metadata.num_delivered,
                     msg.metadata.stream,
                     msg.metadata.sequence.stream,
+                    json.dumps(msg.headers or {}),
                 )
         # Committed: only now may the head move on, and JetStream forget the messages.
         for entry in appended:
