@@ -60,6 +60,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
+    ("intake", "GET", "/event-keys"): PUBLIC,
     ("intake", "POST", "/referrals"): only("officer"),
     ("intake", "GET", "/referrals"): only("officer", "supervisor"),
     ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),
@@ -69,6 +70,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # casework
     ("casework", "GET", "/healthz"): PUBLIC,
     ("casework", "GET", "/readyz"): PUBLIC,
+    ("casework", "GET", "/event-keys"): PUBLIC,
     ("casework", "GET", "/cases"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
@@ -101,6 +103,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # notify: everyone has an inbox and an address; operators run the channels
     ("notify", "GET", "/healthz"): PUBLIC,
     ("notify", "GET", "/readyz"): PUBLIC,
+    ("notify", "GET", "/event-keys"): PUBLIC,
     ("notify", "GET", "/inbox"): only(EVERY_ROLE),
     ("notify", "POST", "/inbox/{message_id}/read"): only(EVERY_ROLE),
     ("notify", "GET", "/me/email"): Operation(EVERY_ROLE, may_be_absent=True),
@@ -117,6 +120,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # audit: the ledger is for auditors; its public key for anyone who checks a proof
     ("audit", "GET", "/healthz"): PUBLIC,
     ("audit", "GET", "/readyz"): PUBLIC,
+    ("audit", "GET", "/event-keys"): PUBLIC,
     ("audit", "GET", "/ledger/public-key"): PUBLIC,
     ("audit", "GET", "/ledger/producer-keys"): PUBLIC,
     ("audit", "GET", "/ledger/verify"): only("auditor"),

@@ -178,6 +178,17 @@ async def test_the_ledger_proves_who_wrote_each_entry_across_a_key_rotation(
     assert {rows[before.event_id]["key_id"], rotated.key_id} <= served
 
 
+async def test_each_service_serves_its_own_event_keys_current_first(system: System) -> None:
+    for name in ("casework", "audit"):
+        async with system.client(name) as service:
+            response = await service.get("/event-keys")
+        assert response.status_code == 200, response.text
+        keys = response.json()
+        current = system.services[name].runtime.signer.key_id
+        assert keys[0]["key_id"] == current
+        assert {k["producer"] for k in keys} == {name}
+
+
 @pytest.mark.parametrize("forgery", ["unsigned", "signed by a stranger"])
 async def test_an_entry_forged_into_the_ledger_table_is_named_by_verify(
     system: System, nats_client: NATS, isolation: Any, admin_db: asyncpg.Connection, forgery: str

@@ -22,6 +22,7 @@ from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+
 class EventKeyMissing(RuntimeError):
     pass
 
