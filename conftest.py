@@ -37,7 +37,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     base = tmp_path_factory.mktemp("servers")
     pg_port, nats_port, monitor_port, temporal_port, ui_port = free_ports(5)
     postgres = start_postgres(base / "postgres", pg_port, base / "postgres.log")
-    bus = start_nats(base / "nats", nats_port, monitor_port, base / "nats.log")
+    # Every test has its own subject root and stream: the users' permissions name any.
+    bus = start_nats(
+        base / "nats", nats_port, monitor_port, base / "nats.log", subject_root="*", stream="*"
+    )
     temporal = start_temporal(
         base / "temporal.db", temporal_port, ui_port, base / "temporal.log", headless=True
     )
@@ -63,6 +66,7 @@ class Isolation:
         return {
             "database_url": self.database_url,
             "nats_url": servers.nats.url,
+            "nats_credentials_dir": servers.nats.credentials_dir,
             "subject_root": self.subject_root,
             "stream_name": self.stream_name,
             "stream_duplicate_window_seconds": 120,
@@ -101,7 +105,7 @@ async def isolation(servers: Servers, tmp_path: Path, profiles_dir: Path) -> Iso
 
 @pytest.fixture
 async def nats_client(servers: Servers) -> AsyncIterator[NATS]:
-    client = await nats.connect(servers.nats.url)
+    client = await nats.connect(servers.nats.url, **servers.nats.connect_options())
     try:
         yield client
     finally:

@@ -8,6 +8,7 @@ auth, validation, event store, outbox, consumers or workers.
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -20,7 +21,9 @@ from fastapi import FastAPI, Request
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool = await asyncpg.create_pool(os.environ["OFFRAMP_DATABASE_URL"], min_size=1, max_size=10)
-    bus = await nats.connect(os.environ["OFFRAMP_NATS_URL"])
+    # As the bus's admin user: the bare baseline has no service identity of its own.
+    seed = Path(os.environ["OFFRAMP_NATS_CREDENTIALS_DIR"]) / "admin.nk"
+    bus = await nats.connect(os.environ["OFFRAMP_NATS_URL"], nkeys_seed=str(seed))
     await pool.execute(
         "CREATE TABLE IF NOT EXISTS bare_referrals (id uuid PRIMARY KEY, body jsonb NOT NULL)"
     )

@@ -4,7 +4,7 @@ publishes it), and then stays open, as a case timeline does.
 
 Its worker runs as its own process, like casework's, so their memory compares:
 
-    python -m bench.bare_temporal --temporal ADDRESS --task-queue QUEUE --dsn DSN --nats URL
+    python -m bench.bare_temporal --temporal ADDRESS --task-queue QUEUE --dsn DSN --nats URL --nats-seed FILE
 """
 
 import argparse
@@ -69,18 +69,19 @@ async def prepare(dsn: str, js: JetStreamContext) -> None:
 
 @asynccontextmanager
 async def bare_worker_process(
-    home: Path, temporal: str, dsn: str, nats_url: str
+    home: Path, temporal: str, dsn: str, nats_url: str, nats_seed: Path
 ) -> AsyncIterator[int]:
     """The worker as its own process; yields its pid."""
     argv = ["python", "-m", "bench.bare_temporal", "--temporal", temporal, "--dsn", dsn]
-    async with process([*argv, "--nats", nats_url], {}, home / "bare-worker.log") as started:
+    argv += ["--nats", nats_url, "--nats-seed", str(nats_seed)]
+    async with process(argv, {}, home / "bare-worker.log") as started:
         yield started.pid
 
 
 async def serve(args: argparse.Namespace) -> None:
     client = await Client.connect(args.temporal)
     pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=4)
-    bus = await nats.connect(args.nats)
+    bus = await nats.connect(args.nats, nkeys_seed=args.nats_seed)
     activities = BareActivities(pool, bus.jetstream())
     worker = Worker(
         client,
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--task-queue", default=TASK_QUEUE)
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--nats", required=True)
+    parser.add_argument("--nats-seed", required=True, help="the NKEY seed file of a bus user")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -190,7 +190,7 @@ async def raw_chain(config: Stack, count: int) -> Run:
     temporal = config.servers.temporal
     assert temporal is not None
     pool = await asyncpg.create_pool(config.dsn, min_size=2, max_size=4)
-    bus = await nats.connect(config.servers.nats.url)
+    bus = await nats.connect(config.servers.nats.url, **config.servers.nats.connect_options())
     js = bus.jetstream()
     await prepare(config.dsn, js)
     await pool.execute(
@@ -217,7 +217,11 @@ async def raw_chain(config: Stack, count: int) -> Run:
     ]
     try:
         async with bare_worker_process(
-            config.servers.home, temporal.address, config.dsn, config.servers.nats.url
+            config.servers.home,
+            temporal.address,
+            config.dsn,
+            config.servers.nats.url,
+            config.servers.nats.seed(),
         ):
 
             async def refer(n: int, at: float) -> None:

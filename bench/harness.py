@@ -51,7 +51,10 @@ def servers(*, temporal: bool = False) -> Iterator[Servers]:
     home = Path(tempfile.mkdtemp(prefix="offramp-bench-"))
     pg_port, nats_port, monitor_port, temporal_port, ui_port = free_ports(5)
     postgres = start_postgres(home / "postgres", pg_port, home / "postgres.log")
-    bus = start_nats(home / "nats", nats_port, monitor_port, home / "nats.log")
+    # Each benchmark has its own subject root and stream; the bus users' permissions name any.
+    bus = start_nats(
+        home / "nats", nats_port, monitor_port, home / "nats.log", subject_root="*", stream="*"
+    )
     started = [postgres.server, bus.server]
     dev = None
     if temporal:

@@ -121,7 +121,7 @@ async def fill(config: Stack, cases: int) -> Filled:
     messages = [(subject_for("bench", e.jurisdiction, e.event_type), e.wire_json()) for e in events]
     ids = [e.event_id for e in events]
     conn = await config.connect("audit")
-    client = await nats.connect(config.servers.nats.url)
+    client = await nats.connect(config.servers.nats.url, **config.servers.nats.connect_options())
     try:
 
         async def all_in_ledger() -> bool:
@@ -170,7 +170,7 @@ async def measure_ingest(size: str) -> None:
         config = await stack(running, "bench_ledger")
         async with started(config, "audit"):
             filled = await fill(config, SIZES[size])
-            client = await nats.connect(running.nats.url)
+            client = await nats.connect(running.nats.url, **running.nats.connect_options())
             try:
                 raw_seconds = await raw_consume(client.jetstream(), filled.events)
             finally:

@@ -61,7 +61,7 @@ async def measure(size: str) -> None:
                 for event in events[start : start + 500]:
                     await store.append(conn, event.stream_id, 0, [event])
 
-        client = await nats.connect(running.nats.url)
+        client = await nats.connect(running.nats.url, **running.nats.connect_options())
         js = client.jetstream()
         await ensure_stream(js, settings)
         relay = OutboxRelay(dsn=dsn, schema="relay", js=js, stream="BENCH")

@@ -48,6 +48,7 @@ async def stack(running: Servers, database: str) -> Stack:
     env = {
         "OFFRAMP_DATABASE_URL": dsn,
         "OFFRAMP_NATS_URL": running.nats.url,
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(running.nats.credentials_dir),
         "OFFRAMP_PROFILES_DIR": str(profiles),
         "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(key),
         "OFFRAMP_SUBJECT_ROOT": SUBJECT_ROOT,

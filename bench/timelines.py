@@ -69,14 +69,14 @@ async def measure(size: str) -> None:
         temporal = running.temporal
         assert temporal is not None
         config = await stack(running, "bench_timelines")
-        bus = await nats.connect(running.nats.url)
+        bus = await nats.connect(running.nats.url, **running.nats.connect_options())
         await prepare(config.dsn, bus.jetstream())
         conn = await asyncpg.connect(config.dsn)
         client = await Client.connect(temporal.address)
         async with (
             started(config, "casework") as up,
             bare_worker_process(
-                running.home, temporal.address, config.dsn, running.nats.url
+                running.home, temporal.address, config.dsn, running.nats.url, running.nats.seed()
             ) as bare,
         ):
             await register_case_managers(config, up["casework"], 10)

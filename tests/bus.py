@@ -6,7 +6,11 @@ from uuid import UUID, uuid4
 from nats.aio.client import Client as NATS
 
 from offramp_contracts import Actor, EventEnvelope, EventPayload, event_catalogue, subject_for
+from offramp_contracts.provenance import ACCESS_EVENTS
+from servicekit.event_keys import event_signer
 from servicekit.events import new_event
+from servicekit.provenance import EventSigner
+from servicekit.settings import ServiceSettings
 
 
 async def published(nats_client: NATS, isolation: Any) -> list[EventEnvelope]:
@@ -69,13 +73,36 @@ async def publish_event(
     return event
 
 
+def signer_for(isolation: Any, producer: str) -> EventSigner:
+    """The test system's own signing key of `producer` (the one its service signs with)."""
+    settings = ServiceSettings(service_name=producer, auth_local_key_path=isolation.key_path)
+    return event_signer(settings)
+
+
+def owner_of(event: EventEnvelope) -> str:
+    """The service that publishes `event`: its context's, or for an access event the service
+    that observed the access."""
+    if event.event_type in ACCESS_EVENTS:
+        return event.actor.subject.removeprefix("service:")
+    return event_catalogue()[event.event_type].context
+
+
+def signed_headers(
+    isolation: Any, event: EventEnvelope, *, producer: str | None = None, msg_id: str | None = None
+) -> dict[str, str]:
+    """The headers `producer` (the event's owner by default) publishes `event` with."""
+    signer = signer_for(isolation, producer or owner_of(event))
+    return {"Nats-Msg-Id": msg_id or str(event.event_id), **signer.headers(event)}
+
+
 async def republish(
     nats_client: NATS, isolation: Any, event: EventEnvelope, msg_id: str | None = None
 ) -> int:
-    """Publish `event` (again); a fresh `msg_id` gets past JetStream's duplicate window, as a
-    relay re-sending an old outbox row would. Returns the stream sequence."""
+    """Publish `event` (again) as its owner would, signed; a fresh `msg_id` gets past
+    JetStream's duplicate window, as a relay re-sending an old outbox row would. Returns the
+    stream sequence."""
     subject = subject_for(isolation.subject_root, event.jurisdiction, event.event_type)
     ack = await nats_client.jetstream().publish(
-        subject, event.wire_json(), headers={"Nats-Msg-Id": msg_id or str(event.event_id)}
+        subject, event.wire_json(), headers=signed_headers(isolation, event, msg_id=msg_id)
     )
     return int(ack.seq)

@@ -71,6 +71,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
+    ("intake", "GET", "/event-keys"): PUBLIC,
     # Case staff pass the gate; intake lets in only the community referrers a profile names.
     ("intake", "POST", "/referrals"): only("officer", CASE_STAFF),
     ("intake", "GET", "/referrals"): only("officer", CASE_STAFF),
@@ -82,6 +83,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # casework
     ("casework", "GET", "/healthz"): PUBLIC,
     ("casework", "GET", "/readyz"): PUBLIC,
+    ("casework", "GET", "/event-keys"): PUBLIC,
     ("casework", "GET", "/cases"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
@@ -115,6 +117,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # notify: everyone has an inbox and an address; operators run the channels
     ("notify", "GET", "/healthz"): PUBLIC,
     ("notify", "GET", "/readyz"): PUBLIC,
+    ("notify", "GET", "/event-keys"): PUBLIC,
     ("notify", "GET", "/inbox"): only(EVERY_ROLE),
     ("notify", "POST", "/inbox/{message_id}/read"): only(EVERY_ROLE),
     ("notify", "GET", "/me/email"): Operation(EVERY_ROLE, may_be_absent=True),
@@ -131,7 +134,9 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # audit: the ledger is for auditors; its public key for anyone who checks a proof
     ("audit", "GET", "/healthz"): PUBLIC,
     ("audit", "GET", "/readyz"): PUBLIC,
+    ("audit", "GET", "/event-keys"): PUBLIC,
     ("audit", "GET", "/ledger/public-key"): PUBLIC,
+    ("audit", "GET", "/ledger/producer-keys"): PUBLIC,
     ("audit", "GET", "/ledger/verify"): only("auditor"),
     ("audit", "GET", "/ledger/entries"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints"): only("auditor"),

@@ -19,6 +19,6 @@ async def casework(servers: Any, isolation: Any, nats_client: NATS) -> AsyncIter
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     service = await serve("casework", create_app(settings))
     try:
-        yield Casework(service, issuer, nats_client, isolation.subject_root)
+        yield Casework(service, issuer, nats_client, isolation.subject_root, isolation)
     finally:
         await service.stop()

@@ -12,12 +12,13 @@ import httpx
 import uuid6
 from nats.aio.client import Client as NATS
 
-from offramp_contracts import Actor, EventEnvelope, payload_of, subject_for
+from offramp_contracts import Actor, EventEnvelope, payload_of
 from offramp_contracts.events.base import Door, EventPayload, StaffRef
 from offramp_contracts.events.intake import ReferralAdmitted
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.auth import LocalIssuer
 from servicekit.events import new_event
+from tests.bus import republish
 from tests.conftest import RunningService, wait_for
 
 PONTIAC_CM_AGENCY = "pontiac-case-management"
@@ -30,6 +31,7 @@ class Casework:
     issuer: LocalIssuer
     nats: NATS
     subject_root: str
+    isolation: Any
 
     def token(self, sub: str, role: str, agency: str, jurisdiction: str = "pontiac") -> str:
         return self.issuer.issue(
@@ -63,7 +65,7 @@ class Casework:
     ) -> UUID:
         return await admit(
             self.nats,
-            self.subject_root,
+            self.isolation,
             door,
             jurisdiction=jurisdiction,
             officer=officer,
@@ -98,7 +100,7 @@ class Casework:
 
 async def admit(
     nats: NATS,
-    subject_root: str,
+    isolation: Any,
     door: Door = "arrest_diversion",
     *,
     jurisdiction: str = "pontiac",
@@ -123,8 +125,5 @@ async def admit(
         correlation_id=uuid4(),
         causation_id=None,
     )
-    subject = subject_for(subject_root, event.jurisdiction, event.event_type)
-    await nats.jetstream().publish(
-        subject, event.wire_json(), headers={"Nats-Msg-Id": str(event.event_id)}
-    )
+    await republish(nats, isolation, event)
     return case_id_for_referral(referral_id)

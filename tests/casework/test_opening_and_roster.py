@@ -85,7 +85,7 @@ async def test_a_referral_admitted_twice_opens_one_case(casework: Casework) -> N
     (opened,) = await casework.payloads(case_id, "CaseOpened")
     consumer = casework.service.runtime.extras["consumer"]
     handled = consumer.handled
-    again = await admit(casework.nats, casework.subject_root, referral_id=opened.referral_id)
+    again = await admit(casework.nats, casework.isolation, referral_id=opened.referral_id)
     assert again == case_id
 
     async def taken() -> bool:

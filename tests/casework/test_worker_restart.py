@@ -105,7 +105,7 @@ async def test_a_killed_worker_restarts_the_timeline_losing_and_duplicating_noth
 
     async with as_staff("sup-1", "supervisor") as http:
         assert (await http.put("/case-managers/cm-1")).status_code == 204
-    case_id = await admit(nats_client, isolation.subject_root, "arrest_diversion")
+    case_id = await admit(nats_client, isolation, "arrest_diversion")
 
     async def reports(at_least: int) -> list[EventEnvelope] | None:
         found = [e for e in await stored(db, case_id) if e.event_type == "ProgressReportDue"]

@@ -22,7 +22,7 @@ async def test_a_release_its_disclosure_and_its_revocation_are_in_the_ledger(
     auditor = system.token(sub="auditor-1", role="auditor", agency="county-audit")
     async with system.client("casework", supervisor) as casework:
         assert (await casework.put("/case-managers/cm-1")).status_code == 204
-    case_id = await admit(nats_client, isolation.subject_root)
+    case_id = await admit(nats_client, isolation)
     base = f"/cases/{case_id}"
 
     async with system.client("casework", case_manager) as casework:

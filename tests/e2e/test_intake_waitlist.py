@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 import pytest
 from nats.aio.client import Client as NATS
 
-from offramp_contracts import Actor, subject_for
+from offramp_contracts import Actor
 from offramp_contracts.events.casework import CaseClosed
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.events import new_event
-from tests.bus import published_about, types_about
+from tests.bus import published_about, republish, types_about
 from tests.conftest import System, wait_for
 from tests.profiles import customised_profiles
 from tests.referrals import fresh_key, referral_body
@@ -48,10 +48,7 @@ async def close_case(nats_client: NATS, isolation: Any, referral_id: str) -> Non
         correlation_id=uuid4(),
         causation_id=None,
     )
-    subject = subject_for(isolation.subject_root, "pontiac", "CaseClosed")
-    await nats_client.jetstream().publish(
-        subject, event.wire_json(), headers={"Nats-Msg-Id": str(event.event_id)}
-    )
+    await republish(nats_client, isolation, event)
 
 
 async def status_of(system: System, token: str, referral_id: str) -> str:

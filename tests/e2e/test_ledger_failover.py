@@ -24,6 +24,7 @@ from offramp_contracts import Actor, EventEnvelope
 from offramp_contracts.events.casework import ClientEngaged
 from servicekit.auth import LocalIssuer
 from servicekit.events import new_event
+from tests.bus import signed_headers
 from tests.conftest import wait_for
 
 
@@ -51,6 +52,7 @@ def replicas(
         "OFFRAMP_ENV_FILE": "",
         "OFFRAMP_DATABASE_URL": isolation.database_url,
         "OFFRAMP_NATS_URL": servers.nats.url,
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(servers.nats.credentials_dir),
         "OFFRAMP_SUBJECT_ROOT": isolation.subject_root,
         "OFFRAMP_STREAM_NAME": isolation.stream_name,
         "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(isolation.key_path),
@@ -108,7 +110,8 @@ async def test_a_killed_writer_is_replaced_and_nothing_is_lost_or_doubled(
             # A second copy under a new message id passes JetStream's duplicate window, as a
             # republished outbox row would: only the ledger's event id stops it.
             msg_id = str(uuid4()) if again else str(event.event_id)
-            await js.publish(subject, event.wire_json(), headers={"Nats-Msg-Id": msg_id})
+            headers = signed_headers(isolation, event, msg_id=msg_id)
+            await js.publish(subject, event.wire_json(), headers=headers)
 
     try:
         writer = replicas()

@@ -11,7 +11,9 @@ from temporalio.worker import Replayer
 
 from casework.timeline.model import workflow_id_for
 from casework.timeline.workflow import CaseTimeline
+from offramp_contracts import EventEnvelope
 from offramp_contracts.identifiers import case_id_for_referral
+from tests.bus import signed_headers
 from tests.conftest import System, wait_for
 from tests.referrals import fresh_key, referral_body
 from tests.stores import domain_events_stored
@@ -60,11 +62,13 @@ async def test_a_redelivered_admission_opens_one_case_and_one_workflow(
         "SELECT envelope FROM events WHERE event_type = 'ReferralAdmitted'"
     )
     consumer = system.services["casework"].runtime.extras["consumer"]
-    client = await nats.connect(servers.nats.url)
+    client = await nats.connect(servers.nats.url, **servers.nats.connect_options())
     try:
         js = client.jetstream()
         subject = f"{isolation.subject_root}.pontiac.intake.ReferralAdmitted"
-        ack = await js.publish(subject, envelope.encode(), headers={"Nats-Msg-Id": str(uuid4())})
+        event = EventEnvelope.model_validate_json(envelope)
+        headers = signed_headers(isolation, event, msg_id=str(uuid4()))
+        ack = await js.publish(subject, envelope.encode(), headers=headers)
 
         async def duplicate_acked() -> bool:
             info = await js.consumer_info(isolation.stream_name, consumer.name)

@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 
 from offramp_contracts import EventEnvelope, subject_for
 from offramp_devstack.waiting import wait_for
+from tests.bus import signed_headers
 from tests.faults.load import (
     Answer,
     CaseCommand,
@@ -235,9 +236,8 @@ async def publish_duplicates_and_malformed(stack: Stack) -> list[Duplicate]:
                 )
                 event = EventEnvelope.model_validate_json(body)
                 subject = subject_for(SUBJECT_ROOT, event.jurisdiction, event.event_type)
-                ack = await js.publish(
-                    subject, event.wire_json(), headers={"Nats-Msg-Id": f"copy-{event.event_id}"}
-                )
+                headers = signed_headers(stack, event, msg_id=f"copy-{event.event_id}")
+                ack = await js.publish(subject, event.wire_json(), headers=headers)
                 duplicates.append(
                     Duplicate(event.event_id, event.event_type, subject, not ack.duplicate)
                 )
@@ -286,7 +286,7 @@ async def _activity(conn: asyncpg.Connection, js: JetStreamContext) -> tuple[int
 @contextlib.asynccontextmanager
 async def jetstream(stack: Stack) -> AsyncIterator[JetStreamContext]:
     """A JetStream context on a connection of its own, closed afterwards."""
-    client = await nats.connect(stack.nats.url)
+    client = await nats.connect(stack.nats.url, **stack.nats.connect_options())
     try:
         yield client.jetstream()
     finally:

@@ -48,6 +48,11 @@ class Stack:
     def url(self, service: str) -> str:
         return self.services[service].url
 
+    @property
+    def key_path(self) -> Path:
+        """The local issuer's key; the services' event keys are beside it (tests.bus)."""
+        return self.home / "local-issuer.pem"
+
     def token(self, sub: str, role: str, agency: str) -> str:
         return self.issuer.issue(
             subject=sub, roles=[role], agency=agency, jurisdiction=JURISDICTION
@@ -80,6 +85,8 @@ class Stack:
             self.nats.port,
             self.nats.monitor_port,
             self.home / "nats.log",
+            subject_root=SUBJECT_ROOT,
+            stream=STREAM,
         )
 
     async def all_ready(self, within: float = 90) -> None:
@@ -96,6 +103,7 @@ def service_settings(stack: Stack, profiles: Path, smtp_port: int) -> dict[str, 
     return {
         "OFFRAMP_DATABASE_URL": stack.database_url,
         "OFFRAMP_NATS_URL": stack.nats.url,
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(stack.nats.credentials_dir),
         "OFFRAMP_TEMPORAL_ADDRESS": stack.temporal.address,
         "OFFRAMP_TEMPORAL_TASK_QUEUE": "casework-faults",
         "OFFRAMP_SUBJECT_ROOT": SUBJECT_ROOT,
@@ -124,7 +132,15 @@ async def start_stack(home: Path) -> Stack:
     pg_port, nats_port, monitor_port, temporal_port, ui_port, smtp_port, *ports = free_ports(10)
     postgres, bus, temporal = await asyncio.gather(
         asyncio.to_thread(start_postgres, home / "postgres", pg_port, home / "postgres.log"),
-        asyncio.to_thread(start_nats, home / "nats", nats_port, monitor_port, home / "nats.log"),
+        asyncio.to_thread(
+            start_nats,
+            home / "nats",
+            nats_port,
+            monitor_port,
+            home / "nats.log",
+            subject_root=SUBJECT_ROOT,
+            stream=STREAM,
+        ),
         asyncio.to_thread(
             start_temporal,
             home / "temporal.db",

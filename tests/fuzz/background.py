@@ -66,6 +66,7 @@ class Names:
         return {
             "database_url": self.database_url,
             "nats_url": servers.nats.url,
+            "nats_credentials_dir": servers.nats.credentials_dir,
             "subject_root": f"t{self.tag}",
             "stream_name": f"T{self.tag}",
             "stream_duplicate_window_seconds": 120,

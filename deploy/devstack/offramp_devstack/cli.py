@@ -82,7 +82,9 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
         url = f"http://127.0.0.1:{ports.service(name)}"
         say(f"  {name:<9} {url}   (OpenAPI: {url}/docs)")
     say(f"  Temporal UI http://127.0.0.1:{ports.temporal_ui}")
-    say(f"  NATS        nats://127.0.0.1:{ports.nats}")
+    say(
+        f"  NATS        nats://127.0.0.1:{ports.nats}   (operator key: {layout.nats_credentials}/admin.nk)"
+    )
     say(f"  PostgreSQL  postgresql://postgres@127.0.0.1:{ports.postgres}/offramp")
     say(f"  Mail sink   smtp://127.0.0.1:{ports.smtp}   (list what notify sent: make mail)")
     say("")

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from offramp_devstack import nats_auth
 from offramp_devstack._pg import initdb_if_needed, pg_binary, pg_system_user, prepare_data_dir
 from offramp_devstack._proc import (
     ServerFailedToStart,
@@ -143,6 +144,8 @@ class Nats:
     server: ServerProcess
     port: int
     monitor_port: int
+    # The users' NKEY seeds (`nats_auth`): `<user>.nk`, one per service and `admin`.
+    credentials_dir: Path
 
     @property
     def url(self) -> str:
@@ -151,6 +154,13 @@ class Nats:
     @property
     def monitor_url(self) -> str:
         return f"http://127.0.0.1:{self.monitor_port}"
+
+    def seed(self, user: str = nats_auth.ADMIN) -> Path:
+        return nats_auth.seed_path(self.credentials_dir, user)
+
+    def connect_options(self, user: str = nats_auth.ADMIN) -> dict[str, str]:
+        """`nats.connect(nats.url, **nats.connect_options())`: as `user` (admin by default)."""
+        return {"nkeys_seed": str(self.seed(user))}
 
 
 def _nats_healthy(port: int, monitor_port: int) -> bool:
@@ -167,22 +177,36 @@ def _nats_healthy(port: int, monitor_port: int) -> bool:
 
 
 def start_nats(
-    store_dir: Path, port: int, monitor_port: int, log_path: Path, timeout: float = 30
+    store_dir: Path,
+    port: int,
+    monitor_port: int,
+    log_path: Path,
+    timeout: float = 30,
+    *,
+    subject_root: str = "lead",
+    stream: str = "LEAD",
 ) -> Nats:
-    """Start nats-server with JetStream, storing streams under `store_dir`."""
+    """Start nats-server with JetStream, storing streams under `store_dir`, its users' seeds
+    beside it in `<store_dir>-credentials/` (kept across restarts). Tests, which give every run
+    its own subject root and stream, pass `*` for both."""
     store_dir = store_dir.resolve()
     store_dir.mkdir(parents=True, exist_ok=True)
-    argv = [
-        find_binary("nats-server"),
-        "-js",
-        "-sd", str(store_dir),
-        "-a", "127.0.0.1",
-        "-p", str(port),
-        "-m", str(monitor_port),
-    ]  # fmt: skip
+    credentials_dir = store_dir.with_name(f"{store_dir.name}-credentials")
+    config = nats_auth.write_server_config(
+        store_dir.with_name(f"{store_dir.name}.conf"),
+        port=port,
+        monitor_port=monitor_port,
+        store_dir=store_dir,
+        credentials_dir=credentials_dir,
+        subject_root=subject_root,
+        stream=stream,
+    )
+    argv = [find_binary("nats-server"), "-c", str(config)]
     server = spawn("nats", argv, log_path.resolve())
     wait_until_ready(server, lambda: _nats_healthy(port, monitor_port), timeout)
-    return Nats(server=server, port=port, monitor_port=monitor_port)
+    return Nats(
+        server=server, port=port, monitor_port=monitor_port, credentials_dir=credentials_dir
+    )
 
 
 # --------------------------------------------------------------------- Temporal

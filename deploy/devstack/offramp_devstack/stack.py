@@ -77,6 +77,11 @@ class Layout:
         return self.home / "keys" / "local-issuer.pem"
 
     @property
+    def nats_credentials(self) -> Path:
+        """The bus users' NKEY seeds (`admin.nk` for operators), beside the server's store."""
+        return self.home / "nats-credentials"
+
+    @property
     def mail(self) -> Path:
         """The mail sink's Maildir: every e-mail notify sends in development ends here."""
         return self.home / "mail"
@@ -146,6 +151,8 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
         **os.environ,
         "OFFRAMP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp",
         "OFFRAMP_NATS_URL": f"nats://127.0.0.1:{ports.nats}",
+        # Each service's NKEY seed, `<name>.nk`, made with the server's configuration.
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(layout.nats_credentials.resolve()),
         "OFFRAMP_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal}",
         "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(layout.key.resolve()),
         "OFFRAMP_HTTP_PORT": str(ports.service(name)),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -12,8 +11,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from nats import connect
 
 from offramp_devstack import (
+    Nats,
     ServerFailedToStart,
     ServerProcess,
     free_port,
@@ -105,22 +106,15 @@ def test_failure_to_start_shows_log_tail(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------- NATS
 
 
-def _nats_request(port: int, subject: str, payload: bytes) -> bytes:
-    """Minimal NATS request/reply over the text protocol, to avoid a client dependency."""
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=5) as sock,
-        sock.makefile("rb") as rf,
-    ):
-        assert rf.readline().startswith(b"INFO ")
-        sock.sendall(
-            b'CONNECT {"verbose":false,"headers":false}\r\nSUB _INBOX.t 1\r\n'
-            + f"PUB {subject} _INBOX.t {len(payload)}\r\n".encode() + payload + b"\r\nPING\r\n"
-        )  # fmt: skip
-        while True:
-            line = rf.readline()
-            if line.startswith(b"MSG "):
-                return rf.read(int(line.split()[-1]) + 2)[:-2]
-            assert not line.startswith(b"-ERR"), line
+async def _create_stream_and_publish(nats: Nats) -> tuple[str, int]:
+    client = await connect(nats.url, **nats.connect_options())
+    try:
+        js = client.jetstream()
+        await js.add_stream(name="ORDERS", subjects=["orders.>"])
+        ack = await js.publish("orders.1", b"hello")
+        return ack.stream, ack.seq
+    finally:
+        await client.close()
 
 
 def _jsz(monitor_port: int) -> dict[str, object]:
@@ -145,13 +139,7 @@ def test_nats_jetstream_enabled_and_store_survives_restart(
     jsz = _jsz(monitor)
     assert jsz["config"]["store_dir"].startswith(str(store.resolve()))  # type: ignore[index]
 
-    stream = {"name": "ORDERS", "subjects": ["orders.>"], "storage": "file"}
-    reply = json.loads(
-        _nats_request(port, "$JS.API.STREAM.CREATE.ORDERS", json.dumps(stream).encode())
-    )
-    assert "error" not in reply, reply
-    ack = json.loads(_nats_request(port, "orders.1", b"hello"))
-    assert ack["stream"] == "ORDERS" and ack["seq"] == 1
+    assert asyncio.run(_create_stream_and_publish(nats)) == ("ORDERS", 1)
     nats.server.stop()
 
     nats = start_nats(store, port, monitor, log)

@@ -44,6 +44,7 @@ from offramp_contracts.events.audit import (
 )
 from servicekit import command_loop
 from servicekit.auth import Principal
+from servicekit.event_keys import event_signer
 from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
@@ -234,7 +235,9 @@ async def record_command(
         records=tuple(records),
     )
     store = EventStore(
-        subject_root=settings.subject_root, notify_channel=notify_channel(settings.db_schema)
+        subject_root=settings.subject_root,
+        notify_channel=notify_channel(settings.db_schema),
+        signer=event_signer(settings),
     )
     async with conn.transaction():
         await _append(conn, store, settings.service_name, read, jurisdiction, None)

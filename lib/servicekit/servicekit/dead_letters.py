@@ -6,6 +6,7 @@ A replay runs the consumer's own handler, so only a running service can do it: o
 """
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -60,7 +61,7 @@ async def replay(pool: asyncpg.Pool, dead_letter_id: int, consumer: InboxConsume
     """Hand the parked message to its consumer again (through the inbox, so still once);
     it stays parked, with the new error, if it still fails or cannot be read."""
     row = await pool.fetchrow(
-        """SELECT subject, body FROM dead_letters
+        """SELECT subject, body, headers FROM dead_letters
            WHERE id = $1 AND status = ANY($3::text[]) AND consumer = $2""",
         dead_letter_id,
         consumer.name,
@@ -69,7 +70,12 @@ async def replay(pool: asyncpg.Pool, dead_letter_id: int, consumer: InboxConsume
     if row is None:
         raise LookupError(f"no parked dead letter {dead_letter_id} for consumer {consumer.name}")
     try:
-        await consumer.handle(Delivered(EventEnvelope.from_wire(row["body"]), row["subject"]))
+        event = EventEnvelope.from_wire(row["body"])
+        # A replay is believed no more than the first delivery was: parked for its provenance,
+        # it stays parked until its producer's key is in the keyring.
+        headers = json.loads(row["headers"]) if row["headers"] else None
+        consumer.check_provenance(row["subject"], event, headers)
+        await consumer.handle(Delivered(event, row["subject"]))
     except Exception as error:
         if not is_outage(error):
             await pool.execute(

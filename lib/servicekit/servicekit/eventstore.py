@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from offramp_contracts import EventEnvelope, subject_for
+from servicekit.provenance import EventSigner
 from servicekit.tracing import trace_headers
 
 
@@ -37,9 +38,21 @@ class EventStore:
     """Appends go through `append` only, inside the caller's transaction, so that the events,
     the read-model changes and the outbox rows commit or vanish together."""
 
-    def __init__(self, *, subject_root: str, notify_channel: str) -> None:
+    def __init__(
+        self, *, subject_root: str, notify_channel: str, signer: EventSigner | None = None
+    ) -> None:
         self._subject_root = subject_root
         self._notify_channel = notify_channel
+        # Every service's store signs (ServiceRuntime gives it the service's key); only the
+        # plumbing's own tests append unsigned events, which every real consumer parks.
+        self._signer = signer
+
+    def _headers(self, event: EventEnvelope) -> str:
+        # The request's or handler's trace goes with the event (W3C traceparent).
+        headers = {"Nats-Msg-Id": str(event.event_id), **trace_headers()}
+        if self._signer is not None:
+            headers.update(self._signer.headers(event))
+        return json.dumps(headers)
 
     async def append(
         self,
@@ -96,8 +109,7 @@ class EventStore:
                     e.event_id,
                     subject_for(self._subject_root, e.jurisdiction, e.event_type),
                     e.wire_json(),
-                    # The request's or handler's trace goes with the event (W3C traceparent).
-                    json.dumps({"Nats-Msg-Id": str(e.event_id), **trace_headers()}),
+                    self._headers(e),
                 )
                 for e in events
             ],

@@ -98,6 +98,16 @@ def create_service_app(
             status_code=200 if ready else 503,
         )
 
+    @app.get(
+        "/event-keys", tags=["operations"], summary="The keys this service signs its events with"
+    )
+    async def event_keys() -> list[dict[str, str]]:
+        """Its current key first, then the retired ones still in the keyring: what a partner
+        pins to check, without Offramp's word for it, who published an event."""
+        mine = [k for k in runtime.keyring.keys() if k.producer == runtime.settings.service_name]
+        current = runtime.signer.key_id
+        return [k.to_json() for k in sorted(mine, key=lambda k: k.key_id != current)]
+
     return app
 
 

@@ -15,7 +15,8 @@ parked on its first delivery.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 from offramp_contracts import EventEnvelope, UnknownEventType, payload_of
 from servicekit.log import get_logger, log_context
 from servicekit.outages import is_outage
+from servicekit.provenance import Keys, ProvenanceError, check_provenance
 from servicekit.tracing import continued
 
 log = get_logger(__name__)
@@ -83,6 +85,10 @@ class InboxConsumer:
     subjects: Sequence[str]
     handler: Handler
     policy: ConsumerPolicy = field(default_factory=ConsumerPolicy)
+    # The producers' public keys: an event is believed, before anything else is done with it,
+    # only if one of them signed it and its producer owns its subject. Every service's consumer
+    # has one (ServiceRuntime.consumer); None only in the plumbing's own tests.
+    keyring: Keys | None = None
     handled: int = 0
 
     def consumer_config(self) -> ConsumerConfig:
@@ -178,6 +184,12 @@ class InboxConsumer:
         except ValidationError as error:
             await self._park(msg, None, f"malformed event: {error}", deliveries)
             return "parked"
+        try:
+            self.check_provenance(msg.subject, event, msg.headers)
+        except ProvenanceError as error:
+            # Never applied, never retried: no second delivery makes a forgery true.
+            await self._park(msg, event, f"provenance: {error}", deliveries)
+            return "parked"
         with log_context(
             correlation_id=event.correlation_id,
             causation_id=event.event_id,
@@ -217,6 +229,13 @@ class InboxConsumer:
                 return "retry"
         await msg.ack()
         return "handled"
+
+    def check_provenance(
+        self, subject: str, event: EventEnvelope, headers: Mapping[str, str] | None
+    ) -> None:
+        """Raises ProvenanceError unless the event's producer is proven (see `keyring`)."""
+        if self.keyring is not None:
+            check_provenance(self.keyring, subject, event, headers)
 
     async def handle(self, delivered: Delivered, *, retried: bool = False) -> bool:
         """Run the handler once per event id; returns False if it had already been handled."""
@@ -269,8 +288,8 @@ class InboxConsumer:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries,
-                                            stream, stream_seq)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                            stream, stream_seq, headers)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
                    ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                 self.name,
                 msg.subject,
@@ -280,6 +299,7 @@ class InboxConsumer:
                 deliveries,
                 msg.metadata.stream,
                 msg.metadata.sequence.stream,
+                json.dumps(msg.headers or {}),
             )
             if event is not None:
                 await conn.execute(

@@ -18,10 +18,11 @@ from servicekit.access import AccessRecorder
 from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.dead_letters import ReplayRequests
+from servicekit.event_keys import Keyring, event_signer, keyring_dir
 from servicekit.eventstore import EventStore
 from servicekit.idempotency import AnswerBook
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
-from servicekit.jetstream import connect_nats, ensure_stream
+from servicekit.jetstream import connect_nats, ensure_stream, nats_identity
 from servicekit.log import get_logger
 from servicekit.metrics import ServiceMetrics
 from servicekit.migrations import Migration, migrate
@@ -29,6 +30,7 @@ from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.patience import once_reachable
 from servicekit.profiles import ProfileBook, load_profiles
+from servicekit.provenance import EventSigner
 from servicekit.ratelimit import RateLimiter
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import configure_tracing, shutdown_tracing
@@ -75,6 +77,8 @@ class ServiceRuntime:
     js: JetStreamContext = field(init=False)
     verifier: TokenVerifier = field(init=False)
     store: EventStore = field(init=False)
+    signer: EventSigner = field(init=False)
+    keyring: Keyring = field(init=False)
     relay: OutboxRelay = field(init=False)
     access: AccessRecorder = field(init=False)
     answers: AnswerBook = field(init=False)
@@ -126,7 +130,10 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         configure_tracing(s.service_name)
+        identity = nats_identity(s)
         self.verifier = build_verifier(s)
+        self.signer = event_signer(s)
+        self.keyring = Keyring(keyring_dir(s))
         self.rate_limiter = RateLimiter(s.http_rate_limit)
         # Patient: whatever is not up yet is waited for, with back-off, and named in the log.
         self.pool = await once_reachable(
@@ -141,12 +148,14 @@ class ServiceRuntime:
             await create_pool(s.database_url, s.db_schema, max_size=max(2, s.db_pool_max // 2))
         )
         self.nats = await once_reachable(
-            "NATS", s.nats_url, lambda: connect_nats(s.nats_url, name=s.service_name)
+            "NATS", s.nats_url, lambda: connect_nats(s.nats_url, s.service_name, identity)
         )
         self.js = self.nats.jetstream()
         await once_reachable("JetStream", s.nats_url, lambda: ensure_stream(self.js, s))
         self.store = EventStore(
-            subject_root=s.subject_root, notify_channel=notify_channel(s.db_schema)
+            subject_root=s.subject_root,
+            notify_channel=notify_channel(s.db_schema),
+            signer=self.signer,
         )
         self.access = AccessRecorder(
             s.service_name, self.pool, self.store, window_seconds=s.access_refusal_window_seconds
@@ -171,6 +180,7 @@ class ServiceRuntime:
             policy=ConsumerPolicy(
                 max_attempts=s.consumer_max_attempts, ack_wait_seconds=s.consumer_ack_wait_seconds
             ),
+            keyring=self.keyring,
         )
         self.consumers[name] = consumer
         return consumer

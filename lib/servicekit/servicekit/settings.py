@@ -23,6 +23,13 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=2)
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # Who the service is on the bus: NATS refuses anonymous clients, and each service's user may
+    # publish only its own context's subjects. Production names an NKEY seed file, or a JWT
+    # credentials (.creds) file; the embedded default keeps every user's seed in one directory
+    # as `<service_name>.nk` (deploy/devstack's nats_auth makes them).
+    nats_nkey_seed_path: Path | None = None
+    nats_credentials_path: Path | None = None
+    nats_credentials_dir: Path | None = None
     # Subjects are `<subject_root>.<jurisdiction>.<context>.<EventType>`; tests give each run its
     # own root and stream so that many systems can share one NATS server without seeing each other.
     subject_root: str = Field(default="lead", pattern=r"^[a-z][a-z0-9_]{0,30}$")
@@ -62,6 +69,14 @@ class ServiceSettings(BaseSettings):
     # are never counted as attempts.
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+
+    # Every event the service publishes is signed with its Ed25519 key (servicekit.provenance);
+    # consumers trust the public keys in the keyring directory. Unset in development: both live
+    # beside the local token issuer's key, created on first start. Production sets both and
+    # turns creation off, so a lost key stops the service instead of becoming a stranger.
+    event_signing_key_path: Path | None = None
+    event_signing_key_create: bool = True
+    event_keyring_dir: Path | None = None
 
     auth_issuer: str = "offramp-local"
     auth_audience: str = "offramp"

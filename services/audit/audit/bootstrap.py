@@ -42,6 +42,7 @@ def ledger_writer(
             lease_retry_seconds=settings.ledger_lease_retry_seconds,
         ),
         js=rt.js,
+        keyring=rt.keyring,
         checkpointer=Checkpointer(
             key=key,
             policy=CheckpointPolicy(
@@ -67,7 +68,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
         writer = ledger_writer(rt, settings, key)
         rt.metrics.watch_durable(LEDGER_CONSUMER)
         gauges = LedgerGauges(rt.metrics, settings)
-        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, writer, gauges=gauges)))
+        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, rt.keyring, writer, gauges=gauges)))
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(

@@ -11,6 +11,7 @@ from audit.adapters.ledger_writer import LedgerWriter
 from audit.domain.case_state import fold_case
 from audit.domain.timeline import CaseFold
 from audit.settings import AuditSettings
+from servicekit.event_keys import Keyring
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Ledger:
     settings: AuditSettings
     pool: asyncpg.Pool
     key: Ed25519PrivateKey
+    # The services' event keys: who may have written each entry.
+    producer_keys: Keyring
     writer: LedgerWriter | None = None
     # The case lifecycle's fold; None answers as-of queries with the events known but no state.
     case_fold: CaseFold | None = fold_case

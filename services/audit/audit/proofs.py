@@ -10,6 +10,7 @@ from audit.domain.bundle import ProvenEntry, consistency_bundle, entries_bundle
 from audit.domain.checkpoint import SignedCheckpoint, key_id
 from audit.domain.merkle import consistency_proof, inclusion_proof
 from audit.domain.verification import LedgerReport
+from servicekit.provenance import Keys
 
 # An export holds one audit path per entry; past this, ask for several ranges.
 MAX_EXPORT_ENTRIES = 10_000
@@ -31,17 +32,29 @@ async def _checkpoint(pool: asyncpg.Pool, number: int | None) -> SignedCheckpoin
 
 
 async def inclusion(
-    pool: asyncpg.Pool, public_key: Ed25519PublicKey, *, seq: int, checkpoint: int | None
+    pool: asyncpg.Pool,
+    public_key: Ed25519PublicKey,
+    producer_keys: Keys,
+    *,
+    seq: int,
+    checkpoint: int | None,
 ) -> dict[str, Any]:
     """Entry `seq` with its audit path to the root of `checkpoint` (latest by default)."""
     return await export(
-        pool, public_key, first=seq, last=seq, checkpoint=checkpoint, kind="inclusion"
+        pool,
+        public_key,
+        producer_keys,
+        first=seq,
+        last=seq,
+        checkpoint=checkpoint,
+        kind="inclusion",
     )
 
 
 async def export(
     pool: asyncpg.Pool,
     public_key: Ed25519PublicKey,
+    producer_keys: Keys,
     *,
     first: int,
     last: int,
@@ -70,10 +83,13 @@ async def export(
             previous_hash=e.previous_hash,
             hash=e.hash,
             inclusion_proof=[p.hex() for p in inclusion_proof(e.seq - 1, leaves)],
+            producer=e.producer,
+            key_id=e.key_id,
+            signature=e.signature,
         )
         for e in stored
     ]
-    return entries_bundle(kind, signed, public_key, proven)
+    return entries_bundle(kind, signed, public_key, proven, producer_keys.keys())
 
 
 async def consistency(
@@ -95,8 +111,9 @@ async def consistency(
 async def verify(
     pool: asyncpg.Pool,
     trusted_keys: list[Ed25519PublicKey],
+    producer_keys: Keys,
     progress: ledger_store.Progress | None = None,
 ) -> LedgerReport:
     checkpoints = await checkpoint_store.all_checkpoints(pool)
     trusted = {key_id(key): key for key in trusted_keys}
-    return await ledger_store.walk(pool, checkpoints, trusted, progress=progress)
+    return await ledger_store.walk(pool, checkpoints, trusted, producer_keys, progress=progress)

@@ -18,7 +18,6 @@ from nats.aio.client import Client as NATS
 from audit import proofs
 from audit.adapters import ledger_store
 from audit.adapters.checkpoint_store import Checkpointer
-from audit.adapters.ledger_store import Arrival
 from audit.adapters.redrive import redrive
 from audit.domain.checkpoint import CheckpointPolicy
 from audit.entrypoints.ledger_cli import check_file
@@ -27,6 +26,7 @@ from offramp_devstack.waiting import wait_for
 from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered, InboxConsumer
 from servicekit.outbox import notify_channel
+from tests.producers import PRODUCER_KEYS, arrival, private_key_file, write_keyring
 
 SUBJECT = "lead.pontiac.casework.ClientEngaged"
 
@@ -62,7 +62,7 @@ async def ledger_with_checkpoint(
     )
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await ledger_store.append_batch(conn, [Arrival(SUBJECT, e) for e in events])
+            await ledger_store.append_batch(conn, [arrival(SUBJECT, e) for e in events])
         await signer.sign_if_due(conn, await ledger_store.read_head(conn))
 
 
@@ -89,7 +89,9 @@ async def test_an_export_verifies_offline_and_a_tampered_one_does_not(
 ) -> None:
     key, _, public = write_key(tmp_path)
     await ledger_with_checkpoint(role_pool, [event_of(n) for n in range(9)], key)
-    bundle = await proofs.export(role_pool, key.public_key(), first=2, last=7, checkpoint=None)
+    bundle = await proofs.export(
+        role_pool, key.public_key(), PRODUCER_KEYS, first=2, last=7, checkpoint=None
+    )
     exported = tmp_path / "export.json"
     exported.write_text(json.dumps(bundle))
 
@@ -115,7 +117,9 @@ async def test_check_warns_when_the_key_was_not_pinned(
     await ledger_with_checkpoint(role_pool, [event_of(n) for n in range(3)], key)
     proof = tmp_path / "proof.json"
     proof.write_text(
-        json.dumps(await proofs.inclusion(role_pool, key.public_key(), seq=2, checkpoint=1))
+        json.dumps(
+            await proofs.inclusion(role_pool, key.public_key(), PRODUCER_KEYS, seq=2, checkpoint=1)
+        )
     )
     assert check_file(proof, None) == 0
     assert "pass --public-key" in capsys.readouterr().out
@@ -130,10 +134,15 @@ async def test_verify_reports_intact_up_to_the_last_entry_and_checkpoint(
         **without_offramp_settings(),
         "OFFRAMP_DATABASE_URL": isolation.database_url,
         "OFFRAMP_LEDGER_SIGNING_KEY_PATH": str(private),
+        "OFFRAMP_EVENT_KEYRING_DIR": str(write_keyring(tmp_path / "keyring")),
+        "OFFRAMP_EVENT_SIGNING_KEY_PATH": str(private_key_file(tmp_path, "audit")),
+        "OFFRAMP_EVENT_SIGNING_KEY_CREATE": "false",
     }
     result = await asyncio.to_thread(offramp_audit, "verify", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "intact up to entry 6, checkpoint 1"
+    assert result.stdout.strip() == (
+        "intact up to entry 6, checkpoint 1; every entry signed by its producer (casework 6)"
+    )
     # The operator's read is an event on its way to the ledger, like any read over HTTP.
     reads = await role_pool.fetch(
         "SELECT e.envelope FROM events e JOIN outbox o USING (event_id) "
@@ -158,7 +167,7 @@ async def test_redrive_feeds_a_range_of_the_ledger_to_a_fresh_consumer_in_order(
         event_of(n, data={"case_id": str(uuid4()), "contact_id": str(uuid4())}) for n in range(10)
     ]
     async with role_pool.acquire() as conn, conn.transaction():
-        await ledger_store.append_batch(conn, [Arrival(SUBJECT, e) for e in events])
+        await ledger_store.append_batch(conn, [arrival(SUBJECT, e) for e in events])
     js = nats_client.jetstream()
     root, stream = f"{isolation.subject_root}r", f"{isolation.stream_name}R"
     sent = await redrive(role_pool, js, stream=stream, subject_root=root, first=3, last=8)
@@ -176,6 +185,8 @@ async def test_redrive_feeds_a_range_of_the_ledger_to_a_fresh_consumer_in_order(
         name="rebuild-v1",
         subjects=[f"{root}.>"],
         handler=rebuild,
+        # The re-driven events carry their producers' signatures, checked as live ones are.
+        keyring=PRODUCER_KEYS,
     )
     task = asyncio.create_task(consumer.run())
     try:

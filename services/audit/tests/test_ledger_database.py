@@ -14,16 +14,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit import proofs
 from audit.adapters import checkpoint_store, history_store, ledger_store
 from audit.adapters.checkpoint_store import Checkpointer
-from audit.adapters.ledger_store import Arrival
 from audit.domain.bundle import check_bundle
 from audit.domain.checkpoint import CheckpointPolicy, SignedCheckpoint, key_id, signature_problem
 from audit.domain.timeline import state_as_of
 from audit.settings import LEDGER_DB_ROLE
-from offramp_contracts import EventEnvelope, payload_of
+from offramp_contracts import EventEnvelope, payload_of, subject_for
 from offramp_contracts.events.audit import CheckpointSigned
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.eventstore import EventStore
 from servicekit.outbox import notify_channel
+from tests.producers import PRODUCER_KEYS, arrival
 
 SUBJECT = "lead.pontiac.casework.ClientEngaged"
 KEY = Ed25519PrivateKey.generate()
@@ -31,7 +31,9 @@ KEY = Ed25519PrivateKey.generate()
 
 async def append(pool: asyncpg.Pool, events: list[EventEnvelope]) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await ledger_store.append_batch(conn, [Arrival(SUBJECT, e) for e in events])
+        await ledger_store.append_batch(
+            conn, [arrival(subject_for("lead", e.jurisdiction, e.event_type), e) for e in events]
+        )
 
 
 def checkpointer(every_entries: int = 1000, every_seconds: float = 3600) -> Checkpointer:
@@ -158,7 +160,7 @@ async def test_a_checkpoint_is_due_after_t_seconds_but_not_for_its_own_announcem
     )
     async with role_pool.acquire() as conn, conn.transaction():
         await ledger_store.append_batch(
-            conn, [Arrival("lead.county.audit.CheckpointSigned", announcement)]
+            conn, [arrival("lead.county.audit.CheckpointSigned", announcement)]
         )
     assert await sign_if_due(role_pool, signer) is None  # an idle ledger does not sign forever
 
@@ -178,10 +180,10 @@ async def test_served_proofs_and_exports_check_out(role_pool: asyncpg.Pool, even
     await two_checkpoints(role_pool, event_of)
     public = KEY.public_key()
     for bundle in [
-        await proofs.inclusion(role_pool, public, seq=3, checkpoint=1),
-        await proofs.inclusion(role_pool, public, seq=12, checkpoint=None),
+        await proofs.inclusion(role_pool, public, PRODUCER_KEYS, seq=3, checkpoint=1),
+        await proofs.inclusion(role_pool, public, PRODUCER_KEYS, seq=12, checkpoint=None),
         await proofs.consistency(role_pool, public, first=1, second=2),
-        await proofs.export(role_pool, public, first=2, last=11, checkpoint=2),
+        await proofs.export(role_pool, public, PRODUCER_KEYS, first=2, last=11, checkpoint=2),
     ]:
         result = check_bundle(bundle, public)
         assert result.ok, result.problems
@@ -191,11 +193,15 @@ async def test_a_tampered_export_or_a_foreign_key_is_refused(
     role_pool: asyncpg.Pool, event_of: Any
 ) -> None:
     await two_checkpoints(role_pool, event_of)
-    bundle = await proofs.export(role_pool, KEY.public_key(), first=2, last=11, checkpoint=2)
+    bundle = await proofs.export(
+        role_pool, KEY.public_key(), PRODUCER_KEYS, first=2, last=11, checkpoint=2
+    )
     bundle["entries"][3]["entry"] = bundle["entries"][3]["entry"].replace("pontiac", "elsewhere")
     assert any("entry 5" in p for p in check_bundle(bundle, KEY.public_key()).problems)
 
-    untouched = await proofs.export(role_pool, KEY.public_key(), first=2, last=3, checkpoint=1)
+    untouched = await proofs.export(
+        role_pool, KEY.public_key(), PRODUCER_KEYS, first=2, last=3, checkpoint=1
+    )
     stranger = Ed25519PrivateKey.generate().public_key()
     assert not check_bundle(untouched, stranger).ok
 
@@ -205,7 +211,7 @@ async def test_proofs_beyond_what_a_checkpoint_signed_are_refused(
 ) -> None:
     await two_checkpoints(role_pool, event_of)
     with pytest.raises(proofs.BadRange, match="signs entries 1 to 5 only"):
-        await proofs.inclusion(role_pool, KEY.public_key(), seq=6, checkpoint=1)
+        await proofs.inclusion(role_pool, KEY.public_key(), PRODUCER_KEYS, seq=6, checkpoint=1)
     with pytest.raises(proofs.NotFound):
         await proofs.consistency(role_pool, KEY.public_key(), first=1, second=9)
 

@@ -77,3 +77,32 @@ async def test_verify_names_the_entry_that_was_altered_behind_the_triggers_back(
     assert result.first_bad_seq == 4
     assert result.fault == "changed"
     assert result.entries_checked == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger SET subject = 'x' WHERE seq = 1",
+        "DELETE FROM ledger WHERE seq = 1",
+        "TRUNCATE ledger",
+        "ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_or_delete",
+        "ALTER TABLE ledger ADD COLUMN note text",
+        "DROP TRIGGER ledger_no_truncate ON ledger",
+        "DROP TABLE ledger",
+    ],
+)
+async def test_the_ledger_role_is_refused_every_change_and_cannot_unlock_the_triggers(
+    pool: asyncpg.Pool, role_pool: asyncpg.Pool, statement: str
+) -> None:
+    """The sessions the service writes and reads the ledger with act as its role, which owns
+    nothing: no privilege to change rows, and no ownership to alter or drop the table."""
+    await append_all(pool, [an_event(1)])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await role_pool.execute(statement)
+    assert await pool.fetchval("SELECT count(*) FROM ledger") == 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass AND tgenabled = 'O'"
+        )
+        == 2
+    )

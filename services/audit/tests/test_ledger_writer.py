@@ -24,6 +24,7 @@ from servicekit.jetstream import ensure_stream
 from servicekit.outbox import notify_channel
 from servicekit.settings import ServiceSettings
 from tests.conftest import wait_for
+from tests.producers import PRODUCER_KEYS, SIGNERS
 
 ACK_WAIT = 60.0
 
@@ -56,6 +57,7 @@ async def a_writer(
             lease_retry_seconds=0.2,
         ),
         js=js,
+        keyring=PRODUCER_KEYS,
         checkpointer=Checkpointer(
             key=Ed25519PrivateKey.generate(),
             policy=CheckpointPolicy(every_entries=1000, every_seconds=3600),
@@ -78,7 +80,7 @@ async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_fol
     first, second = engaged(case_id, 1), engaged(case_id, 2)
 
     # The writer before: it fetched the stream's first event and died before acking it.
-    await js.publish(subject, first.wire_json())
+    await js.publish(subject, first.wire_json(), headers=SIGNERS["casework"].headers(first))
     await js.add_consumer(isolation.stream_name, config=writer.consumer_config())
     dead = await js.pull_subscribe_bind(
         durable=writer.consumer_config().durable_name, stream=isolation.stream_name
@@ -86,7 +88,7 @@ async def test_what_a_dead_writer_left_unacked_enters_the_ledger_before_what_fol
     [held] = await dead.fetch(1, timeout=10)
     assert held.data == first.wire_json()
     await dead.unsubscribe()
-    await js.publish(subject, second.wire_json())
+    await js.publish(subject, second.wire_json(), headers=SIGNERS["casework"].headers(second))
 
     task = asyncio.create_task(writer.run())
     try:

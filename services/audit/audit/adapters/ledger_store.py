@@ -15,6 +15,7 @@ from audit.domain.merkle import TreeFrontier
 from audit.domain.verification import LedgerReport, LedgerWalk
 from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope
+from servicekit.provenance import Keys, Provenance
 
 # Any role may take this lock; holding it for the length of an append's transaction is what
 # makes "read the head, insert head + 1" safe whoever appends.
@@ -28,6 +29,9 @@ class Arrival:
 
     subject: str
     event: EventEnvelope
+    # Its proven producer (the writer checks before appending); None only in the ledger's own
+    # tests, and `verify` names such an entry as unsigned.
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Appended:
     entry: bytes
     previous_hash: str
     hash: str
+    provenance: Provenance | None = None
 
 
 @dataclass
@@ -87,15 +92,45 @@ async def append_batch(conn: asyncpg.Connection, arrivals: Sequence[Arrival]) ->
         body = entry_bytes(seq, arrival)
         digest = chain_hash(previous, body)
         appended.append(
-            Appended(seq, arrival.event.event_id, arrival.subject, body, previous, digest)
+            Appended(
+                seq,
+                arrival.event.event_id,
+                arrival.subject,
+                body,
+                previous,
+                digest,
+                arrival.provenance,
+            )
         )
         previous = digest
     if appended:
         await conn.copy_records_to_table(
             "ledger",
-            columns=["seq", "event_id", "subject", "entry", "previous_hash", "hash"],
+            columns=[
+                "seq",
+                "event_id",
+                "subject",
+                "entry",
+                "previous_hash",
+                "hash",
+                "producer",
+                "key_id",
+                "signature",
+            ],
             records=[
-                (a.seq, a.event_id, a.subject, a.entry.decode(), a.previous_hash, a.hash)
+                (
+                    a.seq,
+                    a.event_id,
+                    a.subject,
+                    a.entry.decode(),
+                    a.previous_hash,
+                    a.hash,
+                    *(
+                        (a.provenance.producer, a.provenance.key_id, a.provenance.signature)
+                        if a.provenance
+                        else (None, None, None)
+                    ),
+                )
                 for a in appended
             ],
         )
@@ -133,7 +168,7 @@ async def entries(
     conn: asyncpg.Connection | asyncpg.Pool, *, after_seq: int, limit: int, up_to: int | None = None
 ) -> list[StoredEntry]:
     rows = await conn.fetch(
-        """SELECT seq, entry, previous_hash, hash FROM ledger
+        """SELECT seq, entry, previous_hash, hash, producer, key_id, signature FROM ledger
            WHERE seq > $1 AND ($3::bigint IS NULL OR seq <= $3) ORDER BY seq LIMIT $2""",
         after_seq,
         limit,
@@ -153,13 +188,14 @@ async def walk(
     pool: asyncpg.Pool,
     checkpoints: Sequence[SignedCheckpoint],
     trusted_keys: dict[str, Ed25519PublicKey],
+    producer_keys: Keys | None = None,
     *,
     batch_size: int = 5000,
     progress: Progress | None = None,
 ) -> LedgerReport:
-    """Verify every entry and every checkpoint; `progress` hears how many entries each batch
-    held."""
-    walker = LedgerWalk(checkpoints, trusted_keys)
+    """Verify every entry, who wrote it (given the producers' keys), and every checkpoint;
+    `progress` hears how many entries each batch held."""
+    walker = LedgerWalk(checkpoints, trusted_keys, producer_keys)
     after = 0
     while True:
         batch = await entries(pool, after_seq=after, limit=batch_size)

@@ -17,6 +17,7 @@ other reader refuses and a later fold would choke on.
 """
 
 import contextlib
+import json
 from dataclasses import dataclass
 
 import asyncpg
@@ -35,6 +36,7 @@ from audit.domain.merkle import leaf_hash
 from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope, payload_of
 from servicekit.log import get_logger
+from servicekit.provenance import Keys, ProvenanceError, check_provenance
 from servicekit.single_writer import run_single_writer
 from servicekit.tracing import tracer
 
@@ -60,9 +62,15 @@ class WriterConfig:
 
 class LedgerWriter:
     def __init__(
-        self, *, config: WriterConfig, js: JetStreamContext, checkpointer: Checkpointer
+        self,
+        *,
+        config: WriterConfig,
+        js: JetStreamContext,
+        checkpointer: Checkpointer,
+        keyring: Keys,
     ) -> None:
         self._config = config
+        self._keyring = keyring
         self._js = js
         self._checkpointer = checkpointer
         self.holds_lease = False
@@ -176,9 +184,14 @@ class LedgerWriter:
             envelope: EventEnvelope | None = None
             try:
                 envelope = EventEnvelope.from_wire(msg.data)
-                arrival = Arrival(msg.subject, envelope)
+                # Before anything else: the ledger records only what its producer signed.
+                provenance = check_provenance(self._keyring, msg.subject, envelope, msg.headers)
+                arrival = Arrival(msg.subject, envelope, provenance)
                 entry_bytes(1, arrival)  # can it be canonicalised at all?
                 payload_of(envelope)  # UnknownEventType is a ValueError too
+            except ProvenanceError as error:
+                unusable.append((msg, envelope, f"provenance: {error}"))
+                continue
             except (ValidationError, ValueError) as error:
                 unusable.append((msg, envelope, f"cannot be appended to the ledger: {error}"))
                 continue
@@ -200,8 +213,8 @@ class LedgerWriter:
                     # Once, even if the message comes back because an ack was lost.
                     await session.execute(
                         """INSERT INTO dead_letters (consumer, subject, event_id, body, error,
-                                                     deliveries, stream, stream_seq)
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                                     deliveries, stream, stream_seq, headers)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
                            ON CONFLICT (consumer, stream, stream_seq) DO NOTHING""",
                         CONSUMER_NAME,
                         msg.subject,
@@ -211,6 +224,7 @@ class LedgerWriter:
                         msg.metadata.num_delivered,
                         msg.metadata.stream,
                         msg.metadata.sequence.stream,
+                        json.dumps(msg.headers or {}),
                     )
         finally:
             for span in spans:

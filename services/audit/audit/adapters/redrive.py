@@ -16,6 +16,7 @@ from nats.js.errors import BadRequestError
 
 from audit.adapters.ledger_store import size as ledger_size
 from offramp_contracts import EventEnvelope
+from servicekit.provenance import KEY_ID_HEADER, SIGNATURE_HEADER
 
 
 def replay_subject(subject: str, root: str) -> str:
@@ -59,8 +60,8 @@ async def redrive(
     sent, after = 0, first - 1
     while after < last:
         rows = await pool.fetch(
-            """SELECT seq, subject, entry FROM ledger WHERE seq > $1 AND seq <= $2
-               ORDER BY seq LIMIT $3""",
+            """SELECT seq, subject, entry, key_id, signature FROM ledger
+               WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3""",
             after,
             last,
             batch_size,
@@ -69,11 +70,16 @@ async def redrive(
             break
         for row in rows:
             event = EventEnvelope.model_validate(json.loads(row["entry"])["event"])
+            headers = {"Nats-Msg-Id": str(event.event_id)}
+            if row["signature"]:
+                # Its producer's own signature: a rebuilt read model believes history no more
+                # than the live consumers did.
+                headers |= {KEY_ID_HEADER: row["key_id"], SIGNATURE_HEADER: row["signature"]}
             await js.publish(
                 replay_subject(row["subject"], subject_root),
                 event.wire_json(),
                 stream=stream,
-                headers={"Nats-Msg-Id": str(event.event_id)},
+                headers=headers,
             )
         sent += len(rows)
         after = rows[-1]["seq"]

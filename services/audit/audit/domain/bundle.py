@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.domain.chain import canonical, chain_hash
+from audit.domain.chain import StoredEntry, canonical, chain_hash
 from audit.domain.checkpoint import (
     SignedCheckpoint,
     key_id,
@@ -26,6 +26,8 @@ from audit.domain.checkpoint import (
     signature_problem,
 )
 from audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
+from audit.domain.verification import entry_provenance_problem
+from servicekit.provenance import Keys, KeySet, ProducerKey
 
 FORMAT = "offramp-ledger-proof/v1"
 
@@ -37,6 +39,9 @@ class ProvenEntry:
     previous_hash: str
     hash: str
     inclusion_proof: list[str]
+    producer: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
 
 
 def entries_bundle(
@@ -44,11 +49,14 @@ def entries_bundle(
     checkpoint: SignedCheckpoint,
     public_key: Ed25519PublicKey,
     entries: Sequence[ProvenEntry],
+    producer_keys: Sequence[ProducerKey] = (),
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "kind": kind,
         "public_key": raw_public_key(public_key).hex(),
+        # For convenience, like `public_key`: pin the keys obtained separately to be sure.
+        "producer_keys": [key.to_json() for key in producer_keys],
         "checkpoint": checkpoint.to_json(),
         "entries": [
             {
@@ -57,6 +65,9 @@ def entries_bundle(
                 "previous_hash": e.previous_hash,
                 "hash": e.hash,
                 "inclusion_proof": e.inclusion_proof,
+                "producer": e.producer,
+                "key_id": e.key_id,
+                "signature": e.signature,
             }
             for e in entries
         ],
@@ -91,8 +102,13 @@ class BundleCheck:
         return not self.problems
 
 
-def check_bundle(document: dict[str, Any], pinned_key: Ed25519PublicKey | None) -> BundleCheck:
-    """Everything a bundle claims, checked; `problems` says what does not hold."""
+def check_bundle(
+    document: dict[str, Any],
+    pinned_key: Ed25519PublicKey | None,
+    pinned_producer_keys: Keys | None = None,
+) -> BundleCheck:
+    """Everything a bundle claims, checked, who wrote each entry included; `problems` says
+    what does not hold."""
     kind = str(document.get("kind"))
     result = BundleCheck(kind=kind, key_pinned=pinned_key is not None)
     if document.get("format") != FORMAT:
@@ -102,7 +118,8 @@ def check_bundle(document: dict[str, Any], pinned_key: Ed25519PublicKey | None) 
         key = pinned_key or public_key_from_hex(str(document["public_key"]))
         trusted = {key_id(key): key}
         if kind in ("inclusion", "export"):
-            _check_entries(document, trusted, result)
+            producers = pinned_producer_keys or KeySet.from_json(document.get("producer_keys", []))
+            _check_entries(document, trusted, producers, result)
         elif kind == "consistency":
             _check_consistency(document, trusted, result)
         else:
@@ -129,7 +146,10 @@ def _checkpoint(
 
 
 def _check_entries(
-    document: dict[str, Any], trusted: dict[str, Ed25519PublicKey], result: BundleCheck
+    document: dict[str, Any],
+    trusted: dict[str, Ed25519PublicKey],
+    producers: Keys,
+    result: BundleCheck,
 ) -> None:
     checkpoint = _checkpoint(document["checkpoint"], trusted, result)
     size, root = checkpoint.body.tree_size, bytes.fromhex(checkpoint.body.root_hash)
@@ -157,6 +177,20 @@ def _check_entries(
             result.problems.append(
                 f"entry {seq} is not the chain head checkpoint {checkpoint.body.number} signed"
             )
+        written_by = entry_provenance_problem(
+            StoredEntry(
+                seq,
+                text,
+                item["previous_hash"],
+                item["hash"],
+                item.get("producer"),
+                item.get("key_id"),
+                item.get("signature"),
+            ),
+            producers,
+        )
+        if written_by is not None:
+            result.problems.append(written_by[1])
         proof = [bytes.fromhex(p) for p in item["inclusion_proof"]]
         if not verify_inclusion(leaf_hash(body), seq - 1, size, proof, root):
             result.problems.append(
@@ -166,6 +200,10 @@ def _check_entries(
     if entries and result.ok:
         first, last = entries[0]["seq"], entries[-1]["seq"]
         result.facts.append(f"entries {first} to {last} are in that checkpoint, unaltered")
+        for item in entries:
+            result.facts.append(
+                f"entry {item['seq']} was written by {item['producer']} (key {item['key_id']})"
+            )
 
 
 def _check_consistency(

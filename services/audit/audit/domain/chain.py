@@ -30,6 +30,10 @@ class StoredEntry:
     entry: str
     previous_hash: str
     hash: str
+    # Who wrote it, as the event's signature proves (servicekit.provenance); outside the hash.
+    producer: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
 
 
 Fault = Literal["changed", "missing", "reordered", "broken_link"]

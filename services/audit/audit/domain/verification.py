@@ -7,17 +7,24 @@ checkpoints are for. A rewrite is then placed between the last checkpoint that s
 the first that does not, which is as precise as signed roots allow.
 """
 
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
 from audit.domain.chain import ChainVerifier, StoredEntry
 from audit.domain.checkpoint import SignedCheckpoint, signature_problem
 from audit.domain.merkle import TreeFrontier, leaf_hash
+from offramp_contracts import EventEnvelope
+from offramp_contracts.provenance import ownership_problem
+from servicekit.provenance import Keys, event_signature_problem
 
-Fault = Literal["changed", "missing", "reordered", "broken_link", "bad_signature"]
+Fault = Literal[
+    "changed", "missing", "reordered", "broken_link", "bad_signature", "unsigned", "not_owner"
+]
 
 
 @dataclass(frozen=True)
@@ -30,23 +37,57 @@ class LedgerReport:
     bad_checkpoint: int | None = None
     fault: Fault | None = None
     explanation: str | None = None
+    # How many entries each producer's signature vouches for (empty if producers went unchecked).
+    written_by: dict[str, int] = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
         if self.intact:
+            who = ", ".join(f"{p} {n}" for p, n in sorted(self.written_by.items()))
             return (
                 f"intact up to entry {self.entries_checked}, checkpoint {self.checkpoints_checked}"
+                + (f"; every entry signed by its producer ({who})" if who else "")
             )
         where = f"entry {self.first_bad_seq}" if self.first_bad_seq else "a checkpoint"
         return f"broken at {where} ({self.fault}): {self.explanation}"
+
+
+def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, str] | None:
+    """None if a key of the keyring signed the event this entry holds, that key's producer is
+    the one the entry names, and it owns the entry's subject; otherwise the fault and why."""
+    content = json.loads(stored.entry)
+    key, problem = event_signature_problem(content["event"], stored.key_id, stored.signature, keys)
+    if key is None or problem is not None:
+        fault: Fault = "unsigned" if not stored.signature else "bad_signature"
+        return fault, f"entry {stored.seq} is {problem}"
+    if key.producer != stored.producer:
+        return "bad_signature", (
+            f"entry {stored.seq} names {stored.producer} as its producer, but its signature "
+            f"is {key.producer}'s"
+        )
+    try:
+        event = EventEnvelope.model_validate(content["event"])
+    except ValidationError as error:
+        return "changed", f"entry {stored.seq} does not hold an event: {error}"
+    not_owner = ownership_problem(key.producer, content["subject"], event)
+    if not_owner is not None:
+        return "not_owner", f"entry {stored.seq}: {not_owner}"
+    return None
 
 
 class LedgerWalk:
     """Feed entries in sequence order, in batches of any size; then ask for `report()`."""
 
     def __init__(
-        self, checkpoints: Sequence[SignedCheckpoint], trusted_keys: dict[str, Ed25519PublicKey]
+        self,
+        checkpoints: Sequence[SignedCheckpoint],
+        trusted_keys: dict[str, Ed25519PublicKey],
+        producer_keys: Keys | None = None,
     ) -> None:
+        """`producer_keys`, the keyring of the services' event keys, makes the walk prove who
+        wrote each entry as well; without it only the chain and the checkpoints are checked."""
+        self._producer_keys = producer_keys
+        self._written_by: dict[str, int] = {}
         self._chain = ChainVerifier()
         self._frontier = TreeFrontier()
         self._trusted = trusted_keys
@@ -71,6 +112,13 @@ class LedgerWalk:
                     chain.first_bad_seq, None, chain.fault, chain.explanation or ""
                 )
                 return False
+            if self._producer_keys is not None:
+                problem = entry_provenance_problem(stored, self._producer_keys)
+                if problem is not None:
+                    self._failure = self._broken(stored.seq, None, *problem)
+                    return False
+                producer = str(stored.producer)
+                self._written_by[producer] = self._written_by.get(producer, 0) + 1
             self._frontier.append(leaf_hash(stored.entry.encode()))
             if not self._check_checkpoints_at(stored):
                 return False
@@ -89,7 +137,13 @@ class LedgerWalk:
                 f"checkpoint {cut.number} signed a ledger of {cut.tree_size} entries but only "
                 f"{present} are present: entries {present + 1} to {cut.tree_size} were removed",
             )
-        return LedgerReport(True, self._chain.checked, self._verified, self._chain.previous_hash)
+        return LedgerReport(
+            True,
+            self._chain.checked,
+            self._verified,
+            self._chain.previous_hash,
+            written_by=dict(self._written_by),
+        )
 
     def _check_numbering(self) -> LedgerReport | None:
         previous_size = 0

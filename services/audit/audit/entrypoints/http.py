@@ -62,6 +62,8 @@ class VerificationOut(BaseModel):
     bad_checkpoint: int | None
     fault: str | None
     explanation: str | None
+    # How many entries each producer's signature vouches for.
+    written_by: dict[str, int]
     summary: str
 
 
@@ -71,6 +73,10 @@ class LedgerEntryOut(BaseModel):
     entry: dict[str, Any]
     previous_hash: str
     hash: str
+    # Who wrote it: the producer whose key signed the event, the key and the signature.
+    producer: str | None
+    key_id: str | None
+    signature: str | None
 
 
 class PublicKeyOut(BaseModel):
@@ -123,7 +129,7 @@ def _timeline(events: list[LedgerEvent]) -> list[TimelineEntryOut]:
 async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
     """Recompute the chain and check every checkpoint: intact up to entry N, checkpoint K, or
     the first entry or checkpoint where it breaks, and how."""
-    report = await proofs.verify(ledger.pool, [ledger.key.public_key()])
+    report = await proofs.verify(ledger.pool, [ledger.key.public_key()], ledger.producer_keys)
     if ledger.gauges is not None:
         ledger.gauges.verified(report.intact)
     return VerificationOut(**report.__dict__, summary=report.summary)
@@ -137,8 +143,8 @@ async def ledger_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LedgerEntryOut]:
     rows = await ledger.pool.fetch(
-        """SELECT seq, subject, entry, previous_hash, hash FROM ledger
-           WHERE seq > $1 ORDER BY seq LIMIT $2""",
+        """SELECT seq, subject, entry, previous_hash, hash, producer, key_id, signature
+           FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2""",
         after_seq,
         limit,
     )
@@ -155,6 +161,13 @@ async def public_key(ledger: LedgerDep) -> PublicKeyOut:
         public_key_hex=raw_public_key(key).hex(),
         public_key_pem=public_key_pem(ledger.key),
     )
+
+
+@router.get("/ledger/producer-keys", tags=["checkpoints"])
+async def producer_keys(ledger: LedgerDep) -> list[dict[str, str]]:
+    """The services' event keys the ledger checks every entry's signature with, retired keys
+    included; pin them (`offramp-audit check --producer-keys`) to know who wrote each entry."""
+    return [key.to_json() for key in ledger.producer_keys.keys()]
 
 
 @router.get("/ledger/checkpoints", tags=["checkpoints"], openapi_extra=LEDGER)
@@ -183,7 +196,11 @@ async def inclusion_proof(
     it offline with `offramp-audit check`."""
     try:
         return await proofs.inclusion(
-            ledger.pool, ledger.key.public_key(), seq=seq, checkpoint=checkpoint
+            ledger.pool,
+            ledger.key.public_key(),
+            ledger.producer_keys,
+            seq=seq,
+            checkpoint=checkpoint,
         )
     except proofs.NotFound as error:
         raise _not_found(error) from error
@@ -221,7 +238,12 @@ async def export(
     `offramp-audit check` verifies on any machine, without the database."""
     try:
         bundle = await proofs.export(
-            ledger.pool, ledger.key.public_key(), first=first, last=last, checkpoint=checkpoint
+            ledger.pool,
+            ledger.key.public_key(),
+            ledger.producer_keys,
+            first=first,
+            last=last,
+            checkpoint=checkpoint,
         )
     except proofs.NotFound as error:
         raise _not_found(error) from error

@@ -27,8 +27,10 @@ from audit.domain.bundle import check_bundle
 from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
-from servicekit.jetstream import connect_nats
+from servicekit.event_keys import Keyring, keyring_dir
+from servicekit.jetstream import connect_nats, nats_identity
 from servicekit.operator_cli import load_settings
+from servicekit.provenance import Keys, KeySet
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -39,9 +41,18 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     check.add_argument(
         "--public-key", type=Path, help="the ledger's public key (PEM), obtained separately"
     )
+    check.add_argument(
+        "--producer-keys",
+        type=Path,
+        help="the services' event keys (JSON, as GET /ledger/producer-keys serves them), "
+        "obtained separately",
+    )
 
     verify = commands.add_parser("verify", help="walk the whole chain and every checkpoint")
     verify.add_argument("--public-key", type=Path, action="append", default=[])
+    verify.add_argument(
+        "--producer-keys", type=Path, help="the services' event keys (default: the keyring)"
+    )
     verify.add_argument("--no-progress", action="store_true")
 
     export = commands.add_parser(
@@ -69,7 +80,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "check":
-        return check_file(args.file, args.public_key)
+        return check_file(args.file, args.public_key, args.producer_keys)
     settings = load_settings(AuditSettings)
     commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
         "verify": lambda pool: _verify(pool, settings, args),
@@ -87,9 +98,17 @@ def _pem_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def check_file(path: Path, public_key: Path | None) -> int:
+def _producer_keys(path: Path) -> KeySet:
+    return KeySet.from_json(json.loads(path.read_text()))
+
+
+def check_file(path: Path, public_key: Path | None, producer_keys: Path | None = None) -> int:
     document: dict[str, Any] = json.loads(path.read_text())
-    result = check_bundle(document, _pem_key(public_key) if public_key else None)
+    result = check_bundle(
+        document,
+        _pem_key(public_key) if public_key else None,
+        _producer_keys(producer_keys) if producer_keys else None,
+    )
     for fact in result.facts:
         print(f"ok: {fact}")
     for problem in result.problems:
@@ -143,7 +162,12 @@ async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Na
         file=sys.stderr,
         disable=True if args.no_progress else None,  # None: only on a terminal
     ) as bar:
-        report = await proofs.verify(pool, keys, progress=bar.update)
+        producers: Keys = (
+            _producer_keys(args.producer_keys)
+            if args.producer_keys
+            else Keyring(keyring_dir(settings))
+        )
+        report = await proofs.verify(pool, keys, producers, progress=bar.update)
     print(report.summary)
     return 0 if report.intact else 1
 
@@ -152,7 +176,12 @@ async def _export(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Na
     key = load_signing_key(settings.signing_key_path(), create=False).public_key()
     try:
         bundle = await proofs.export(
-            pool, key, first=args.first, last=args.last, checkpoint=args.checkpoint
+            pool,
+            key,
+            Keyring(keyring_dir(settings)),
+            first=args.first,
+            last=args.last,
+            checkpoint=args.checkpoint,
         )
     except (proofs.NotFound, proofs.BadRange) as error:
         print(f"cannot export: {error}", file=sys.stderr)
@@ -181,7 +210,7 @@ async def _history(pool: asyncpg.Pool, args: argparse.Namespace) -> int:
 
 
 async def _redrive(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    nc = await connect_nats(settings.nats_url, name="offramp-audit-redrive")
+    nc = await connect_nats(settings.nats_url, "offramp-audit-redrive", nats_identity(settings))
     try:
         last = args.last if args.last is not None else await ledger_store.size(pool)
         with tqdm(
