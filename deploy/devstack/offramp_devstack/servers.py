@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
-
 from offramp_devstack._pg import initdb_if_needed, pg_binary, pg_system_user, prepare_data_dir
 from offramp_devstack._proc import (
     ServerFailedToStart,
@@ -23,6 +21,7 @@ from offramp_devstack._proc import (
     tcp_connects,
     wait_until_ready,
 )
+from offramp_devstack.natscluster import NatsNode, start_nats_node
 
 __all__ = [
     "Nats",
@@ -152,36 +151,19 @@ class Nats:
     def monitor_url(self) -> str:
         return f"http://127.0.0.1:{self.monitor_port}"
 
-
-def _nats_healthy(port: int, monitor_port: int) -> bool:
-    try:
-        resp = httpx.get(
-            f"http://127.0.0.1:{monitor_port}/healthz",
-            params={"js-enabled-only": "true"},
-            timeout=2,
-        )
-    except httpx.HTTPError:
-        return False
-    # Monitoring starts before the client listener; wait for both.
-    return resp.status_code == 200 and tcp_connects(port)
+    @property
+    def servers(self) -> list[str]:
+        """What `nats.connect` takes (a cluster's lists every node)."""
+        return [self.url]
 
 
 def start_nats(
     store_dir: Path, port: int, monitor_port: int, log_path: Path, timeout: float = 30
 ) -> Nats:
-    """Start nats-server with JetStream, storing streams under `store_dir`."""
-    store_dir = store_dir.resolve()
-    store_dir.mkdir(parents=True, exist_ok=True)
-    argv = [
-        find_binary("nats-server"),
-        "-js",
-        "-sd", str(store_dir),
-        "-a", "127.0.0.1",
-        "-p", str(port),
-        "-m", str(monitor_port),
-    ]  # fmt: skip
-    server = spawn("nats", argv, log_path.resolve())
-    wait_until_ready(server, lambda: _nats_healthy(port, monitor_port), timeout)
+    """Start a lone nats-server with JetStream, storing streams under `store_dir`, configured
+    by `nats_config` as every node of a cluster is."""
+    node = NatsNode("nats", port, monitor_port)
+    server = start_nats_node(node, store_dir, log_path, timeout=timeout)
     return Nats(server=server, port=port, monitor_port=monitor_port)
 
 

@@ -12,10 +12,20 @@ from servicekit.settings import ServiceSettings
 log = get_logger(__name__)
 
 
+def nats_servers(url: str) -> list[str]:
+    """`OFFRAMP_NATS_URL` names one server or, comma-separated, several nodes of a cluster."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
 async def connect_nats(url: str, name: str) -> NATS:
-    # Reconnect forever: a NATS restart must not take the service down with it.
+    # Reconnect forever: a NATS restart must not take the service down with it. With a
+    # cluster, every node is listed, so a service (re)starting while one is down still connects.
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5
+        nats_servers(url),
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
     )
 
 
