@@ -97,8 +97,12 @@ class DeliveryLoop:
         await session.add_listener(DELIVERIES_CHANNEL, lambda *_: wake.set())
         while True:
             wake.clear()
+            # The lease lives on `session` while the work goes through the pool: each batch
+            # starts only once the session answers, so a holder whose session was cut (and whose
+            # lease a standby may hold now) stops within a batch, not at the next idle timeout.
+            await session.fetchval("SELECT 1")
             while await self.work_once() == self.batch_size:
-                pass
+                await session.fetchval("SELECT 1")
             try:
                 await asyncio.wait_for(wake.wait(), timeout=await self._until_next_due())
             except TimeoutError:
