@@ -86,13 +86,33 @@ def every_command_stored_whole_or_nothing(
         if e.service == "casework" and e.envelope.event_type not in ACCESS_EVENTS
     }
     assert cases == {f"case-{r.case_id}" for r in admitted}
+    closed_unassigned = _closed_before_assignment(events)
     for request in admitted:
+        case = f"case-{request.case_id}"
         opening = [
-            e.event_type
-            for e in caused.get(request.correlation_id, [])
-            if e.stream_id == f"case-{request.case_id}"
+            e.event_type for e in caused.get(request.correlation_id, []) if e.stream_id == case
         ]
-        assert opening == ["CaseOpened", "CaseManagerAssigned"], request.key
+        # A timeline's assignment step that was lost with a killed worker runs again only after
+        # its timeout; a case manager may have closed the case by then, and it stays unassigned.
+        expected = (
+            ["CaseOpened"] if case in closed_unassigned else ["CaseOpened", "CaseManagerAssigned"]
+        )
+        assert opening == expected, request.key
+
+
+def _closed_before_assignment(events: list[Stored]) -> set[str]:
+    """Case streams closed while no case manager had been assigned."""
+    assigned: set[str] = set()
+    closed: set[str] = set()
+    for stored in sorted(events, key=lambda s: (s.envelope.stream_id, s.envelope.stream_version)):
+        stream, kind = stored.envelope.stream_id, stored.envelope.event_type
+        if stored.service != "casework":
+            continue
+        if kind == "CaseManagerAssigned":
+            assigned.add(stream)
+        elif kind == "CaseClosed" and stream not in assigned:
+            closed.add(stream)
+    return closed
 
 
 def _one_stretch_of(command: CaseCommand, stored: list[EventEnvelope]) -> None:
