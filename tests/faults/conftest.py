@@ -52,7 +52,7 @@ async def db(stack: Stack, scenario: Record) -> AsyncIterator[asyncpg.Connection
 
 @pytest.fixture(scope="module")
 async def bus(stack: Stack, scenario: Record) -> AsyncIterator[NATS]:
-    client = await nats.connect(stack.nats.url, **stack.nats.connect_options())
+    client = await nats.connect(stack.nats_servers, **stack.nats_connect_options())
     try:
         yield client
     finally:

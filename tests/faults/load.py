@@ -11,16 +11,17 @@ commands take no key, so they are never repeated: one whose answer was lost coun
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
 import httpx
 
 from offramp_contracts.identifiers import case_id_for_referral
-from tests.faults.stack import CASE_AGENCY, Stack
+from tests.faults.stack import CASE_AGENCY
 from tests.referrals import referral_body
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +30,14 @@ PROBLEM_JSON = "application/problem+json"
 REFERRAL_EVERY_SECONDS = 0.25
 COMMAND_EVERY_SECONDS = 0.15
 GIVE_UP_AFTER_SECONDS = 120.0
+
+
+class Target(Protocol):
+    """What the load is sent to: the fault suite's system, or the scale-out test's replicas."""
+
+    def token(self, sub: str, role: str, agency: str) -> str: ...
+
+    def client(self, service: str, token: str, timeout: float = 10) -> httpx.AsyncClient: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class ReferralRequest:
     answers: list[Answer] = field(default_factory=list)
     referral_id: UUID | None = None
     status: str | None = None
+    # When the definite answer came (time.monotonic()), for throughput.
+    answered_at: float | None = None
 
     @property
     def accepted(self) -> bool:
@@ -85,6 +96,7 @@ class CaseCommand:
     answer: Answer | None = None
     outcome: Outcome | None = None
     stored: list[str] = field(default_factory=list)
+    answered_at: float | None = None
 
 
 @dataclass
@@ -107,6 +119,13 @@ class LoadRecord:
             "no connection": sum(1 for a in answers if a.status is None),
             "503": sum(1 for a in answers if a.status == 503),
         }
+
+    def accepted_since(self, since: float) -> int:
+        """Referrals and commands accepted after `since` (time.monotonic())."""
+        times = [r.answered_at for r in self.referrals if r.accepted] + [
+            c.answered_at for c in self.commands if c.outcome == "accepted"
+        ]
+        return sum(1 for t in times if t is not None and t > since)
 
     def answers(self) -> list[Answer]:
         return [a for r in self.referrals for a in r.answers] + [
@@ -137,6 +156,7 @@ async def send_referral(
             made = response.json()
             request.referral_id = UUID(made["referral_id"])
             request.status = made["status"]
+            request.answered_at = time.monotonic()
         return
 
 
@@ -160,6 +180,7 @@ async def send_command(http: httpx.AsyncClient, command: CaseCommand) -> None:
     if response.is_success:
         command.outcome = "accepted"
         command.stored = list(response.json()["stored"])
+        command.answered_at = time.monotonic()
     else:
         command.outcome = "refused"
 
@@ -181,7 +202,7 @@ def _command_request(command: CaseCommand) -> tuple[str, dict[str, Any]]:
 class Load:
     """Officers and case managers at work until `stop` is awaited."""
 
-    stack: Stack
+    stack: Target
     record: LoadRecord = field(default_factory=LoadRecord)
     officers: int = 2
     case_managers: int = 2

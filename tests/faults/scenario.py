@@ -4,11 +4,12 @@ malformed message put straight onto the stream. Then the load stops and the syst
 settle; the tests reconcile what it holds against what the load was told."""
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -24,6 +25,7 @@ from tests.faults.load import (
     Load,
     LoadRecord,
     ReferralRequest,
+    Target,
     send_command,
     send_referral,
 )
@@ -44,6 +46,29 @@ PAUSED_CONSUMER = "notify-triggers-v1"
 MALFORMED_SUBJECT = f"{SUBJECT_ROOT}.pontiac.casework.CaseClosed"
 MALFORMED_BODY = b'{"event_type": "CaseClosed", "data": "this is not an event"}'
 DUPLICATED = (("intake", "ReferralAdmitted"), ("casework", "CaseOpened"))
+
+
+def fault_rounds() -> int:
+    """How many times every kill happens in one run: 1 in `make test`; a soak before a release
+    sets OFFRAMP_FAULT_ROUNDS=20 (the reconciliation afterwards is the same)."""
+    rounds = int(os.environ.get("OFFRAMP_FAULT_ROUNDS", "1"))
+    if rounds < 1:
+        raise ValueError(f"OFFRAMP_FAULT_ROUNDS must be 1 or more, not {rounds}")
+    return rounds
+
+
+class System(Target, Protocol):
+    """A running system the scenario's steps read and write: the fault suite's, or the
+    scale-out test's."""
+
+    async def connect(self) -> asyncpg.Connection: ...
+
+    @property
+    def nats_servers(self) -> list[str]: ...
+
+    def nats_connect_options(self) -> dict[str, str]:
+        """What `nats.connect` takes besides the servers: the bus's admin credentials."""
+        ...
 
 
 @dataclass
@@ -68,7 +93,7 @@ class Duplicate:
 @dataclass
 class Record:
     load: LoadRecord
-    probe: OutageProbe
+    probes: list[OutageProbe]  # one for each round's PostgreSQL outage
     duplicates: list[Duplicate]
     paused: dict[str, Any]
     faults: list[str] = field(default_factory=list)
@@ -84,16 +109,18 @@ async def run_scenario(stack: Stack) -> Record:
     try:
         async with steps.timed("warm-up"):
             await progress(load, referrals=6, commands=4, what="the load to warm up")
-        for name in SERVICES:
-            async with steps.fault(f"kill -9 {name}", load):
-                stack.services[name].kill()
-                await stack.services[name].start()
-        async with steps.fault("kill -9 nats-server", load):
-            stack.nats.server.kill()
-            await stack.restart_nats()
-            await stack.all_ready()
-        async with steps.fault("kill -9 postgres", load):
-            probe = await postgres_outage(stack, load)
+        probes = []
+        for _ in range(fault_rounds()):
+            for name in SERVICES:
+                async with steps.fault(f"kill -9 {name}", load):
+                    stack.services[name].kill()
+                    await stack.services[name].start()
+            async with steps.fault("kill -9 nats-server", load):
+                stack.nats.server.kill()
+                await stack.restart_nats()
+                await stack.all_ready()
+            async with steps.fault("kill -9 postgres", load):
+                probes.append(await postgres_outage(stack, load))
         async with steps.fault(f"SIGSTOP {PAUSED_SERVICE} past its ack wait", load):
             paused = await pause_past_ack_wait(stack)
         async with steps.fault("duplicates and a malformed message", load):
@@ -102,7 +129,7 @@ async def run_scenario(stack: Stack) -> Record:
         record = await load.stop()
     async with steps.timed("settling"):
         await settled(stack)
-    return Record(record, probe, duplicates, paused, steps.faults, steps.seconds)
+    return Record(record, probes, duplicates, paused, steps.faults, steps.seconds)
 
 
 @dataclass
@@ -125,7 +152,7 @@ class Steps:
             await progress(load, referrals=2, commands=2, what=f"work to go on after {name}")
 
 
-async def register_case_manager(stack: Stack) -> None:
+async def register_case_manager(stack: Target) -> None:
     token = stack.token("sup-1", "supervisor", CASE_AGENCY)
     async with stack.client("casework", token) as http:
         response = await http.put("/case-managers/cm-1")
@@ -221,7 +248,7 @@ async def _held_past_ack_wait(js: JetStreamContext) -> dict[str, Any] | None:
     return {"num_ack_pending": info.num_ack_pending, "held_seconds": round(held_for, 1)}
 
 
-async def publish_duplicates_and_malformed(stack: Stack) -> list[Duplicate]:
+async def publish_duplicates_and_malformed(stack: System) -> list[Duplicate]:
     """A copy of real events under a new message id (past JetStream's duplicate window, as a
     republished outbox row would be), and a message that is no event at all."""
     duplicates = []
@@ -249,7 +276,7 @@ async def publish_duplicates_and_malformed(stack: Stack) -> list[Duplicate]:
     return duplicates
 
 
-async def settled(stack: Stack) -> None:
+async def settled(stack: System) -> None:
     """Nothing left to do anywhere: every outbox empty, every consumer has acked all it was
     given, and the ledger holds as many events as the four event stores, twice in a row."""
     conn = await stack.connect()
@@ -284,9 +311,9 @@ async def _activity(conn: asyncpg.Connection, js: JetStreamContext) -> tuple[int
 
 
 @contextlib.asynccontextmanager
-async def jetstream(stack: Stack) -> AsyncIterator[JetStreamContext]:
+async def jetstream(stack: System) -> AsyncIterator[JetStreamContext]:
     """A JetStream context on a connection of its own, closed afterwards."""
-    client = await nats.connect(stack.nats.url, **stack.nats.connect_options())
+    client = await nats.connect(stack.nats_servers, **stack.nats_connect_options())
     try:
         yield client.jetstream()
     finally:

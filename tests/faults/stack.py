@@ -69,6 +69,13 @@ class Stack:
         """A superuser's session on the system's database, for reading what services stored."""
         return await asyncpg.connect(self.database_url)
 
+    @property
+    def nats_servers(self) -> list[str]:
+        return self.nats.servers
+
+    def nats_connect_options(self) -> dict[str, str]:
+        return self.nats.connect_options()
+
     # Faults --------------------------------------------------------------------------------
 
     async def restart_postgres(self) -> None:
@@ -99,16 +106,29 @@ class Stack:
             await asyncio.to_thread(server.stop)
 
 
-def service_settings(stack: Stack, profiles: Path, smtp_port: int) -> dict[str, str]:
+def service_settings(
+    home: Path,
+    *,
+    database_url: str,
+    nats_url: str,
+    nats_credentials_dir: Path,
+    temporal_address: str,
+    smtp_port: int,
+) -> dict[str, str]:
+    """Every service's settings under faults, with a site that never fills (every eligible
+    referral is admitted and opens a case); `home` holds the issuer key and the profiles."""
+    profiles = customised_profiles(
+        home / "profiles", {"pontiac.toml": {"capacity = 40": "capacity = 1000000"}}
+    )
     return {
-        "OFFRAMP_DATABASE_URL": stack.database_url,
-        "OFFRAMP_NATS_URL": stack.nats.url,
-        "OFFRAMP_NATS_CREDENTIALS_DIR": str(stack.nats.credentials_dir),
-        "OFFRAMP_TEMPORAL_ADDRESS": stack.temporal.address,
+        "OFFRAMP_DATABASE_URL": database_url,
+        "OFFRAMP_NATS_URL": nats_url,
+        "OFFRAMP_NATS_CREDENTIALS_DIR": str(nats_credentials_dir),
+        "OFFRAMP_TEMPORAL_ADDRESS": temporal_address,
         "OFFRAMP_TEMPORAL_TASK_QUEUE": "casework-faults",
         "OFFRAMP_SUBJECT_ROOT": SUBJECT_ROOT,
         "OFFRAMP_STREAM_NAME": STREAM,
-        "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(stack.home / "local-issuer.pem"),
+        "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(home / "local-issuer.pem"),
         "OFFRAMP_PROFILES_DIR": str(profiles),
         "OFFRAMP_LOG_JSON": "false",
         "OFFRAMP_HTTP_RETRY_AFTER_SECONDS": str(RETRY_AFTER_SECONDS),
@@ -153,11 +173,14 @@ async def start_stack(home: Path) -> Stack:
     database_url = await postgres.create_database("offramp")
     issuer = LocalIssuer(home / "local-issuer.pem", issuer="offramp-local", audience="offramp")
     stack = Stack(home, postgres, bus, temporal, database_url, issuer)
-    # A site that never fills: every eligible referral is admitted and opens a case.
-    profiles = customised_profiles(
-        home / "profiles", {"pontiac.toml": {"capacity = 40": "capacity = 1000000"}}
+    env = service_settings(
+        home,
+        database_url=database_url,
+        nats_url=bus.url,
+        nats_credentials_dir=bus.credentials_dir,
+        temporal_address=temporal.address,
+        smtp_port=smtp_port,
     )
-    env = service_settings(stack, profiles, smtp_port)
     for name, port in zip(SERVICES, ports, strict=False):
         stack.services[name] = ServiceProcess(
             name, port=port, env=env, log_path=home / f"{name}.log", cwd=REPO

@@ -1,5 +1,11 @@
 """Real NATS JetStream, PostgreSQL and Temporal dev servers, started from PyPI binaries."""
 
+from offramp_devstack.natscluster import (
+    NatsCluster,
+    NatsNode,
+    nats_config,
+    start_nats_cluster,
+)
 from offramp_devstack.ports import free_port, free_ports
 from offramp_devstack.servers import (
     Nats,
@@ -15,6 +21,8 @@ from offramp_devstack.services import ServiceProcess
 
 __all__ = [
     "Nats",
+    "NatsCluster",
+    "NatsNode",
     "Postgres",
     "ServerFailedToStart",
     "ServerProcess",
@@ -22,7 +30,9 @@ __all__ = [
     "Temporal",
     "free_port",
     "free_ports",
+    "nats_config",
     "start_nats",
+    "start_nats_cluster",
     "start_postgres",
     "start_temporal",
 ]

@@ -4,11 +4,10 @@ operators and tests. No anonymous connections: a server with users refuses any c
 one.
 
 This is the one place that knows the server's authorization: `authorization(...)` returns the
-block every nats-server configuration of the system includes (the single dev server here, a
-cluster's nodes alike), and `write_server_config(...)` writes a whole single-server file.
+block that `natscluster.nats_config` puts into every nats-server configuration of the system
+(the single dev server and a cluster's nodes alike).
 """
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,27 +88,3 @@ def authorization(
             permissions = service_permissions(user.name, subject_root=subject_root, stream=stream)
         users.append({"nkey": user.public_key, "permissions": permissions})
     return {"users": users}
-
-
-def write_server_config(
-    path: Path,
-    *,
-    port: int,
-    monitor_port: int,
-    store_dir: Path,
-    credentials_dir: Path,
-    subject_root: str = "lead",
-    stream: str = "LEAD",
-) -> Path:
-    """A single server's configuration, JetStream on, users as `authorization` says. Written as
-    JSON, which nats-server's configuration format accepts, so nothing needs quoting by hand."""
-    config = {
-        "host": "127.0.0.1",
-        "port": port,
-        "http": f"127.0.0.1:{monitor_port}",
-        "jetstream": {"store_dir": str(store_dir)},
-        "authorization": authorization(credentials_dir, subject_root=subject_root, stream=stream),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2) + "\n")
-    return path

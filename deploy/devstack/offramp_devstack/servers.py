@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
-
 from offramp_devstack import nats_auth
 from offramp_devstack._pg import initdb_if_needed, pg_binary, pg_system_user, prepare_data_dir
 from offramp_devstack._proc import (
@@ -24,6 +22,7 @@ from offramp_devstack._proc import (
     tcp_connects,
     wait_until_ready,
 )
+from offramp_devstack.natscluster import NatsNode, start_nats_node
 
 __all__ = [
     "Nats",
@@ -155,25 +154,17 @@ class Nats:
     def monitor_url(self) -> str:
         return f"http://127.0.0.1:{self.monitor_port}"
 
+    @property
+    def servers(self) -> list[str]:
+        """What `nats.connect` takes (a cluster's lists every node)."""
+        return [self.url]
+
     def seed(self, user: str = nats_auth.ADMIN) -> Path:
         return nats_auth.seed_path(self.credentials_dir, user)
 
     def connect_options(self, user: str = nats_auth.ADMIN) -> dict[str, str]:
-        """`nats.connect(nats.url, **nats.connect_options())`: as `user` (admin by default)."""
+        """`nats.connect(nats.servers, **nats.connect_options())`: as `user` (admin by default)."""
         return {"nkeys_seed": str(self.seed(user))}
-
-
-def _nats_healthy(port: int, monitor_port: int) -> bool:
-    try:
-        resp = httpx.get(
-            f"http://127.0.0.1:{monitor_port}/healthz",
-            params={"js-enabled-only": "true"},
-            timeout=2,
-        )
-    except httpx.HTTPError:
-        return False
-    # Monitoring starts before the client listener; wait for both.
-    return resp.status_code == 200 and tcp_connects(port)
 
 
 def start_nats(
@@ -186,24 +177,19 @@ def start_nats(
     subject_root: str = "lead",
     stream: str = "LEAD",
 ) -> Nats:
-    """Start nats-server with JetStream, storing streams under `store_dir`, its users' seeds
-    beside it in `<store_dir>-credentials/` (kept across restarts). Tests, which give every run
-    its own subject root and stream, pass `*` for both."""
+    """Start a lone nats-server with JetStream, storing streams under `store_dir`, configured
+    by `nats_config` as every node of a cluster is, with the users `nats_auth` says and their
+    seeds beside it in `<store_dir>-credentials/` (kept across restarts). Tests, which give
+    every run its own subject root and stream, pass `*` for both."""
     store_dir = store_dir.resolve()
-    store_dir.mkdir(parents=True, exist_ok=True)
     credentials_dir = store_dir.with_name(f"{store_dir.name}-credentials")
-    config = nats_auth.write_server_config(
-        store_dir.with_name(f"{store_dir.name}.conf"),
-        port=port,
-        monitor_port=monitor_port,
-        store_dir=store_dir,
-        credentials_dir=credentials_dir,
-        subject_root=subject_root,
-        stream=stream,
+    node = NatsNode("nats", port, monitor_port)
+    authorization = nats_auth.authorization(
+        credentials_dir, subject_root=subject_root, stream=stream
     )
-    argv = [find_binary("nats-server"), "-c", str(config)]
-    server = spawn("nats", argv, log_path.resolve())
-    wait_until_ready(server, lambda: _nats_healthy(port, monitor_port), timeout)
+    server = start_nats_node(
+        node, store_dir, log_path, timeout=timeout, authorization=authorization
+    )
     return Nats(
         server=server, port=port, monitor_port=monitor_port, credentials_dir=credentials_dir
     )

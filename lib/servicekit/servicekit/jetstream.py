@@ -15,6 +15,11 @@ from servicekit.settings import ServiceSettings
 log = get_logger(__name__)
 
 
+def nats_servers(url: str) -> list[str]:
+    """`OFFRAMP_NATS_URL` names one server or, comma-separated, several nodes of a cluster."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
 class NatsCredentialsError(RuntimeError):
     """The service has no credentials for the bus, or the bus refused them: it cannot start."""
 
@@ -62,9 +67,11 @@ async def connect_nats(url: str, name: str, identity: dict[str, Any]) -> NATS:
             return
         log.warning("NATS connection error", error=repr(error)[:300])
 
+    # With a cluster, every node is listed, so a service (re)starting while one is down still
+    # connects.
     connecting = asyncio.ensure_future(
         client.connect(
-            url,
+            nats_servers(url),
             name=name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; its hint says int

@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     db_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_max: int = Field(default=10, ge=2)
 
+    # One server, or every node of a cluster comma-separated (`nats://a:4222,nats://b:4222`).
     nats_url: str = "nats://127.0.0.1:4222"
     # Who the service is on the bus: NATS refuses anonymous clients, and each service's user may
     # publish only its own context's subjects. Production names an NKEY seed file, or a JWT

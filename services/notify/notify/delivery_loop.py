@@ -90,8 +90,12 @@ class DeliveryLoop:
         wakeup = await Wakeup.listen(session, DELIVERIES_CHANNEL, "delivery loop")
         while True:
             wakeup.clear()
+            # The lease lives on `session` while the work goes through the pool: each batch
+            # starts only once the session answers, so a holder whose session was cut (and whose
+            # lease a standby may hold now) stops within a batch, not at the next idle timeout.
+            await session.fetchval("SELECT 1")
             while await self.work_once() == self.batch_size:
-                pass
+                await session.fetchval("SELECT 1")
             await wakeup.wait(await self._until_next_due())
 
     async def _until_next_due(self) -> float:

@@ -87,6 +87,10 @@ class CaseActivities:
             case = await self._require(conn, step)
             if case.state.case_manager is not None:
                 return case.state.case_manager.subject  # an earlier attempt, or a supervisor
+            if not case.state.is_open:
+                # Closed before this step ran (it came late, after a killed worker's timeout):
+                # a closed case takes no assignment, and refusing it would retry forever.
+                return None
             entries = await roster.roster(conn, jurisdiction=start.jurisdiction, agency=agency)
             try:
                 chosen = least_loaded(
