@@ -182,6 +182,9 @@ MIXED_CALLERS: tuple[Caller, ...] = (
 )  # fmt: skip
 
 
+REFERRER_GATES = frozenset({("intake", "POST", "/referrals"), ("intake", "GET", "/referrals")})
+
+
 def is_care_gate(key: tuple[str, str, str]) -> bool:
     """Casework's gates for the case's own agency: case managers and supervisors only."""
     roles = OPERATIONS[key].roles
@@ -200,6 +203,10 @@ def passes_gate(key: tuple[str, str, str], caller: Caller) -> bool:
         return False
     if is_care_gate(key):
         return not caller.law_enforcement and caller.agency == CARE_AGENCY
+    if key in REFERRER_GATES and "officer" not in held:
+        # Case staff may be the profile's community referrers; intake judges which, but a
+        # token holding a law-enforcement role never passes as case staff.
+        return not caller.law_enforcement
     if key[0] == "intake" and held == {"supervisor"}:
         return caller.agency == POLICE_AGENCY
     return True

@@ -25,14 +25,27 @@ from intake.use_cases import Request as IntakeRequest
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.intake import Offence, Person, Screening
 from servicekit.access import participant_record, shown
-from servicekit.auth import Principal
+from servicekit.auth import LAW_ENFORCEMENT_ROLES, AuthorizationError, Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
 from servicekit.idempotency import idempotent_what
 
 router = APIRouter(tags=["referrals"])
-# Community referrers are case staff the site's profile names; intake checks which (and which
-# doors) per referral, since that is the site's policy and not the role's.
-Referrer = Annotated[Principal, Depends(require_role("officer", "case_manager", "supervisor"))]
+_referrer_roles = require_role("officer", "case_manager", "supervisor")
+
+
+def _referrer(principal: Annotated[Principal, Depends(_referrer_roles)]) -> Principal:
+    """Community referrers are case staff the site's profile names; intake checks which (and
+    which doors) per referral, since that is the site's policy and not the role's. A token that
+    passes only as case staff never also holds a law-enforcement role (servicekit.http)."""
+    if not principal.has_role("officer") and principal.has_role(*LAW_ENFORCEMENT_ROLES):
+        raise AuthorizationError(
+            "Case staff enter community referrals; a token that also holds a law-enforcement "
+            f"role ({sorted(principal.roles)}) never passes as one."
+        )
+    return principal
+
+
+Referrer = Annotated[Principal, Depends(_referrer)]
 # A supervisor here supervises officers: the site's profile must name their agency as law
 # enforcement (a case-management supervisor is not one).
 OfficerOrSupervisor = Annotated[
