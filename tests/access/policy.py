@@ -73,6 +73,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
     ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/circumstances"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/contacts"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/goals"): only(CASE_STAFF),
     ("casework", "PATCH", "/cases/{case_id}/goals/{goal_id}"): only(CASE_STAFF),
