@@ -56,6 +56,7 @@ class Seeded:
             "subscription_id": str(uuid4()),
             "delivery_id": str(uuid4()),
             "number": "1",
+            "report": "equity",
         }
 
 

@@ -99,6 +99,10 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/case-managers"): only("supervisor"),
     ("casework", "PUT", "/case-managers/{subject}"): only("supervisor"),
     ("casework", "DELETE", "/case-managers/{subject}"): only("supervisor"),
+    # outcomes: aggregate reports, never a person, for analysts and the auditors
+    ("outcomes", "GET", "/healthz"): PUBLIC,
+    ("outcomes", "GET", "/readyz"): PUBLIC,
+    ("outcomes", "GET", "/reports/{report}"): only("analyst", "auditor"),
     # notify: everyone has an inbox and an address; operators run the channels
     ("notify", "GET", "/healthz"): PUBLIC,
     ("notify", "GET", "/readyz"): PUBLIC,

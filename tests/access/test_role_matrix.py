@@ -17,7 +17,7 @@ from tests.access.conftest import CARE_DETAIL, Seeded, token
 from tests.access.policy import CASE_STAFF, LAW_ENFORCEMENT, OPERATIONS, ROLES, Operation
 from tests.conftest import System
 
-SERVICES = ("intake", "casework", "notify", "audit")
+SERVICES = ("intake", "casework", "notify", "audit", "outcomes")
 PROBLEM = "application/problem+json"
 
 # Field names that only care fills (casework's CaseView and its events). Law enforcement's
