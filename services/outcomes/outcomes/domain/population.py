@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, get_args
+from uuid import UUID
 
 from offramp_contracts.events.base import Door
 from offramp_contracts.profile import ReferralSource
@@ -50,17 +51,21 @@ class ReportQuery:
 class Population:
     cohort: list[ReferralHistory]
     referrals_of_person: dict[str, list[ReferralFact]] = field(default_factory=dict)
+    _rearrests: dict[UUID, list[date]] = field(default_factory=dict, repr=False)
 
     def rearrests(self, history: ReferralHistory) -> list[date]:
         """New arrests after the referral: those reported in its case, and any later arrest
         diversion of the same person (whether or not it was admitted)."""
-        start = history.referral.referred_on
-        later = [
-            r.referred_on
-            for r in self.referrals_of_person.get(history.referral.person, [])
-            if r.door == "arrest_diversion" and r.referred_on > start
-        ]
-        return sorted(d for d in (*history.arrests, *later) if d > start)
+        key = history.referral.referral_id
+        if key not in self._rearrests:
+            start = history.referral.referred_on
+            later = [
+                r.referred_on
+                for r in self.referrals_of_person.get(history.referral.person, [])
+                if r.door == "arrest_diversion" and r.referred_on > start
+            ]
+            self._rearrests[key] = sorted(d for d in (*history.arrests, *later) if d > start)
+        return self._rearrests[key]
 
 
 def population(

@@ -24,7 +24,13 @@ from outcomes.domain.population import (
     group_of,
     median,
 )
-from outcomes.domain.survival import Observation, at_risk_at, kaplan_meier, survival_at
+from outcomes.domain.survival import (
+    Observation,
+    Step,
+    at_risk_at,
+    kaplan_meier,
+    survival_at,
+)
 from outcomes.domain.tables import (
     TOTAL,
     Breakdown,
@@ -289,9 +295,16 @@ def rearrest(population: Population, query: ReportQuery, b: Breakdown) -> Iterat
     yield _rearrest_within(population, query, b, 6, "rearrest_6_months")
     yield _rearrest_within(population, query, b, 24, "rearrest_2_years")
 
+    curves: dict[int, list[Step]] = {}  # one curve per group, read at every point
+
+    def curve(hs: list[ReferralHistory]) -> list[Step]:
+        if id(hs) not in curves:
+            curves[id(hs)] = kaplan_meier(observations(population, query, hs))
+        return curves[id(hs)]
+
     def point(days: int) -> Callable[[list[ReferralHistory]], float | None]:
         def at(hs: list[ReferralHistory]) -> float | None:
-            steps = kaplan_meier(observations(population, query, hs))
+            steps = curve(hs)
             # A point with few people still followed would show how few: left out.
             if at_risk_at(steps, days, len(hs)) <= query.threshold:
                 return None
