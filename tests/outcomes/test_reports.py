@@ -146,6 +146,22 @@ async def test_every_cell_matches_the_population_as_computed_here(
         equity_counts += Counter((group(t, b), "admissions") for t in admitted)
         shown += check(table(equity, "equity", b), equity_counts)
         shown += check(
+            table(pipeline, "eligibility", b),
+            Counter((group(t, b), "ineligible" if t.standing == "ineligible" else "eligible")
+                    for t in truths),
+        )  # fmt: skip
+        shown += check(
+            table(pipeline, "referrals_by_source", b),
+            Counter((group(t, b), "law_enforcement") for t in truths),
+        )
+        shown += check(
+            table(pipeline, "failed_rules", b),
+            Counter((group(t, b), "drug_quantity") for t in truths if t.standing == "ineligible"),
+        )
+        shown += check(
+            table(engagement, "inactive", b), Counter((group(t, b), "active") for t in admitted)
+        )
+        shown += check(
             table(engagement, "engaged", b),
             Counter((group(t, b), "engaged" if t.engaged else "not_engaged") for t in admitted),
         )
