@@ -58,8 +58,17 @@ async def test_a_change_naming_no_status_or_an_unknown_one_or_a_future_day_is_re
     case_id = await new_case(casework)
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     async with casework.staff("cm-1") as http:
-        for body in ({}, {"housing": "mansion"}, {"housing": "permanent", "as_of": tomorrow}):
+        for body in (
+            {},
+            {"as_of": None, "housing": None},
+            {"housing": "mansion"},
+            {"housing": "permanent", "as_of": tomorrow},
+        ):
             problem(await http.post(f"/cases/{case_id}/circumstances", json=body), 422)
+        # the fuzz of issue 7 sent this baseline with the assessment: refused, not a crash
+        empty = {"as_of": None, "housing": None, "income": None, "employment": None}
+        body = {**ASSESSMENT, "circumstances": empty}
+        problem(await http.post(f"/cases/{case_id}/intake-assessment", json=body), 422)
     assert await casework.payloads(case_id, "CircumstancesRecorded") == []
 
 

@@ -41,7 +41,10 @@ class CircumstancesIn(Body):
     income: IncomeStatus | None = None
     employment: EmploymentStatus | None = None
 
-    _check = field_validator("as_of")(_not_future)
+    @field_validator("as_of")
+    @classmethod
+    def not_in_future(cls, value: date | None) -> date | None:
+        return None if value is None else _not_future(value)
 
     @model_validator(mode="after")
     def names_at_least_one(self) -> "CircumstancesIn":
