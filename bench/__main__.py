@@ -4,7 +4,17 @@ figures and ratios against raw baselines, and writes them to bench/results/."""
 import argparse
 from collections.abc import Callable
 
-from bench import e2e, ingest, intake_http, memory, relay, replay, scaling, timelines
+from bench import (
+    e2e,
+    ingest,
+    intake_http,
+    memory,
+    outcomes_reports,
+    relay,
+    replay,
+    scaling,
+    timelines,
+)
 
 BENCHMARKS: dict[str, Callable[[str], None]] = {
     "intake_http": intake_http.main,
@@ -15,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[str], None]] = {
     "case_timelines": timelines.main,
     "memory": memory.main,
     "scaling": scaling.main,
+    "outcomes_reports": outcomes_reports.main,
 }
 
 

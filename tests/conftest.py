@@ -23,6 +23,8 @@ from notify.settings import NotifySettings
 from offramp_devstack import free_port
 from offramp_devstack.mailsink import MailSink, start_mail_sink
 from offramp_devstack.waiting import wait_for
+from outcomes.bootstrap import create_app as outcomes_app
+from outcomes.settings import OutcomesSettings
 from servicekit.auth import LocalIssuer
 from servicekit.runtime import ServiceRuntime
 
@@ -109,7 +111,7 @@ async def system(
     notify_overrides: dict[str, Any],
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[System]:
-    """All four services, or only those a `@pytest.mark.services(...)` marker names."""
+    """All five services, or only those a `@pytest.mark.services(...)` marker names."""
     common = isolation.settings(servers)
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     notify_settings = {
@@ -129,6 +131,7 @@ async def system(
         "casework": lambda: casework_app(CaseworkSettings(**common)),
         "notify": lambda: notify_app(NotifySettings(**notify_settings)),
         "audit": lambda: audit_app(AuditSettings(**common)),
+        "outcomes": lambda: outcomes_app(OutcomesSettings(**common)),
     }
     marker = request.node.get_closest_marker("services")
     wanted = set(marker.args) if marker else set(factories)

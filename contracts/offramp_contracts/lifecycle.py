@@ -49,6 +49,7 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.circumstances import CircumstancesRecorded
 from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 
 Phase = Literal["intake", "enrolled", "closed"]
@@ -76,6 +77,7 @@ _CASEWORK: tuple[type[EventPayload], ...] = (
     NonComplianceReported,
     ProsecutorDecisionRecorded,
     NewArrestReported,
+    CircumstancesRecorded,
     CaseClosed,
     ConsentGranted,
 )

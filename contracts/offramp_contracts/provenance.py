@@ -5,8 +5,9 @@ consumers and the ledger, so the three can never disagree."""
 from offramp_contracts.envelope import EventEnvelope
 from offramp_contracts.registry import event_catalogue
 
-PRODUCERS: tuple[str, ...] = ("intake", "casework", "notify", "audit")
-"""Every service that publishes events; each owns the context of the same name."""
+PRODUCERS: tuple[str, ...] = ("intake", "casework", "notify", "audit", "outcomes")
+"""Every service that publishes events; each owns the context of the same name (outcomes has
+no events of its own yet: it publishes only the access events every service records)."""
 
 ACCESS_EVENTS: tuple[str, ...] = ("RecordAccessed", "AccessDenied")
 """Audit-context events that every service publishes about the reads and refusals it served

@@ -25,6 +25,7 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.circumstances import CircumstancesRecorded
 from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 from offramp_contracts.events.intake import (
     EligibilityDecided,
@@ -61,6 +62,7 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     NonComplianceReported,
     ProsecutorDecisionRecorded,
     NewArrestReported,
+    CircumstancesRecorded,
     CaseClosed,
     ConsentGranted,
     ConsentRevoked,

@@ -57,6 +57,7 @@ class Seeded:
             "delivery_id": str(uuid4()),
             "number": "1",
             "dead_letter_id": "999999999",
+            "report": "equity",
         }
 
 

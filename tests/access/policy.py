@@ -89,6 +89,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
     ("casework", "GET", "/diversions"): only("prosecutor"),
     ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),
+    ("casework", "POST", "/cases/{case_id}/circumstances"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/contacts"): only(CASE_STAFF),
     ("casework", "POST", "/cases/{case_id}/goals"): only(CASE_STAFF),
     ("casework", "PATCH", "/cases/{case_id}/goals/{goal_id}"): only(CASE_STAFF),
@@ -114,6 +115,11 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/case-managers"): only("supervisor"),
     ("casework", "PUT", "/case-managers/{subject}"): only("supervisor"),
     ("casework", "DELETE", "/case-managers/{subject}"): only("supervisor"),
+    # outcomes: aggregate reports, never a person, for analysts and the auditors
+    ("outcomes", "GET", "/healthz"): PUBLIC,
+    ("outcomes", "GET", "/readyz"): PUBLIC,
+    ("outcomes", "GET", "/event-keys"): PUBLIC,
+    ("outcomes", "GET", "/reports/{report}"): only("analyst", "auditor"),
     # notify: everyone has an inbox and an address; operators run the channels
     ("notify", "GET", "/healthz"): PUBLIC,
     ("notify", "GET", "/readyz"): PUBLIC,
@@ -210,6 +216,8 @@ def passes_gate(key: tuple[str, str, str], caller: Caller) -> bool:
     if key[0] == "intake" and held == {"supervisor"}:
         return caller.agency == POLICE_AGENCY
     return True
-for _service in ("intake", "casework", "notify", "audit"):
+
+
+for _service in ("intake", "casework", "notify", "audit", "outcomes"):
     for (_method, _path), _operation in OPERATOR_PATHS.items():
         OPERATIONS[(_service, _method, _path)] = _operation

@@ -27,6 +27,7 @@ ACCEPTABLE_BODIES: dict[str, dict[str, Any]] = {
         "needs": ["housing"],
         "release_signed_on": date.today().isoformat(),
     },
+    "/cases/{case_id}/circumstances": {"housing": "temporary"},
     "/cases/{case_id}/contacts": {
         "contacted_at": datetime.now(UTC).isoformat(),
         "method": "phone",

@@ -27,7 +27,7 @@ from tests.access.policy import (
 )
 from tests.conftest import System
 
-SERVICES = ("intake", "casework", "notify", "audit")
+SERVICES = ("intake", "casework", "notify", "audit", "outcomes")
 PROBLEM = "application/problem+json"
 
 # Field names that only care fills (casework's CaseView and its events). Law enforcement's

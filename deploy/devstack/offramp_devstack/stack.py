@@ -15,7 +15,7 @@ from offramp_devstack import pidfiles
 from offramp_devstack.mailsink import start_mail_sink_process
 from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
 
-SERVICES = ("intake", "casework", "notify", "audit")
+SERVICES = ("intake", "casework", "notify", "audit", "outcomes")
 # The site profiles in the repository this (editable) package is installed from.
 PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 
@@ -33,6 +33,7 @@ class Ports:
     casework: int = 8002
     notify: int = 8003
     audit: int = 8004
+    outcomes: int = 8005
     smtp: int = 2525
 
     @classmethod

@@ -7,6 +7,7 @@ whole. The timeline's decisions return an empty list when the moment has passed 
 in, the assessment was done): a timer firing late is never an error.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -36,6 +37,12 @@ from offramp_contracts.events.casework import (
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
+from offramp_contracts.events.circumstances import (
+    CircumstancesRecorded,
+    EmploymentStatus,
+    HousingStatus,
+    IncomeStatus,
+)
 from offramp_contracts.lifecycle import CaseState, coarse_status
 from servicekit.refusals import Refusal
 
@@ -64,9 +71,11 @@ def complete_intake_assessment(
     release_signed_on: date,
     at: datetime,
     deadline: datetime | None,
+    circumstances: "Circumstances | None" = None,
 ) -> list[EventPayload]:
     """An assessment after the deadline whose timer has not fired yet still counts as late:
-    the missed window is recorded first, so the prosecutor hears of it either way."""
+    the missed window is recorded first, so the prosecutor hears of it either way. The
+    circumstances found at the assessment are its baseline for the outcomes reports."""
     events: list[EventPayload] = []
     late = deadline is not None and at > deadline
     if late and deadline is not None and not state.intake_window_missed:
@@ -85,7 +94,40 @@ def complete_intake_assessment(
             assessment=assessment,
         )
     )
+    if circumstances is not None:
+        events.append(
+            record_circumstances(
+                state, by=assessed_by, circumstances=circumstances, at_intake=True
+            )
+        )
     return events
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """Housing, income and employment status from `as_of` on; None where unchanged."""
+
+    as_of: date
+    housing: HousingStatus | None = None
+    income: IncomeStatus | None = None
+    employment: EmploymentStatus | None = None
+
+
+def record_circumstances(
+    state: CaseState, *, by: StaffRef, circumstances: Circumstances, at_intake: bool = False
+) -> CircumstancesRecorded:
+    if (circumstances.housing, circumstances.income, circumstances.employment) == (None,) * 3:
+        raise InvalidCommand("give at least one of housing, income and employment")
+    return CircumstancesRecorded(
+        case_id=state.case_id,
+        referral_id=state.referral_id,
+        recorded_by=by,
+        as_of=circumstances.as_of,
+        at_intake=at_intake,
+        housing=circumstances.housing,
+        income=circumstances.income,
+        employment=circumstances.employment,
+    )
 
 
 def miss_intake_window(state: CaseState, deadline: datetime) -> list[EventPayload]:

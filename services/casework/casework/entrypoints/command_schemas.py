@@ -5,8 +5,9 @@ unknown field, dates in ISO 8601 and never in the future), and the case as it th
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from casework.domain.decisions import Circumstances
 from casework.entrypoints.http_cases import CaseView
 from offramp_contracts.events.casework import (
     ClosureReason,
@@ -17,6 +18,7 @@ from offramp_contracts.events.casework import (
     ServiceKind,
     ServiceOutcome,
 )
+from offramp_contracts.events.circumstances import EmploymentStatus, HousingStatus, IncomeStatus
 from servicekit.inputs import IsoDate, IsoInstant
 
 
@@ -31,10 +33,43 @@ def _not_future(value: datetime | date) -> datetime | date:
     return value
 
 
+class CircumstancesIn(Body):
+    """Housing, income and employment status from `as_of` (default today) on; give what is
+    known or what changed, at least one."""
+
+    as_of: IsoDate | None = Field(default=None, description="The day they hold from.")
+    housing: HousingStatus | None = None
+    income: IncomeStatus | None = None
+    employment: EmploymentStatus | None = None
+
+    @field_validator("as_of")
+    @classmethod
+    def not_in_future(cls, value: date | None) -> date | None:
+        return None if value is None else _not_future(value)
+
+    @model_validator(mode="after")
+    def names_at_least_one(self) -> "CircumstancesIn":
+        if self.housing is None and self.income is None and self.employment is None:
+            raise ValueError("give at least one of housing, income and employment")
+        return self
+
+    def circumstances(self) -> Circumstances:
+        return Circumstances(
+            as_of=self.as_of or datetime.now(UTC).date(),
+            housing=self.housing,
+            income=self.income,
+            employment=self.employment,
+        )
+
+
 class IntakeAssessmentIn(Body):
     needs: frozenset[Need]
     notes: str = Field(default="", max_length=8000)
     release_signed_on: IsoDate = Field(description="When the participant signed the release.")
+    circumstances: CircumstancesIn | None = Field(
+        default=None,
+        description="Housing, income and employment found at the assessment (the baseline).",
+    )
 
     _check = field_validator("release_signed_on")(_not_future)
 

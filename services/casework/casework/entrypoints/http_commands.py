@@ -17,6 +17,7 @@ from casework.domain import decisions
 from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
+    CircumstancesIn,
     ClosureIn,
     CoarseCommandResult,
     CommandResult,
@@ -86,7 +87,30 @@ async def complete_intake_assessment(
             release_signed_on=body.release_signed_on,
             at=at,
             deadline=case.intake_deadline,
+            circumstances=body.circumstances.circumstances() if body.circumstances else None,
         )
+
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+
+
+@router.post(
+    "/cases/{case_id}/circumstances",
+    status_code=201,
+    response_model=CommandResult,
+    openapi_extra=CASE_RECORD,
+)
+async def record_circumstances(
+    case_id: UUID, body: CircumstancesIn, staff: CaseStaff, cases: Cases, request: Request
+) -> CommandResult:
+    """A change of housing, income or employment status (each counted, never shown outside
+    the case-management agency, in the outcomes reports)."""
+
+    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
+        return [
+            decisions.record_circumstances(
+                case.state, by=staff_ref(staff), circumstances=body.circumstances()
+            )
+        ]
 
     return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
 

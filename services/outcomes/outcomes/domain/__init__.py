@@ -1,0 +1,1 @@
+"""Pure: folding events into pseudonymous facts, the reports, suppression, survival."""

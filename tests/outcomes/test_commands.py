@@ -1,0 +1,86 @@
+"""`offramp-outcomes report` writes the same figures as the HTTP API, and `rebuild` makes the
+same read model again from the audit ledger's redrive."""
+
+import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.aio.client import Client as NATS
+
+from tests.conftest import System, wait_for
+from tests.outcomes.population import known_population, refer
+
+
+def command(name: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    program = str(Path(sys.executable).with_name(f"offramp-{name}"))
+    return subprocess.run(
+        [program, *args], env=env, capture_output=True, text=True, check=False, timeout=240
+    )
+
+
+def environment(isolation: Any, servers: Any, **more: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "OFFRAMP_DATABASE_URL": isolation.database_url,
+        "OFFRAMP_NATS_URL": servers.nats.url,
+        "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(isolation.key_path),
+        "OFFRAMP_SUBJECT_ROOT": isolation.subject_root,
+        "OFFRAMP_STREAM_NAME": isolation.stream_name,
+        "OFFRAMP_LOG_JSON": "false",
+        **more,
+    }
+
+
+@pytest.mark.services("audit", "outcomes")
+@pytest.mark.timeout(400)
+async def test_the_report_command_and_a_rebuild_from_the_ledger_agree_with_the_service(
+    system: System, nats_client: NATS, isolation: Any, servers: Any, tmp_path: Path
+) -> None:
+    people = known_population(seed=11, size=30)
+    for truth, races in people:
+        await refer(nats_client, isolation, truth, races)
+    audit = system.services["audit"].runtime.pool
+    outcomes = system.services["outcomes"].runtime.pool
+    total = await wait_for(
+        lambda: _settled(audit, outcomes), timeout=120, what="the ledger and outcomes caught up"
+    )
+    then = datetime.now(UTC).isoformat()
+    token = system.token(sub="analyst-1", role="analyst", agency="county")
+    async with system.client("outcomes", token) as http:
+        served = (
+            await http.get("/reports/equity", params={"as_known_on": then, "format": "csv"})
+        ).text
+
+    env = environment(isolation, servers)
+    written = tmp_path / "equity.csv"
+    report = ["report", "equity", "--jurisdiction", "pontiac", "--as-known-on", then]
+    done = await asyncio.to_thread(command, "outcomes", [*report, "--out", str(written)], env)
+    assert done.returncode == 0, done.stderr
+    assert written.read_text() == served
+    assert "equity" in done.stderr  # the progress bar names each step on the terminal
+
+    redriven = await asyncio.to_thread(
+        command, "audit", ["redrive", "--stream", "REBUILD-" + isolation.stream_name,
+                           "--subject-root", "rebuild", "--no-progress"], env,
+    )  # fmt: skip
+    assert redriven.returncode == 0, redriven.stderr
+    rebuilt_env = {**env, "OFFRAMP_DB_SCHEMA": "outcomes_rebuilt"}
+    rebuilt = await asyncio.to_thread(
+        command, "outcomes", ["rebuild", "--stream", "REBUILD-" + isolation.stream_name,
+                              "--subject-root", "rebuild"], rebuilt_env,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"{total} events folded" in rebuilt.stdout
+    again = await asyncio.to_thread(command, "outcomes", [*report, "--no-progress"], rebuilt_env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == served
+
+
+async def _settled(audit: Any, outcomes: Any) -> int | None:
+    ledger = await audit.fetchval("SELECT count(*) FROM ledger")
+    folded = await outcomes.fetchval("SELECT count(*) FROM inbox")
+    return ledger if ledger and ledger == folded else None
