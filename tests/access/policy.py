@@ -60,6 +60,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     # intake
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
+    ("intake", "GET", "/referral-form"): only("officer"),
     ("intake", "POST", "/referrals"): only("officer"),
     ("intake", "GET", "/referrals"): only("officer", "supervisor"),
     ("intake", "GET", "/referrals/{referral_id}"): only("officer", "supervisor"),

@@ -1,6 +1,7 @@
 """Intake's HTTP API: officers refer and follow their referrals; prosecutors review."""
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from intake.adapters import tables
 from intake.domain.referral import SubmitReferral
 from intake.entrypoints.schemas import (
     PendingReview,
+    ReferralFormOut,
     ReferralIn,
     ReferralOut,
     ReviewIn,
@@ -57,6 +59,13 @@ def _request(principal: Principal, role: str, http: Request) -> IntakeRequest:
 
 def _role_of(principal: Principal) -> str:
     return "officer" if principal.has_role("officer") else "supervisor"
+
+
+@router.get("/referral-form", response_model=ReferralFormOut)
+async def get_referral_form(officer: Officer, intake: IntakeService) -> ReferralFormOut:
+    """What to ask when referring in the caller's jurisdiction today: the site's open doors and
+    only the screening questions its rules read, with plain-language help."""
+    return ReferralFormOut.of(intake.form_for(officer.jurisdiction, datetime.now(UTC)))
 
 
 @router.post(
