@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit deploy/devstack
+PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit services/console deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 .PHONY: install up down status mail test bench lint contracts clean
