@@ -16,12 +16,15 @@ from offramp_devstack.mailsink import start_mail_sink_process
 from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
 
 SERVICES = ("intake", "casework", "notify", "audit")
+# The web console: no database of its own, so nothing to migrate; it starts after the services.
+CONSOLE = "console"
 
 
 @dataclass(frozen=True)
 class Ports:
     """Fixed by default so that URLs in the README stay true; override with OFFRAMP_DEV_<NAME>_PORT."""
 
+    console: int = 8000
     postgres: int = 55432
     nats: int = 4222
     nats_monitor: int = 8222
@@ -83,6 +86,17 @@ class StackError(RuntimeError):
 
 
 def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, str]:
+    if name == CONSOLE:
+        return {
+            **os.environ,
+            "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(layout.key.resolve()),
+            "OFFRAMP_HTTP_PORT": str(ports.console),
+            "OFFRAMP_PUBLIC_URL": f"http://127.0.0.1:{ports.console}",
+            **{
+                f"OFFRAMP_{service.upper()}_URL": f"http://127.0.0.1:{ports.service(service)}"
+                for service in SERVICES
+            },
+        }
     return {
         **os.environ,
         "OFFRAMP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp",
@@ -171,7 +185,7 @@ def migrate_services(layout: Layout, ports: Ports, say: "Say") -> None:
 
 def start_services(layout: Layout, ports: Ports, say: "Say") -> None:
     running = pidfiles.read_pids(layout.service_pids())
-    for name in SERVICES:
+    for name in (*SERVICES, CONSOLE):
         if name in running and pidfiles.is_running(running[name]):
             say(f"  {name:<9} already running (pid {running[name]})")
             continue
@@ -188,7 +202,7 @@ def start_services(layout: Layout, ports: Ports, say: "Say") -> None:
 
 
 def wait_until_ready(layout: Layout, ports: Ports, say: "Say", timeout: float = 90) -> None:
-    pending = set(SERVICES)
+    pending = {*SERVICES, CONSOLE}
     deadline = time.monotonic() + timeout
     last: dict[str, str] = {}
     while pending:

@@ -21,7 +21,7 @@ def readable(status: int, problem: Any) -> str:
     if isinstance(errors, list) and errors:
         complaints = [c for c in (_complaint(e) for e in errors[:8]) if c]
         if complaints:
-            parts = [title or "Some answers need another look"] + complaints
+            parts = [title or "Some answers need another look", *complaints]
     text = ". ".join(p.rstrip(".") for p in parts)
     return (text + ".") if text else _fallback(status)
 
