@@ -106,9 +106,13 @@ async def console_system(
             await service.stop()
 
 
+def chromium_installed() -> bool:
+    return Path(CHROMIUM).exists()
+
+
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not chromium_installed():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     async with async_playwright() as playwright:
         # Each launch runs on a fresh, temporary user-data directory of its own.
@@ -141,7 +145,7 @@ async def check_page(page: Page, name: str) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in violations
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    os.makedirs(SCREENSHOTS, exist_ok=True)
     original = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)  # type: ignore[arg-type]

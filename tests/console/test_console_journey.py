@@ -75,6 +75,11 @@ async def test_a_form_post_without_its_csrf_token_is_refused(
     await page.get_by_role("button", name="Add to roster").click()
     await expect(page.get_by_role("cell", name="cm-1", exact=True)).to_be_visible()
     assert not await page.get_by_role("cell", name="cm-forged").count()
+    await page.get_by_label("Their sign-in name").fill("cm-2")
+    await page.get_by_role("button", name="Add to roster").click()
+    await page.get_by_role("button", name="Retire cm-2").click()
+    row = page.get_by_role("row", name="cm-2")
+    await expect(row.get_by_role("cell", name="retired")).to_be_visible()
     await check_page(page, "supervisor-roster")
     await context.close()
 
@@ -104,10 +109,12 @@ async def test_an_officer_refers_from_a_phone_and_a_lost_answer_makes_one_referr
 
     # The first attempt reaches intake, but its answer is lost with the signal.
     lost: list[str] = []
+    keys: list[str] = []
 
     async def lose_the_answer(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key", ""))
         if not lost:
-            lost.append(route.request.headers.get("idempotency-key", ""))
+            lost.append(keys[-1])
             await route.fetch()
             await context.set_offline(True)
             await route.abort("internetdisconnected")
@@ -126,6 +133,7 @@ async def test_an_officer_refers_from_a_phone_and_a_lost_answer_makes_one_referr
     async with console_system.system.client("intake", officer_token(console_system)) as intake:
         mine = (await intake.get("/referrals")).json()
     assert len(mine) == 1, mine
+    assert len(keys) == 2 and keys[0] == keys[1], keys  # the retry sent the same key
     journey["referral_id"] = UUID(mine[0]["referral_id"])
     assert await page.evaluate("window.offrampPendingReferrals()") == 0
     await check_page(page, "officer-referrals")
@@ -142,8 +150,6 @@ async def test_the_prosecutor_sees_each_rule_and_approves(
     await expect(card.get_by_role("cell", name="Drug quantity")).to_be_visible()
     await expect(card.get_by_role("cell", name="Prosecutor approval")).to_be_visible()
     await check_page(page, "prosecutor-reviews")
-    # Without a reason the service's refusal is shown in words.
-    await card.get_by_role("button", name="Approve").click()
     await card.get_by_label("Reason for your decision").fill("first contact, small quantity")
     await card.get_by_role("button", name="Approve").click()
     await expect(card.get_by_text("admitted")).to_be_visible()
@@ -182,7 +188,14 @@ async def test_the_case_manager_records_the_assessment_and_a_release(
     await page.get_by_role("button", name="Record contact now").click()
     await expect(page.get_by_text("Saved: contact.")).to_be_visible()
 
-    # A release lacking its purpose is refused in words, naming what is missing.
+    # A release that names no information is refused, and casework's reason is shown in words.
+    release = page.locator("form.release")
+    await release.get_by_label("Recipient agency").fill("oakland-public-defender")
+    await release.get_by_label("Purpose of the disclosure").fill("to represent the participant")
+    await release.get_by_role("button", name="Record release").click()
+    refusal = page.locator("#release-error")
+    await expect(refusal).to_contain_text("information")
+    assert "{" not in await refusal.inner_text()
     release = page.locator("form.release")
     await release.get_by_role("checkbox", name="Program status").check()
     await release.get_by_label("Recipient agency").fill("oakland-public-defender")
@@ -191,6 +204,35 @@ async def test_the_case_manager_records_the_assessment_and_a_release(
     await expect(page.get_by_text("Saved: release.")).to_be_visible()
     await expect(page.get_by_text("In force", exact=False).first).to_be_visible()
     await check_page(page, "case-manager-case")
+    await page.get_by_label("Details (stay with your agency)").fill(CARE_MARKER)
+    await page.get_by_role("button", name="Report non-compliance").click()
+    await expect(page.get_by_text("Saved: non-compliance.")).to_be_visible()
+    await context.close()
+
+
+async def test_the_prosecutor_is_alerted_of_non_compliance_and_records_a_decision(
+    console_system: ConsoleSystem, browser: Browser
+) -> None:
+    prosecutor = console_system.system.token(
+        sub="ada-1", role="prosecutor", agency="oakland-prosecutor"
+    )
+    async with console_system.system.client("notify", prosecutor) as notify:
+
+        async def alerted() -> bool:
+            messages = (await notify.get("/inbox")).json()
+            return any(m["trigger"] == "NonComplianceReported" for m in messages)
+
+        await wait_for(alerted, timeout=60, what="the prosecutor alerted of non-compliance")
+    context = await new_context(browser, PHONE)
+    page = await context.new_page()
+    await sign_in(page, console_system.url, "ada-1@oakland-prosecutor")
+    await page.goto(console_system.url + "/alerts")
+    alert = page.locator("li.card", has=page.get_by_role("button", name="Record decision"))
+    await alert.get_by_role("radio", name="Continue in the programme").check()
+    await alert.get_by_label("Reason").fill("engaged again since")
+    await alert.get_by_role("button", name="Record decision").click()
+    await expect(alert.get_by_text("Your decision is recorded.")).to_be_visible()
+    await check_page(page, "prosecutor-alerts")
     await context.close()
 
 
@@ -233,8 +275,15 @@ async def test_officer_and_prosecutor_pages_show_no_word_learned_in_care(
             for word in ("Mental health", "Housing"):
                 assert word not in html, f"{person} saw {word!r} on {path}"
         await page.goto(console_system.url + "/inbox")
-        await expect(page.locator(".badge")).to_be_visible()
+        badge = page.locator("#unread .badge")
+        await expect(badge).to_be_visible()
+        unread = int((await badge.inner_text()).split()[0])
         await check_page(page, f"inbox-{person.split('@')[0]}")
+        await page.get_by_role("button", name="Mark as read").first.click()
+        if unread == 1:
+            await expect(badge).to_have_count(0)
+        else:
+            await expect(badge).to_contain_text(str(unread - 1))
         await context.close()
 
 
@@ -285,5 +334,5 @@ async def test_a_service_refusal_reads_as_words_not_json(console_system: Console
         assert signed.status_code == 303
         missing = await http.get("/cases/00000000-0000-7000-8000-000000000000")
     assert missing.status_code == 404
+    assert "No such case" in missing.text
     assert "problem" not in missing.text and '"status"' not in missing.text
-    assert "No case" in missing.text or "not" in missing.text

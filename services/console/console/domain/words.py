@@ -20,7 +20,7 @@ WORDS: dict[str, str] = {
     # rule outcomes
     "passed": "Passed",
     "failed": "Failed",
-    "unknown": "Not answered",
+    "unknown": "Unknown",
     # needs
     "housing": "Housing",
     "food": "Food",

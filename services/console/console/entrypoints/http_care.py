@@ -54,9 +54,23 @@ async def caseload(request: Request, me: CaseStaff, deps: Deps) -> Response:
 async def case_page(
     case_id: UUID, request: Request, me: CaseStaff, deps: Deps, done: str = ""
 ) -> Response:
+    return await _case(case_id, request, me, deps, done=done)
+
+
+async def _case(
+    case_id: UUID,
+    request: Request,
+    me: Session,
+    deps: Deps,
+    *,
+    done: str = "",
+    release_error: str = "",
+    status: int = 200,
+) -> Response:
     page = await deps.console.case_page(me.token, case_id)
     context = {
         **page,
+        "release_error": release_error,
         "needs": NEEDS,
         "information": INFORMATION,
         "recipient_roles": RECIPIENT_ROLES,
@@ -64,7 +78,7 @@ async def case_page(
         "in_180_days": (datetime.now(UTC) + timedelta(days=180)).date().isoformat(),
         "done": done,
     }
-    return render(request, "care/case.html", context, me=me)
+    return render(request, "care/case.html", context, me=me, status=status)
 
 
 @router.post("/cases/{case_id}/intake-assessment", dependencies=[Csrf])
@@ -129,8 +143,27 @@ async def record_release(
             "signed_on": text.get("signed_on") or None,
         },
     }
-    await deps.services.casework.post(f"/cases/{case_id}/releases", me.token, body)
+    try:
+        await deps.services.casework.post(f"/cases/{case_id}/releases", me.token, body)
+    except ServiceError as refused:
+        if refused.status != 422:
+            raise
+        # The form stays on the page with what casework says is missing, element by element.
+        return await _case(case_id, request, me, deps, release_error=refused.message, status=422)
     return go(f"/cases/{case_id}?done=release")
+
+
+@router.post("/cases/{case_id}/non-compliance", dependencies=[Csrf])
+async def non_compliance(
+    case_id: UUID,
+    me: CaseStaff,
+    deps: Deps,
+    condition: Annotated[str, Form()],
+    details: Annotated[str, Form()] = "",
+) -> Response:
+    body = {"condition": condition, "details": details}
+    await deps.services.casework.command(me.token, case_id, "non-compliance", body)
+    return go(f"/cases/{case_id}?done=non-compliance")
 
 
 @router.post("/cases/{case_id}/releases/{release_id}/revocation", dependencies=[Csrf])
