@@ -72,6 +72,8 @@ def build(settings: ConsoleSettings, clock: Callable[[], float] = time.time) -> 
             for name in ("oidc_authorization_endpoint", "oidc_token_endpoint", "oidc_client_id")
             if not getattr(settings, name)
         ]
+        if not settings.session_secret:
+            missing.append("session_secret")
         if missing or not settings.auth_jwks_url:
             names = [f"OFFRAMP_{n.upper()}" for n in [*missing, "auth_jwks_url"]]
             raise ConsoleConfigError("OpenID sign-in needs " + ", ".join(names))

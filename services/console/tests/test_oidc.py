@@ -133,6 +133,7 @@ def oidc_console(fake: FakeProvider, tmp_path: Path) -> httpx.AsyncClient:
         oidc_token_endpoint=fake.url + "/token",
         oidc_client_id=CLIENT_ID,
         public_url="http://127.0.0.1:8000",
+        session_secret="a-test-secret-that-is-long-enough-for-sessions",
     )
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://127.0.0.1:8000"
