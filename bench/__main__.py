@@ -4,7 +4,7 @@ figures and ratios against raw baselines, and writes them to bench/results/."""
 import argparse
 from collections.abc import Callable
 
-from bench import e2e, ingest, intake_http, memory, relay, replay, timelines
+from bench import console_pages, e2e, ingest, intake_http, memory, relay, replay, timelines
 
 BENCHMARKS: dict[str, Callable[[str], None]] = {
     "intake_http": intake_http.main,
@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, Callable[[str], None]] = {
     "end_to_end": e2e.main,
     "case_timelines": timelines.main,
     "memory": memory.main,
+    "console_pages": console_pages.main,
 }
 
 
