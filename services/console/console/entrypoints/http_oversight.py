@@ -22,7 +22,9 @@ async def ledger(request: Request, me: Auditor, deps: Deps) -> Response:
     checkpoints = await deps.services.audit.checkpoints(me.token)
     if isinstance(checkpoints, dict):
         checkpoints = checkpoints.get("checkpoints", [])
-    context = {"verification": verification, "checkpoints": checkpoints}
+    # An export is proved against a signed checkpoint: it can reach the latest one's size.
+    signed = max((int(c.get("tree_size") or 0) for c in checkpoints), default=0)
+    context = {"verification": verification, "checkpoints": checkpoints, "signed": signed}
     return render(request, "oversight/ledger.html", context, me=me)
 
 
