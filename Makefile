@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit services/outcomes deploy/devstack
+PACKAGES := contracts lib/servicekit services/intake services/casework services/notify services/audit services/outcomes services/console deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install up down status mail token verify demo test bench lint contracts clean
+.PHONY: install up down status mail token verify demo test browser bench lint contracts clean
 
 install: $(STAMP)
 
@@ -45,9 +45,23 @@ mail: install
 # Two test processes, one a core, each with its own servers; a test file stays in one process,
 # since some start servers or a whole system once per file. The fuzz runs afterwards on its own:
 # schemathesis' generated tests are not expanded under xdist (its coverage test would say so).
-test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/fuzz
-	$(BIN)/python -m pytest tests/fuzz
+# The console's browser tests photograph its pages at phone and desktop size into SCREENSHOTS,
+# named at the end whether the run passed or not.
+SCREENSHOTS := $(CURDIR)/.offramp/screenshots
+test: install browser
+	@status=0; \
+	OFFRAMP_SCREENSHOTS_DIR=$(SCREENSHOTS) $(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/fuzz || status=$$?; \
+	if [ $$status -eq 0 ]; then $(BIN)/python -m pytest tests/fuzz || status=$$?; fi; \
+	echo "Screenshots of the console's pages (360x740 and 1280x800): $(SCREENSHOTS)/"; \
+	exit $$status
+
+# Debian's chromium drives the console's browser tests: Playwright's own browser download needs
+# a network this project does not have. Installed when missing (CI runs as root).
+browser:
+	@test -x /usr/bin/chromium || { \
+		echo "Installing Debian's chromium for the console's browser tests..."; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 # Benchmarks against raw baselines, not part of `make test`: `make bench SIZE=full` for the
 # sizes the README quotes, `make bench SIZE=smoke` to check that they all still run,

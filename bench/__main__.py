@@ -5,6 +5,7 @@ import argparse
 from collections.abc import Callable
 
 from bench import (
+    console_pages,
     e2e,
     ingest,
     intake_http,
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[str], None]] = {
     "memory": memory.main,
     "scaling": scaling.main,
     "outcomes_reports": outcomes_reports.main,
+    "console_pages": console_pages.main,
 }
 
 

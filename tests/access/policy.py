@@ -72,6 +72,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("intake", "GET", "/healthz"): PUBLIC,
     ("intake", "GET", "/readyz"): PUBLIC,
     ("intake", "GET", "/event-keys"): PUBLIC,
+    ("intake", "GET", "/referral-form"): only("officer", CASE_STAFF),
     # Case staff pass the gate; intake lets in only the community referrers a profile names.
     ("intake", "POST", "/referrals"): only("officer", CASE_STAFF),
     ("intake", "GET", "/referrals"): only("officer", CASE_STAFF),
@@ -188,7 +189,10 @@ MIXED_CALLERS: tuple[Caller, ...] = (
 )  # fmt: skip
 
 
-REFERRER_GATES = frozenset({("intake", "POST", "/referrals"), ("intake", "GET", "/referrals")})
+REFERRER_GATES = frozenset(
+    ("intake", method, path)
+    for method, path in (("POST", "/referrals"), ("GET", "/referrals"), ("GET", "/referral-form"))
+)
 
 
 def is_care_gate(key: tuple[str, str, str]) -> bool:

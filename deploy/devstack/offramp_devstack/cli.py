@@ -78,6 +78,10 @@ def up(layout: Layout, ports: Ports, say: Say) -> None:
     wait_until_ready(layout, ports, say)
     say("")
     say("Offramp is up:")
+    say(
+        f"  Console   http://127.0.0.1:{ports.console}   "
+        "(open it and sign in as anyone of the seeded directory)"
+    )
     for name in SERVICES:
         url = f"http://127.0.0.1:{ports.service(name)}"
         say(f"  {name:<9} {url}   (OpenAPI: {url}/docs)")

@@ -18,12 +18,15 @@ from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, 
 SERVICES = ("intake", "casework", "notify", "audit", "outcomes")
 # The site profiles in the repository this (editable) package is installed from.
 PROFILES = Path(__file__).resolve().parents[2] / "profiles"
+# The web console: no database of its own, so nothing to migrate; it starts after the services.
+CONSOLE = "console"
 
 
 @dataclass(frozen=True)
 class Ports:
     """Fixed by default so that URLs in the README stay true; override with OFFRAMP_DEV_<NAME>_PORT."""
 
+    console: int = 8000
     postgres: int = 55432
     nats: int = 4222
     nats_monitor: int = 8222
@@ -145,6 +148,17 @@ def write_settings_file(layout: Layout, ports: Ports) -> None:
 
 
 def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, str]:
+    if name == CONSOLE:
+        return {
+            **os.environ,
+            "OFFRAMP_AUTH_LOCAL_KEY_PATH": str(layout.key.resolve()),
+            "OFFRAMP_HTTP_PORT": str(ports.console),
+            "OFFRAMP_PUBLIC_URL": f"http://127.0.0.1:{ports.console}",
+            **{
+                f"OFFRAMP_{service.upper()}_URL": f"http://127.0.0.1:{ports.service(service)}"
+                for service in SERVICES
+            },
+        }
     return {
         **DEV_DEFAULTS,
         # Absolute, so that a command run from elsewhere with the settings file finds them.
@@ -241,7 +255,7 @@ def migrate_services(layout: Layout, ports: Ports, say: "Say") -> None:
 
 def start_services(layout: Layout, ports: Ports, say: "Say") -> None:
     running = pidfiles.read_pids(layout.service_pids())
-    for name in SERVICES:
+    for name in (*SERVICES, CONSOLE):
         if name in running and pidfiles.is_running(running[name]):
             say(f"  {name:<9} already running (pid {running[name]})")
             continue
@@ -258,7 +272,7 @@ def start_services(layout: Layout, ports: Ports, say: "Say") -> None:
 
 
 def wait_until_ready(layout: Layout, ports: Ports, say: "Say", timeout: float = 90) -> None:
-    pending = set(SERVICES)
+    pending = {*SERVICES, CONSOLE}
     deadline = time.monotonic() + timeout
     last: dict[str, str] = {}
     while pending:

@@ -15,6 +15,7 @@ from intake.domain import referral as referrals
 from intake.domain.capacity import Waiting, next_admissions
 from intake.domain.person import person_key
 from intake.domain.referral import Referral, Refused, Status, SubmitReferral
+from intake.domain.referral_form import ReferralForm, referral_form
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.audit import RecordRef
 from offramp_contracts.events.base import StaffRef
@@ -275,6 +276,10 @@ class Intake:
         if row is None or not _may_manage(row, request):
             raise NotFound(referral_id)
         return row
+
+    def form_for(self, jurisdiction: str, now: datetime) -> ReferralForm:
+        """The referral form of the profile in force today in the caller's jurisdiction."""
+        return referral_form(self._profile_in_force(jurisdiction, now))
 
     # Internals ---------------------------------------------------------------------------------
 

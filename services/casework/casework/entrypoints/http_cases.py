@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from casework.adapters.case_store import StoredCase
 from casework.commands import Casework
@@ -62,6 +62,10 @@ class CaseSummary(BaseModel):
     phase: str
     case_manager: str | None
     opened_at: datetime
+    intake_deadline: datetime | None = Field(
+        default=None, description="Arrest diversion in intake: when the intake window closes."
+    )
+    last_contact_at: datetime | None = None
 
 
 class Goal(BaseModel):
@@ -155,7 +159,8 @@ class CoarseView(BaseModel):
 async def agency_cases(staff: CaseStaff, runtime: Runtime, request: Request) -> list[CaseSummary]:
     """Cases of the caller's own agency in the caller's jurisdiction."""
     rows = await runtime.pool.fetch(
-        """SELECT case_id, referral_id, door, status, phase, case_manager, opened_at FROM cases
+        """SELECT case_id, referral_id, door, status, phase, case_manager, opened_at,
+                  intake_deadline, last_contact_at FROM cases
            WHERE jurisdiction = $1 AND case_agency = $2 ORDER BY opened_at DESC""",
         staff.jurisdiction,
         staff.agency,

@@ -1,6 +1,7 @@
 """Intake's HTTP API: officers refer and follow their referrals; prosecutors review."""
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from intake.entrypoints.schemas import (
     ArrestIn,
     ArrestOut,
     PendingReview,
+    ReferralFormOut,
     ReferralIn,
     ReferralOut,
     ReviewIn,
@@ -88,6 +90,13 @@ def _referrer_role(principal: Principal) -> str:
 
 def _role_of(principal: Principal) -> str:
     return "officer" if principal.has_role("officer") else "supervisor"
+
+
+@router.get("/referral-form", response_model=ReferralFormOut)
+async def get_referral_form(officer: Referrer, intake: IntakeService) -> ReferralFormOut:
+    """What to ask when referring in the caller's jurisdiction today: the site's open doors and
+    only the screening questions its rules read, with plain-language help."""
+    return ReferralFormOut.of(intake.form_for(officer.jurisdiction, datetime.now(UTC)))
 
 
 @router.post(

@@ -2,12 +2,14 @@
 dates, no unknown fields); output to officers carries the coarse status and nothing else."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from intake.adapters.tables import ReferralRow, ReviewRow
+from intake.domain.referral_form import ReferralForm
 from offramp_contracts.events.base import Door
 from offramp_contracts.events.intake import Offence, Person, Screening
 from offramp_contracts.profile import ReferralSource
@@ -159,3 +161,45 @@ class ArrestOut(BaseModel):
     learned in care."""
 
     outcome: Literal["recorded_for_a_participant", "not_a_participant"]
+
+
+class QuestionOut(BaseModel):
+    field: str = Field(description="The `screening` field the answer goes in.")
+    text: str
+    help: str
+    doors: list[Door] | None = Field(description="The doors it is asked for; every door if null.")
+    kind: Literal["yes_no", "date"]
+
+
+class ReferralFormOut(BaseModel):
+    """The site profile in force, as an officer's referral form needs it: the open doors and
+    only the screening questions the site's rules read."""
+
+    jurisdiction: str
+    site_name: str
+    policy_version: str
+    doors: list[Door]
+    prosecutor_approves: list[Door]
+    drug_limit_grams: Decimal | None
+    questions: list[QuestionOut]
+
+    @classmethod
+    def of(cls, form: ReferralForm) -> "ReferralFormOut":
+        return cls(
+            jurisdiction=form.jurisdiction,
+            site_name=form.site_name,
+            policy_version=form.policy_version,
+            doors=list(form.doors),
+            prosecutor_approves=list(form.prosecutor_approves),
+            drug_limit_grams=form.drug_limit_grams,
+            questions=[
+                QuestionOut(
+                    field=q.field,
+                    text=q.text,
+                    help=q.help,
+                    doors=sorted(q.doors) if q.doors is not None else None,
+                    kind="date" if q.kind == "date" else "yes_no",
+                )
+                for q in form.questions
+            ],
+        )
