@@ -1,5 +1,5 @@
 """New arrests that intake matched to a participant by their identifiers (a name and a date of
-birth, ADR 0011), recorded on the participant's case as NewArrestReported, once each.
+birth, ADR 0013), recorded on the participant's case as NewArrestReported, once each.
 
 Intake holds the person's identity and matches it; casework holds the case. Neither reads the
 other's data: intake publishes ParticipantArrestReported naming the referral, and the case id

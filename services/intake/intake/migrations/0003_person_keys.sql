@@ -1,5 +1,5 @@
 -- The person key of each referral (intake.domain.person): a new arrest reported by a name and a
--- date of birth is matched to a current participant by it (issue 17, ADR 0011).
+-- date of birth is matched to a current participant by it (issue 17, ADR 0013).
 ALTER TABLE referrals ADD COLUMN person_key text;
 
 -- Referrals received before this migration: the same normalisation as person_key() for the
