@@ -24,6 +24,7 @@ from audit.adapters import history_store, ledger_store
 from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
+from audit.domain.note import NoteSigner
 from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
@@ -173,17 +174,18 @@ async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Na
 
 
 async def _export(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    key = load_signing_key(settings.signing_key_path(), create=False).public_key()
+    signing_key = load_signing_key(settings.signing_key_path(), create=False)
     try:
         bundle = await proofs.export(
             pool,
-            key,
+            signing_key.public_key(),
             Keyring(keyring_dir(settings)),
             first=args.first,
             last=args.last,
             checkpoint=args.checkpoint,
+            notes=NoteSigner(settings.note_origin(), signing_key),
         )
-    except (proofs.NotFound, proofs.BadRange) as error:
+    except (proofs.NotFound, proofs.BadRange, proofs.Unvouched) as error:
         print(f"cannot export: {error}", file=sys.stderr)
         return 2
     args.out.write_text(json.dumps(bundle, indent=1))
