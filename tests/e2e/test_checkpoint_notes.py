@@ -12,6 +12,8 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit.domain.bundle import check_bundle
+from audit.domain.checkpoint import public_key_from_hex
 from tests.conftest import System, wait_for
 from tests.referrals import fresh_key, referral_body
 
@@ -166,7 +168,21 @@ async def test_a_checkpoint_note_verifies_with_the_published_key_and_matches_the
         system, "/ledger/export", first=1, last=1, checkpoint=checkpoint["number"]
     )
     assert export.status_code == 200, export.text
-    assert export.json()["checkpoint_note"].encode() == response.content
+    bundle = export.json()
+    assert bundle["checkpoint_note"].encode() == response.content
+    # `offramp-audit check` checks the note too, and still reads exports made before notes.
+    pinned = public_key_from_hex(served["public_key_hex"])
+    assert check_bundle(bundle, pinned).ok
+    older = {k: v for k, v in bundle.items() if k != "checkpoint_note"}
+    assert check_bundle(older, pinned).ok
+    other_root = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+    lines = bundle["checkpoint_note"].split("\n")
+    altered = "\n".join([*lines[:2], other_root, *lines[3:]])
+    problems = check_bundle({**bundle, "checkpoint_note": altered}, pinned).problems
+    assert problems == [
+        f"the checkpoint note does not restate checkpoint {checkpoint['number']}: "
+        "its tree size or root differs"
+    ]
 
 
 @pytest.mark.parametrize(

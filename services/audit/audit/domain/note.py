@@ -17,6 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit.domain.checkpoint import SignedCheckpoint, key_id, raw_public_key, signature_problem
@@ -79,3 +80,29 @@ class NoteSigner:
 
     def verifier_key(self) -> str:
         return verifier_key(self.origin, self.key.public_key())
+
+
+def note_problem(note: str, checkpoint: SignedCheckpoint, key: Ed25519PublicKey) -> str | None:
+    """None if `note` restates `checkpoint` and carries a valid signature of `key` under the
+    note's origin; otherwise what is wrong. Signatures by other keys (cosignatures) are ignored."""
+    text, _, signatures = note.rpartition("\n\n")
+    text += "\n"
+    origin = text.split("\n", 1)[0]
+    if text != note_text(origin, checkpoint):
+        return (
+            f"the checkpoint note does not restate checkpoint {checkpoint.body.number}: "
+            "its tree size or root differs"
+        )
+    wanted = note_key_id(origin, key)
+    for line in signatures.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "\u2014" or parts[1] != origin:
+            continue
+        try:
+            signature = base64.b64decode(parts[2], validate=True)
+            if signature[:4] == wanted:
+                key.verify(signature[4:], text.encode())
+                return None
+        except (InvalidSignature, ValueError):
+            return "the checkpoint note's signature does not verify: it was altered or forged"
+    return f"the checkpoint note carries no signature of key {wanted.hex()} for {origin}"
