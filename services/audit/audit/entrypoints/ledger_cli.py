@@ -25,6 +25,7 @@ from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
 from audit.domain.note import NoteSigner
+from audit.entrypoints import witness_cli
 from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
@@ -64,6 +65,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     export.add_argument("--checkpoint", type=int, help="checkpoint number (default: latest)")
     export.add_argument("--out", type=Path, required=True)
 
+    witness_cli.add_parser(commands)
+
     history = commands.add_parser("history", help="the timeline of a case or a referral")
     which = history.add_mutually_exclusive_group(required=True)
     which.add_argument("--case", type=UUID)
@@ -82,6 +85,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "check":
         return check_file(args.file, args.public_key, args.producer_keys)
+    if args.command == "witness":
+        return witness_cli.run(args, _pem_key)
     settings = load_settings(AuditSettings)
     commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
         "verify": lambda pool: _verify(pool, settings, args),
