@@ -4,8 +4,8 @@ tlog-cosignature Ed25519 format (c2sp.org/tlog-cosignature, `cosignature/v1`) on
 consistency proof holds. Shown a history that does not extend the one it cosigned, it refuses
 with SplitView: two agencies shown different ledgers find out.
 
-Not built yet: the `offramp-audit witness` process, the ledger storing and serving
-cosignatures, and k-of-n requirements.
+`offramp-audit witness` (audit.entrypoints.witness_cli) runs it against the ledger. Not built
+yet: the ledger storing and serving cosignatures, and requiring k of n of them.
 """
 
 import base64
