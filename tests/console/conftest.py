@@ -1,4 +1,4 @@
-"""One running system per test module for the browser tests: the four services and the console,
+"""One running system per test module for the browser tests: the five services and the console,
 each served by uvicorn in this process on a free port against the session's real servers, and
 headless Chromium (Debian's, never a downloaded build) driven by Playwright.
 
@@ -7,7 +7,7 @@ desktop size into `OFFRAMP_SCREENSHOTS_DIR` (`.offramp/screenshots` by default),
 `make test` names at its end."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
+from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from audit.bootstrap import create_app as audit_app
@@ -27,6 +28,8 @@ from intake.bootstrap import create_app as intake_app
 from intake.settings import IntakeSettings
 from notify.bootstrap import create_app as notify_app
 from notify.settings import NotifySettings
+from outcomes.bootstrap import create_app as outcomes_app
+from outcomes.settings import OutcomesSettings
 from servicekit.auth import LocalIssuer
 from tests.conftest import RunningService, System, serve
 from tests.profiles import SHIPPED_PROFILES
@@ -67,6 +70,8 @@ async def console_system(
     common: dict[str, Any] = {
         "database_url": await servers.postgres.create_database(f"t_{tag}"),
         "nats_url": servers.nats.url,
+        # The bus is authenticated (provenance): every service signs in with its own identity.
+        "nats_credentials_dir": servers.nats.credentials_dir,
         "subject_root": f"t{tag}",
         "stream_name": f"T{tag}",
         "stream_duplicate_window_seconds": 120,
@@ -75,13 +80,16 @@ async def console_system(
         "auth_local_key_path": key_path,
         "profiles_dir": SHIPPED_PROFILES,
         "http_port": 0,
+        # A browser's pages and the tests' polling are faster than any person (tests/conftest.py).
+        "http_rate_limit": "100000/minute",
     }
     issuer = LocalIssuer(key_path, issuer="offramp-local", audience="offramp")
-    factories = {
+    factories: dict[str, Callable[[], FastAPI]] = {
         "intake": lambda: intake_app(IntakeSettings(**common)),
         "casework": lambda: casework_app(CaseworkSettings(**common)),
         "notify": lambda: notify_app(NotifySettings(**common, smtp_port=1)),
         "audit": lambda: audit_app(AuditSettings(**common, checkpoint_every_entries=5)),
+        "outcomes": lambda: outcomes_app(OutcomesSettings(**common)),
     }
     started: dict[str, RunningService] = {}
     console: RunningService | None = None
@@ -93,6 +101,7 @@ async def console_system(
             casework_url=started["casework"].url,
             notify_url=started["notify"].url,
             audit_url=started["audit"].url,
+            outcomes_url=started["outcomes"].url,
             auth_local_key_path=key_path,
             directory_jurisdiction="pontiac",
             http_port=0,

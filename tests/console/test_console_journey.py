@@ -347,7 +347,7 @@ async def test_the_operator_sees_every_service_ready(
     context = await new_context(browser, run.viewport)
     page = await context.new_page()
     await sign_in(page, console_system.url, "it-1@county-it")
-    for name in ("intake", "casework", "notify", "audit"):
+    for name in ("intake", "casework", "notify", "audit", "outcomes"):
         await expect(page.get_by_role("heading", name=f"{name}: ready")).to_be_visible()
     await check_page(page, "operator")
     await context.close()

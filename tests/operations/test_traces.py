@@ -1,7 +1,8 @@
 """One referral is one trace: the four services run as their own processes, export over OTLP
 (configured only by the standard OTEL_* variables) to a receiver in this test, and the spans
-of the officer's request, the consumers, the case's workflow and activities and the ledger's
-appends share the caller's trace id, each with a parent in that trace."""
+of the officer's request, the consumers, the case's workflow and activities, notify's e-mail
+delivery and the ledger's appends share the caller's trace id, each with a parent in that
+trace."""
 
 import asyncio
 import threading
@@ -19,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from offramp_devstack import ServiceProcess, free_port
+from offramp_devstack.mailsink import MailSink
 from offramp_devstack.waiting import wait_for
 from servicekit.auth import LocalIssuer
 from tests.referrals import fresh_key, referral_body
@@ -102,11 +104,15 @@ def receiver() -> Iterator[Receiver]:
 
 
 async def test_one_referral_is_one_trace_across_the_four_service_processes(
-    servers: Any, isolation: Any, tmp_path: Path, receiver: Receiver
+    servers: Any, isolation: Any, tmp_path: Path, receiver: Receiver, mail_sink: MailSink
 ) -> None:
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     env = {f"OFFRAMP_{k.upper()}": str(v) for k, v in isolation.settings(servers).items()}
-    env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    env |= {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "OFFRAMP_SMTP_PORT": str(mail_sink.port),
+    }
     processes = {
         name: ServiceProcess(name, port=free_port(), env=env, log_path=tmp_path / f"{name}.log")
         for name in SERVICES
@@ -126,6 +132,13 @@ async def test_one_referral_is_one_trace_across_the_four_service_processes(
                 headers={"Authorization": f"Bearer {supervisor}"},
             )
             assert rostered.status_code in (200, 201, 204), rostered.text
+            # The officer's address: the CaseOpened notification is then also e-mailed.
+            registered = await http.put(
+                f"{processes['notify'].url}/me/email",
+                json={"email": "officer-17@traces.example"},
+                headers={"Authorization": f"Bearer {officer}"},
+            )
+            assert registered.status_code == 200, registered.text
             made = await http.post(
                 f"{processes['intake'].url}/referrals",
                 json=referral_body("social_contact"),
@@ -145,6 +158,7 @@ async def test_one_referral_is_one_trace_across_the_four_service_processes(
                 and ("offramp-casework", "consume ReferralAdmitted") in names
                 and any(s == "offramp-casework" and n.startswith("RunActivity") for s, n in names)
                 and any(s == "offramp-notify" and n.startswith("consume ") for s, n in names)
+                and ("offramp-notify", "deliver email") in names
                 and ("offramp-audit", "ledger append") in names
             )
 
@@ -167,4 +181,8 @@ async def test_one_referral_is_one_trace_across_the_four_service_processes(
         ancestors.append(by_id[parent].name)
         parent = by_id[parent].parent_id
     assert request.name in ancestors, f"the consumer descends from the request: {ancestors}"
+    # The e-mail is sent later, by the delivery loop, yet continues the consumer that owed it.
+    [delivery] = [s for s in spans if s.name == "deliver email"]
+    assert by_id[delivery.parent_id].service == "offramp-notify"
+    assert by_id[delivery.parent_id].name == "consume CaseOpened"
     assert {s.service for s in spans} == {f"offramp-{name}" for name in SERVICES}

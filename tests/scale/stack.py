@@ -63,6 +63,11 @@ class ScaleStack:
     # Answers given by each replica (by its port), over every client of the stack.
     answered: Counter[int] = field(default_factory=Counter)
 
+    @property
+    def key_path(self) -> Path:
+        """The local issuer's key; the services' event keys are beside it (tests.bus)."""
+        return self.home / "local-issuer.pem"
+
     def token(self, sub: str, role: str, agency: str) -> str:
         return self.issuer.issue(
             subject=sub, roles=[role], agency=agency, jurisdiction=JURISDICTION

@@ -100,6 +100,7 @@ def build(settings: ConsoleSettings, clock: Callable[[], float] = time.time) -> 
             "casework": settings.casework_url,
             "notify": settings.notify_url,
             "audit": settings.audit_url,
+            "outcomes": settings.outcomes_url,
         },
     )
     templates = Jinja2Templates(directory=ENTRYPOINTS / "templates")

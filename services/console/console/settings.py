@@ -19,6 +19,7 @@ class ConsoleSettings(ServiceSettings):
     casework_url: str = "http://127.0.0.1:8002"
     notify_url: str = "http://127.0.0.1:8003"
     audit_url: str = "http://127.0.0.1:8004"
+    outcomes_url: str = "http://127.0.0.1:8005"
     service_timeout_seconds: float = Field(default=15.0, gt=0)
 
     # The address people reach the console at: decides whether cookies are Secure (everywhere

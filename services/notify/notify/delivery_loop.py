@@ -4,7 +4,11 @@ its outcome, so a crash between sending and recording sends again after the rest
 webhook id and the e-mail's Message-ID stay the same, for the receiver to deduplicate).
 
 One instance works at a time (a lease, like the outbox relay): two replicas must not send the
-same delivery at the same moment, and a single sender keeps per-delivery attempts ordered."""
+same delivery at the same moment, and a single sender keeps per-delivery attempts ordered.
+
+Each attempt is a span continuing the trace of the consumer that owed the delivery (its context
+is stored with the row), so the e-mail or webhook call, and the outcome event it records, are
+part of the trace of the notification's cause."""
 
 import asyncio
 import json
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from notify.adapters.email import SmtpMailer
 from notify.adapters.failures import DeliveryFailed
@@ -22,11 +27,12 @@ from notify.domain.retries import RetryPolicy
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
 from servicekit.single_writer import Wakeup, run_single_writer
+from servicekit.tracing import continued
 
 log = get_logger(__name__)
 
 _DUE = """
-SELECT d.delivery_id, d.channel, d.email, d.subscription_id, d.attempts,
+SELECT d.delivery_id, d.channel, d.email, d.subscription_id, d.attempts, d.trace_context,
        s.url, s.secret, s.active AS subscription_active,
        m.message_id, m.jurisdiction, m.recipient_subject, m.recipient_agency, m.recipient_role,
        m.audience, m.trigger, m.subject, m.body, m.referral_id, m.case_id, m.coarse_status,
@@ -115,6 +121,20 @@ class DeliveryLoop:
 
     async def _attempt(self, row: asyncpg.Record) -> None:
         attempts = row["attempts"] + 1
+        stored = row["trace_context"]
+        with continued(
+            f"deliver {row['channel']}",
+            json.loads(stored) if stored else None,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "offramp.delivery.id": str(row["delivery_id"]),
+                "offramp.delivery.channel": row["channel"],
+                "offramp.delivery.attempt": attempts,
+            },
+        ) as span:
+            await self._attempt_in(span, row, attempts)
+
+    async def _attempt_in(self, span: Span, row: asyncpg.Record, attempts: int) -> None:
         error: str | None = None
         try:
             await self._send(row)
@@ -123,6 +143,8 @@ class DeliveryLoop:
         except Exception as unexpected:
             log.exception("delivery failed unexpectedly", delivery_id=str(row["delivery_id"]))
             error = repr(unexpected)
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, error[:300]))
         self.attempted += 1
         now = datetime.now(UTC)
         async with self.pool.acquire() as conn, conn.transaction():

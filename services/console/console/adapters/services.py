@@ -1,4 +1,4 @@
-"""The console's clients of intake, casework, notify and audit. Each call carries the signed-in
+"""The console's clients of intake, casework, notify, audit and outcomes. Each call carries the signed-in
 person's own token, so every rule, projection and access event stays with the service; a
 refusal becomes a `ServiceError` whose message a person can read."""
 
@@ -81,6 +81,14 @@ class ServiceApi:
     ) -> Json:
         response = await self.call("POST", path, token, json=body, headers=headers)
         return response.json() if response.content else None
+
+    async def dead_letters(self, token: str) -> Json:
+        """The messages this service's consumers parked in the operator's jurisdiction."""
+        return await self.get("/dead-letters", token)
+
+    async def settle_dead_letter(self, token: str, letter_id: int, action: str) -> Json:
+        """`replay` or `discard` one parked message."""
+        return await self.post(f"/dead-letters/{letter_id}/{action}", token, None)
 
 
 class Intake(ServiceApi):
@@ -168,8 +176,13 @@ class Audit(ServiceApi):
         return response.content
 
 
+class Outcomes(ServiceApi):
+    async def report(self, token: str, name: str) -> Json:
+        return await self.get(f"/reports/{name}", token)
+
+
 class Services:
-    """The four services, over one connection pool."""
+    """The five services, over one connection pool."""
 
     def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
         self.http = http
@@ -177,6 +190,10 @@ class Services:
         self.casework = Casework("casework", http, urls["casework"])
         self.notify = Notify("notify", http, urls["notify"])
         self.audit = Audit("audit", http, urls["audit"])
+        self.outcomes = Outcomes("outcomes", http, urls["outcomes"])
 
     def all(self) -> tuple[ServiceApi, ...]:
-        return (self.intake, self.casework, self.notify, self.audit)
+        return (self.intake, self.casework, self.notify, self.audit, self.outcomes)
+
+    def named(self, name: str) -> ServiceApi | None:
+        return next((api for api in self.all() if api.name == name), None)

@@ -28,6 +28,7 @@ DIRECTORY: tuple[Person, ...] = (
     Person("sup-1", "Sam Patel, supervisor", "supervisor", "pontiac-case-management"),
     Person("pd-1", "Pat Nguyen, public defender", "public_defender", "oakland-public-defender"),
     Person("auditor-1", "Alex Kim, county auditor", "auditor", "county-audit"),
+    Person("analyst-1", "Morgan Diaz, county analyst", "analyst", "county-analysis"),
     Person("it-1", "Robin Shaw, county IT operator", "operator", "county-it"),
 )
 

@@ -12,6 +12,7 @@ HOME_OF_ROLE: dict[str, str] = {
     "public_defender": "/clients",
     "auditor": "/ledger",
     "operator": "/operations",
+    "analyst": "/reports",
 }
 """The first page each role sees; a person holding several roles starts at the first listed."""
 

@@ -1,19 +1,22 @@
 """Auditors and operators: the ledger's verification, checkpoints, a case's history and the
-case as of an instant, export; the health of every service, and parked deliveries."""
+case as of an instant, export; the health of every service, parked deliveries and every
+service's dead letters, replayed or discarded."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from console.adapters.services import ServiceError
+from console.adapters.services import ServiceApi, ServiceError
 from console.domain.session import Session
 from console.entrypoints.web import Csrf, Deps, go, needs, render
 
 router = APIRouter()
 Auditor = Annotated[Session, Depends(needs("auditor"))]
 Operator = Annotated[Session, Depends(needs("operator"))]
+SETTLEMENTS = {"replay": "replayed", "discard": "discarded"}
 
 
 @router.get("/ledger")
@@ -77,3 +80,37 @@ async def operations(request: Request, me: Operator, deps: Deps) -> Response:
 async def retry(delivery_id: UUID, request: Request, me: Operator, deps: Deps) -> Response:
     await deps.services.notify.retry(me.token, delivery_id)
     return go("/operations", request)
+
+
+@router.get("/operations/dead-letters")
+async def dead_letters(request: Request, me: Operator, deps: Deps) -> Response:
+    """Every service's parked messages, each asked with the operator's own token; a service
+    that cannot answer is said so beside the others' letters."""
+
+    async def of(api: ServiceApi) -> tuple[str, list[Any], str]:
+        try:
+            return api.name, list(await api.dead_letters(me.token)), ""
+        except ServiceError as error:
+            return api.name, [], error.message
+
+    answers = await asyncio.gather(*(of(api) for api in deps.services.all()))
+    letters = [{**letter, "service": name} for name, found, _ in answers for letter in found]
+    letters.sort(key=lambda letter: str(letter.get("parked_at", "")))
+    failures = [(name, message) for name, _, message in answers if message]
+    context = {
+        "letters": letters,
+        "failures": failures,
+        "notice": SETTLEMENTS.get(request.query_params.get("done", "")),
+    }
+    return render(request, "oversight/dead_letters.html", context, me=me)
+
+
+@router.post("/operations/dead-letters/{service}/{letter_id}/{action}", dependencies=[Csrf])
+async def settle(
+    service: str, letter_id: int, action: str, request: Request, me: Operator, deps: Deps
+) -> Response:
+    api = deps.services.named(service)
+    if api is None or action not in SETTLEMENTS:
+        raise ServiceError("console", 404, "There is no such dead letter.")
+    await api.settle_dead_letter(me.token, letter_id, action)
+    return go(f"/operations/dead-letters?done={action}", request)

@@ -26,6 +26,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/clients", "Clients", ("public_defender",)),
     ("/ledger", "Ledger", ("auditor",)),
     ("/operations", "Operations", ("operator",)),
+    ("/reports", "Reports", ("analyst",)),
 )
 
 

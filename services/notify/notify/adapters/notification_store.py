@@ -1,6 +1,7 @@
 """Notifications as rows: the in-app message (which is the notification itself) and the e-mail
 and webhook deliveries owed for it, all written in the caller's transaction."""
 
+import json
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
@@ -8,6 +9,7 @@ import asyncpg
 from notify.domain.coarse import CoarseFacts
 from notify.domain.triggers import Notification, Recipient
 from offramp_contracts import EventEnvelope
+from servicekit.tracing import trace_headers
 
 DELIVERIES_CHANNEL = "notify_deliveries"
 
@@ -56,7 +58,8 @@ async def enqueue_deliveries(
     conn: asyncpg.Connection, jurisdiction: str, message_id: UUID, recipient: Recipient
 ) -> int:
     """One e-mail to the recipient's registered address (if any), one webhook call to each
-    active subscription of the recipient's agency. Returns how many were enqueued."""
+    active subscription of the recipient's agency. Returns how many were enqueued. Each row
+    keeps the current trace context, for its attempts to continue the consumer's trace."""
     if recipient.subject is not None:
         email = await conn.fetchval(
             """SELECT email FROM person_addresses
@@ -104,11 +107,13 @@ async def enqueue_deliveries(
         )
     if not rows:
         return 0
+    carried = trace_headers()
+    trace_context = json.dumps(carried) if carried else None
     await conn.executemany(
         """INSERT INTO deliveries (delivery_id, message_id, jurisdiction, channel, email,
-                                   subscription_id)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id) DO NOTHING""",
-        rows,
+                                   subscription_id, trace_context)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (delivery_id) DO NOTHING""",
+        [(*row, trace_context) for row in rows],
     )
     # Wakes the delivery loop at commit, and only if the transaction commits.
     await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
