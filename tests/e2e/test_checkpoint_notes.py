@@ -170,6 +170,10 @@ async def test_a_checkpoint_note_verifies_with_the_published_key_and_matches_the
     assert export.status_code == 200, export.text
     bundle = export.json()
     assert bundle["checkpoint_note"].encode() == response.content
+    inclusion = await auditor_get(
+        system, "/ledger/proofs/inclusion", seq=1, checkpoint=checkpoint["number"]
+    )
+    assert inclusion.json()["checkpoint_note"].encode() == response.content
     # `offramp-audit check` checks the note too, and still reads exports made before notes.
     pinned = public_key_from_hex(served["public_key_hex"])
     assert check_bundle(bundle, pinned).ok

@@ -44,6 +44,7 @@ async def inclusion(
     *,
     seq: int,
     checkpoint: int | None,
+    notes: NoteSigner | None = None,
 ) -> dict[str, Any]:
     """Entry `seq` with its audit path to the root of `checkpoint` (latest by default)."""
     return await export(
@@ -54,6 +55,7 @@ async def inclusion(
         last=seq,
         checkpoint=checkpoint,
         kind="inclusion",
+        notes=notes,
     )
 
 

@@ -236,11 +236,14 @@ async def inclusion_proof(
             ledger.producer_keys,
             seq=seq,
             checkpoint=checkpoint,
+            notes=notes_of(ledger),
         )
     except proofs.NotFound as error:
         raise _not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
+    except proofs.Unvouched as error:
+        raise _unvouched(error) from error
 
 
 @router.get("/ledger/proofs/consistency", tags=["proofs"], openapi_extra=LEDGER)
