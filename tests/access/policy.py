@@ -148,6 +148,7 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("audit", "GET", "/ledger/entries"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints/{number}"): only("auditor"),
+    ("audit", "GET", "/ledger/checkpoints/{number}/note"): only("auditor"),
     ("audit", "GET", "/ledger/proofs/inclusion"): only("auditor", seq=1),
     ("audit", "GET", "/ledger/proofs/consistency"): only("auditor", first=1),
     ("audit", "GET", "/ledger/export"): only("auditor", first=1, last=2),

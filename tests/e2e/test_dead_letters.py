@@ -5,6 +5,7 @@ Intake's consumer of CaseClosed is the one used: a malformed message on its subj
 at once, and a real CaseClosed it failed on is parked as a handler failure would park it."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from nats.aio.client import Client as NATS
 from intake.bootstrap import CONSUMER_VERSION
 from offramp_contracts.events.casework import CaseClosed
 from servicekit.events import new_event, system_actor
+from tests.bus import signed_headers
 from tests.conftest import System, wait_for
 
 pytestmark = pytest.mark.services("intake")
@@ -37,7 +39,8 @@ async def parked_count(system: System) -> int:
 
 
 async def park_case_closed(system: System, isolation: Any) -> tuple[int, str]:
-    """A real CaseClosed parked by intake's consumer, as after its handler failed five times."""
+    """A real CaseClosed parked by intake's consumer, as after its handler failed five times:
+    with the headers casework signed it with, as the consumer keeps them."""
     event = new_event(
         CaseClosed(case_id=uuid4(), referral_id=uuid4(), reason="graduated"),
         stream_id=f"case-{uuid4()}",
@@ -51,8 +54,9 @@ async def park_case_closed(system: System, isolation: Any) -> tuple[int, str]:
     pool = system.services["intake"].runtime.pool
     letter_id: int = await pool.fetchval(
         """INSERT INTO dead_letters (consumer, subject, event_id, body, error, deliveries,
-                                    stream, stream_seq)
-           VALUES ($1, $2, $3, $4, 'RuntimeError(''the database said no'')', 5, $5, $6)
+                                    stream, stream_seq, headers)
+           VALUES ($1, $2, $3, $4, 'RuntimeError(''the database said no'')', 5, $5, $6,
+                   $7::jsonb)
            RETURNING id""",
         CONSUMER,
         subject,
@@ -60,6 +64,7 @@ async def park_case_closed(system: System, isolation: Any) -> tuple[int, str]:
         event.wire_json(),
         isolation.stream_name,
         int(uuid4().int % 1_000_000_000),
+        json.dumps(signed_headers(isolation, event)),
     )
     return letter_id, str(event.event_id)
 

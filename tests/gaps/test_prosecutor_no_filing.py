@@ -76,7 +76,7 @@ async def diversions(system: System, token: str) -> list[dict[str, Any]]:
 async def test_an_intake_in_time_tells_the_prosecutor_no_filing_is_expected(
     system: System, mail_sink: MailSink
 ) -> None:
-    office_mail = f"liaison.{uuid4().hex[:8]}@oakland-prosecutor.test"
+    office_mail = f"liaison.{uuid4().hex[:8]}@oakland-prosecutor.example"
     await set_office_email(system, PROSECUTOR_AGENCY, "prosecutor", office_mail)
     ada = system.token(sub="ada-1", role="prosecutor", agency=PROSECUTOR_AGENCY)
     async with webhook_receiver() as prosecution:

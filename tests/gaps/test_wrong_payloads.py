@@ -1,6 +1,7 @@
-"""An operator's view of an envelope that is well formed but whose data is not what its event
-type says: every service that reads the subject parks it, the ledger writer too, and the
-append-only ledger never holds it. The operator's listing shows one letter per line."""
+"""An operator's view of an envelope that is well formed, and signed by the producer owning its
+subject, but whose data is not what its event type says: every service that reads the subject
+parks it for its data, the ledger writer too, and the append-only ledger never holds it. The
+operator's listing shows one letter per line."""
 
 import os
 import subprocess
@@ -14,10 +15,10 @@ from nats.aio.client import Client as NATS
 from offramp_contracts import Actor, EventEnvelope, event_catalogue, subject_for
 from offramp_contracts.events.casework import ClientEngaged
 from servicekit.events import new_event
+from tests.bus import signed_headers
 from tests.conftest import System, wait_for
 from tests.faults.reconcile import subject_matches
 
-SCHEMAS = ("intake", "casework", "notify", "audit")
 LEDGER_WRITER = "audit-ledger-v2"
 
 
@@ -55,14 +56,22 @@ async def durable_filters(nats_client: NATS, stream: str) -> dict[str, list[str]
     return filters
 
 
-async def parked_by(conn: asyncpg.Connection, event_ids: list[UUID]) -> set[tuple[str, UUID]]:
-    found: set[tuple[str, UUID]] = set()
-    for schema in SCHEMAS:
+def schemas(system: System) -> list[str]:
+    """Every running service's own schema, where its readers park what they refuse."""
+    return [service.runtime.settings.db_schema for service in system.services.values()]
+
+
+async def parked_by(
+    conn: asyncpg.Connection, system: System, event_ids: list[UUID]
+) -> dict[tuple[str, UUID], str]:
+    """Who parked which of `event_ids`, and why."""
+    found: dict[tuple[str, UUID], str] = {}
+    for schema in schemas(system):
         rows = await conn.fetch(
-            f"SELECT consumer, event_id FROM {schema}.dead_letters WHERE event_id = ANY($1)",
+            f"SELECT consumer, event_id, error FROM {schema}.dead_letters WHERE event_id = ANY($1)",
             event_ids,
         )
-        found |= {(row["consumer"], row["event_id"]) for row in rows}
+        found |= {(row["consumer"], row["event_id"]): row["error"] for row in rows}
     return found
 
 
@@ -74,10 +83,13 @@ async def test_a_wrong_payload_on_every_subject_is_parked_by_every_reader_and_ke
     letters = {name: bogus(name) for name in sorted(event_catalogue())}
     js = nats_client.jetstream()
     for name, envelope in letters.items():
+        # Signed by the service owning the subject's context (audit for the access events):
+        # its provenance is proven, so only its data can be why a reader refuses it.
+        owner = event_catalogue()[name].context
         await js.publish(
             subject_for(root, "pontiac", name),
             envelope.wire_json(),
-            headers={"Nats-Msg-Id": str(envelope.event_id)},
+            headers=signed_headers(isolation, envelope, producer=owner),
         )
 
     filters = await durable_filters(nats_client, isolation.stream_name)
@@ -96,10 +108,22 @@ async def test_a_wrong_payload_on_every_subject_is_parked_by_every_reader_and_ke
     try:
 
         async def all_parked() -> bool:
-            return await parked_by(conn, ids) >= expected
+            return (await parked_by(conn, system, ids)).keys() >= expected
 
         await wait_for(all_parked, timeout=60, what="every reader to park every wrong payload")
-        assert await parked_by(conn, ids) == expected
+        parked = await parked_by(conn, system, ids)
+        assert parked.keys() == expected
+        # Parked for their data, not for who sent them (they are their owners' signed events).
+        why = {
+            (reader, event_id): error
+            for (reader, event_id), error in parked.items()
+            if not error.startswith(
+                "cannot be appended to the ledger: "
+                if reader == LEDGER_WRITER
+                else "malformed event data: "
+            )
+        }
+        assert why == {}, why
         in_ledger = await conn.fetchval(
             "SELECT count(*) FROM audit.ledger WHERE event_id = ANY($1)", ids
         )
@@ -111,8 +135,11 @@ async def test_a_wrong_payload_on_every_subject_is_parked_by_every_reader_and_ke
     listing = _dead_letters_listing(system, isolation, "audit")
     lines = listing.splitlines()
     assert len(lines) == len(letters), listing
-    assert all(line.count("\t") == 5 for line in lines), listing
-    assert all("cannot be appended to the ledger" in line for line in lines)
+    # id, parked at, status, consumer, subject, deliveries, error: the error on the same line
+    rows = [line.split("\t") for line in lines]
+    assert all(len(row) == 7 for row in rows), listing
+    assert all(row[2] == "parked" and row[3] == LEDGER_WRITER for row in rows), listing
+    assert all(row[6].startswith("cannot be appended to the ledger") for row in rows), listing
 
 
 async def _ledger(isolation: Any) -> list[tuple[int, str]]:

@@ -76,6 +76,11 @@ def _is_outage_itself(error: BaseException) -> bool:
         # asyncpg's word for a connection that died under it; its other interface errors
         # are programming mistakes.
         return "connection is closed" in str(error) or "connection was closed" in str(error)
+    if isinstance(error, asyncpg.exceptions.InternalClientError):
+        # What asyncpg raises, on its way back into the pool, for a connection that a database
+        # restart cut in the middle of an operation (seen when the fault suite kills
+        # PostgreSQL under load): the protocol cannot leave the dead operation's state.
+        return "cannot switch to state" in str(error)
     if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
         return True
     # A connect that tried several addresses raises a plain OSError without an errno.

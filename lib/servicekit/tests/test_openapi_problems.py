@@ -30,8 +30,9 @@ def test_every_operation_documents_its_errors_as_problems_and_nothing_else() -> 
 
     document = app.openapi()
     operations = [op for methods in document["paths"].values() for op in methods.values()]
-    # /healthz, /readyz, /metrics, /asyncapi.json, the dead letters' three, /notes/{note_id}
-    assert len(operations) == 8
+    # /healthz, /readyz, /metrics, /asyncapi.json, /event-keys, the dead letters' three,
+    # /notes/{note_id}
+    assert len(operations) == 9
     for operation in operations:
         responses = operation["responses"]
         # FastAPI's own 422 (a JSON `detail` list) is not what the services send.

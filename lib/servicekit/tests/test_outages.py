@@ -28,6 +28,9 @@ from servicekit.problems import PROBLEM_JSON, TYPE_BASE, install_problem_handler
         asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
         asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
         asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
         nats.errors.ConnectionClosedError(),
         nats.errors.NoRespondersError(),
         DependencyUnavailable("temporal answered UNAVAILABLE"),

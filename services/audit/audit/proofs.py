@@ -9,6 +9,7 @@ from audit.adapters import checkpoint_store, ledger_store
 from audit.domain.bundle import ProvenEntry, consistency_bundle, entries_bundle
 from audit.domain.checkpoint import SignedCheckpoint, key_id
 from audit.domain.merkle import consistency_proof, inclusion_proof
+from audit.domain.note import NoteSigner
 from audit.domain.verification import LedgerReport
 from servicekit.provenance import Keys
 
@@ -18,6 +19,11 @@ MAX_EXPORT_ENTRIES = 10_000
 
 class NotFound(LookupError):
     """The entry, range or checkpoint asked for does not exist (404)."""
+
+
+class Unvouched(Exception):
+    """The stored checkpoint does not carry the ledger's valid signature, so the ledger will
+    not sign it again in another format (409)."""
 
 
 class BadRange(ValueError):
@@ -38,6 +44,7 @@ async def inclusion(
     *,
     seq: int,
     checkpoint: int | None,
+    notes: NoteSigner | None = None,
 ) -> dict[str, Any]:
     """Entry `seq` with its audit path to the root of `checkpoint` (latest by default)."""
     return await export(
@@ -48,6 +55,7 @@ async def inclusion(
         last=seq,
         checkpoint=checkpoint,
         kind="inclusion",
+        notes=notes,
     )
 
 
@@ -60,6 +68,7 @@ async def export(
     last: int,
     checkpoint: int | None,
     kind: str = "export",
+    notes: NoteSigner | None = None,
 ) -> dict[str, Any]:
     """Entries `first`..`last` with their audit paths against one signed checkpoint: a file
     that verifies on any machine with `offramp-audit check`."""
@@ -89,7 +98,23 @@ async def export(
         )
         for e in stored
     ]
-    return entries_bundle(kind, signed, public_key, proven, producer_keys.keys())
+    bundle = entries_bundle(kind, signed, public_key, proven, producer_keys.keys())
+    if notes is not None:
+        # The same checkpoint as a C2SP signed note, for tools that speak only that; older
+        # exports lack it and `offramp-audit check` reads them as before.
+        try:
+            bundle["checkpoint_note"] = notes.note(signed)
+        except ValueError as error:
+            raise Unvouched(str(error)) from error
+    return bundle
+
+
+async def note(pool: asyncpg.Pool, notes: NoteSigner, number: int) -> str:
+    """Checkpoint `number` as a C2SP signed note (c2sp.org/tlog-checkpoint)."""
+    try:
+        return notes.note(await _checkpoint(pool, number))
+    except ValueError as error:
+        raise Unvouched(str(error)) from error
 
 
 async def consistency(

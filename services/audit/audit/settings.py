@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from audit.domain.note import valid_origin
 from offramp_contracts.envelope import JURISDICTION_PATTERN
 from servicekit.settings import ServiceSettings
 
@@ -17,6 +18,10 @@ class AuditSettings(ServiceSettings):
     ledger_origin: str = Field(default="offramp-ledger", min_length=1, max_length=200)
     # The jurisdiction on the subject of CheckpointSigned: the ledger serves the whole deployment.
     ledger_jurisdiction: str = Field(default="county", pattern=JURISDICTION_PATTERN)
+    # The origin line (and key name) of the checkpoints published as C2SP signed notes; a
+    # schema-less URL such as `ledger.county.example.gov/offramp` in production. Unset:
+    # `offramp.<ledger_jurisdiction>.ledger`.
+    ledger_note_origin: str | None = Field(default=None, max_length=200)
     # The Ed25519 key checkpoints are signed with (PKCS#8 PEM). Unset in development: a key is
     # created on first start beside the local token issuer's key. Production sets it and sets
     # ledger_signing_key_create to false, so a missing key stops the service instead of silently
@@ -34,6 +39,14 @@ class AuditSettings(ServiceSettings):
     ledger_ack_wait_seconds: float = Field(default=30.0, gt=0)
     # The standby retries the writer's lease this often.
     ledger_lease_retry_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("ledger_note_origin")
+    @classmethod
+    def _note_origin_names_a_key(cls, value: str | None) -> str | None:
+        return None if value is None else valid_origin(value)
+
+    def note_origin(self) -> str:
+        return self.ledger_note_origin or f"offramp.{self.ledger_jurisdiction}.ledger"
 
     def signing_key_path(self) -> Path:
         if self.ledger_signing_key_path is not None:

@@ -26,6 +26,7 @@ from audit.domain.checkpoint import (
     signature_problem,
 )
 from audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
+from audit.domain.note import note_problem
 from audit.domain.verification import entry_provenance_problem
 from servicekit.provenance import Keys, KeySet, ProducerKey
 
@@ -152,6 +153,13 @@ def _check_entries(
     result: BundleCheck,
 ) -> None:
     checkpoint = _checkpoint(document["checkpoint"], trusted, result)
+    if "checkpoint_note" in document:  # exports before C2SP notes have none
+        (key,) = trusted.values()
+        wrong = note_problem(str(document["checkpoint_note"]), checkpoint, key)
+        if wrong:
+            result.problems.append(wrong)
+        else:
+            result.facts.append("its C2SP signed note restates it, signed by the same key")
     size, root = checkpoint.body.tree_size, bytes.fromhex(checkpoint.body.root_hash)
     previous: dict[str, Any] | None = None
     entries = document["entries"]

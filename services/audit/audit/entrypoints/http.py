@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from audit import proofs
@@ -16,6 +16,7 @@ from audit.adapters import checkpoint_store, history_store
 from audit.adapters.signing_key import public_key_pem
 from audit.container import AuditContainer
 from audit.domain.checkpoint import key_id, raw_public_key
+from audit.domain.note import NoteSigner
 from audit.domain.timeline import LedgerEvent, state_as_of
 from audit.ledger import Ledger
 from offramp_contracts import Actor
@@ -39,6 +40,10 @@ def ledger_of(runtime: Runtime) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(ledger_of)]
 
 
+def notes_of(ledger: Ledger) -> NoteSigner:
+    return NoteSigner(ledger.settings.note_origin(), ledger.key)
+
+
 Auditor = Annotated[Principal, Depends(require_role("auditor"))]
 LEDGER = participant_record("ledger")
 CASE = participant_record("case", "case_id")
@@ -47,6 +52,10 @@ REFERRAL = participant_record("referral", "referral_id")
 
 def _not_found(error: LookupError) -> Problem:
     return Problem(404, "not-found", "Not in the ledger", str(error))
+
+
+def _unvouched(error: proofs.Unvouched) -> Problem:
+    return Problem(409, "checkpoint-not-vouched", "The ledger does not vouch for that", str(error))
 
 
 def _bad_range(error: ValueError) -> Problem:
@@ -84,6 +93,9 @@ class PublicKeyOut(BaseModel):
     key_id: str
     public_key_hex: str
     public_key_pem: str
+    # The same key as a C2SP signed-note verifier key, and the origin its notes carry.
+    note_origin: str
+    note_verifier_key: str
 
 
 class TimelineEntryOut(BaseModel):
@@ -160,6 +172,8 @@ async def public_key(ledger: LedgerDep) -> PublicKeyOut:
         key_id=key_id(key),
         public_key_hex=raw_public_key(key).hex(),
         public_key_pem=public_key_pem(ledger.key),
+        note_origin=ledger.settings.note_origin(),
+        note_verifier_key=notes_of(ledger).verifier_key(),
     )
 
 
@@ -185,6 +199,27 @@ async def one_checkpoint(
     return found.to_json()
 
 
+@router.get(
+    "/ledger/checkpoints/{number}/note",
+    tags=["checkpoints"],
+    openapi_extra=LEDGER,
+    response_class=PlainTextResponse,
+)
+async def checkpoint_note(
+    auditor: Auditor, ledger: LedgerDep, number: Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+) -> PlainTextResponse:
+    """Checkpoint `number` as a C2SP signed note (c2sp.org/tlog-checkpoint): origin, tree size
+    and base64 root, signed by the ledger's key; check it with the `note_verifier_key` of
+    /ledger/public-key and any signed-note verifier."""
+    try:
+        text = await proofs.note(ledger.pool, notes_of(ledger), number)
+    except proofs.NotFound as error:
+        raise _not_found(error) from error
+    except proofs.Unvouched as error:
+        raise _unvouched(error) from error
+    return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
+
+
 @router.get("/ledger/proofs/inclusion", tags=["proofs"], openapi_extra=LEDGER)
 async def inclusion_proof(
     auditor: Auditor,
@@ -201,11 +236,14 @@ async def inclusion_proof(
             ledger.producer_keys,
             seq=seq,
             checkpoint=checkpoint,
+            notes=notes_of(ledger),
         )
     except proofs.NotFound as error:
         raise _not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
+    except proofs.Unvouched as error:
+        raise _unvouched(error) from error
 
 
 @router.get("/ledger/proofs/consistency", tags=["proofs"], openapi_extra=LEDGER)
@@ -244,11 +282,14 @@ async def export(
             first=first,
             last=last,
             checkpoint=checkpoint,
+            notes=notes_of(ledger),
         )
     except proofs.NotFound as error:
         raise _not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
+    except proofs.Unvouched as error:
+        raise _unvouched(error) from error
     name = f"ledger-{first}-{last}-checkpoint-{bundle['checkpoint']['number']}.json"
     return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -24,6 +24,8 @@ from audit.adapters import history_store, ledger_store
 from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
+from audit.domain.note import NoteSigner
+from audit.entrypoints import witness_cli
 from audit.settings import AuditSettings
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
@@ -63,6 +65,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     export.add_argument("--checkpoint", type=int, help="checkpoint number (default: latest)")
     export.add_argument("--out", type=Path, required=True)
 
+    witness_cli.add_parser(commands)
+
     history = commands.add_parser("history", help="the timeline of a case or a referral")
     which = history.add_mutually_exclusive_group(required=True)
     which.add_argument("--case", type=UUID)
@@ -81,6 +85,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "check":
         return check_file(args.file, args.public_key, args.producer_keys)
+    if args.command == "witness":
+        return witness_cli.run(args, _pem_key)
     settings = load_settings(AuditSettings)
     commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
         "verify": lambda pool: _verify(pool, settings, args),
@@ -173,17 +179,18 @@ async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Na
 
 
 async def _export(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    key = load_signing_key(settings.signing_key_path(), create=False).public_key()
+    signing_key = load_signing_key(settings.signing_key_path(), create=False)
     try:
         bundle = await proofs.export(
             pool,
-            key,
+            signing_key.public_key(),
             Keyring(keyring_dir(settings)),
             first=args.first,
             last=args.last,
             checkpoint=args.checkpoint,
+            notes=NoteSigner(settings.note_origin(), signing_key),
         )
-    except (proofs.NotFound, proofs.BadRange) as error:
+    except (proofs.NotFound, proofs.BadRange, proofs.Unvouched) as error:
         print(f"cannot export: {error}", file=sys.stderr)
         return 2
     args.out.write_text(json.dumps(bundle, indent=1))
