@@ -15,6 +15,7 @@ import httpx
 import uuid6
 
 from casework.domain.disclosure import REDISCLOSURE_NOTICE_TEXT
+from servicekit.event_keys import keyring_dir, signing_key_path
 from tests.casework.consent import PD_AGENCY, officer, prosecutor, public_defender, release_form
 from tests.casework.harness import Casework
 from tests.casework.test_case_commands_http import ASSESSMENT, new_case, ok, problem
@@ -278,6 +279,9 @@ async def offramp_casework(casework: Casework, *args: str) -> str:
         "OFFRAMP_DATABASE_URL": settings.database_url,
         "OFFRAMP_SUBJECT_ROOT": settings.subject_root,
         "OFFRAMP_LOG_JSON": "false",
+        # The listing is itself recorded as a signed event: the command signs as casework.
+        "OFFRAMP_EVENT_SIGNING_KEY_PATH": str(signing_key_path(settings)),
+        "OFFRAMP_EVENT_KEYRING_DIR": str(keyring_dir(settings)),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

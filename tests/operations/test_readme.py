@@ -50,7 +50,8 @@ def shell_blocks(readme: str) -> list[Block]:
 
 def on_ports(text: str, ports: Ports) -> str:
     defaults = Ports()
-    for name in ("intake", "casework", "notify", "audit", "temporal_ui"):
+    # Every port the README names a URL on: the five services, the console, Temporal's UI.
+    for name in ("console", "intake", "casework", "notify", "audit", "outcomes", "temporal_ui"):
         text = text.replace(
             f"127.0.0.1:{getattr(defaults, name)}", f"127.0.0.1:{getattr(ports, name)}"
         )

@@ -31,6 +31,9 @@ def environment(isolation: Any, servers: Any, **more: str) -> dict[str, str]:
         "OFFRAMP_SUBJECT_ROOT": isolation.subject_root,
         "OFFRAMP_STREAM_NAME": isolation.stream_name,
         "OFFRAMP_LOG_JSON": "false",
+        # As the README runs them: with the bus's operator user, whom alone a stream of the
+        # commands' own (the redrive's) is open to.
+        "OFFRAMP_NATS_NKEY_SEED_PATH": str(servers.nats.seed("admin")),
         **more,
     }
 

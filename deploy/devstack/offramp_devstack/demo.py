@@ -26,7 +26,8 @@ CLEAR_SCREENING: dict[str, Any] = {
 }
 
 # (door, given name, family name, born, grams, place); arrest diversions wait for the
-# prosecutor at the pilot, social contacts with verified prior activity are admitted outright.
+# prosecutor at the pilot, social contacts with verified prior activity in the programme area
+# are admitted outright.
 PEOPLE_REFERRED = (
     ("arrest_diversion", "Dana", "Okafor", "1988-07-12", "0.8", "Saginaw St & Pike St"),
     ("arrest_diversion", "Luis", "Herrera", "1995-02-27", "1.5", "Woodward Ave & Square Lake Rd"),
@@ -34,6 +35,9 @@ PEOPLE_REFERRED = (
     ("social_contact", "Avery", "Brooks", "1992-05-19", "0.4", "Baldwin Ave & Walton Blvd"),
     ("social_contact", "Kim", "Nguyen", "1985-09-30", "0.9", "Orchard Lake Rd & Huron St"),
 )
+# Where each social contact's verified prior activity took place: ZIP codes inside the pilot's
+# programme area (deploy/profiles/pontiac.toml's [area]), which the social-contact rule checks.
+PRIOR_ACTIVITY_ZIP = {"Avery": "48340", "Kim": "48341"}
 NEEDS = (
     ["housing", "substance_use_treatment"],
     ["mental_health", "income_and_benefits"],
@@ -130,6 +134,7 @@ class Demo:
         if door == "social_contact":
             screening["prior_area_activity_verified"] = True
             screening["prior_area_activity_on"] = (date.today() - timedelta(days=60)).isoformat()
+            screening["prior_area_activity_place"] = PRIOR_ACTIVITY_ZIP[given]
         body = {
             "door": door,
             "person": {"given_name": given, "family_name": family, "date_of_birth": born},

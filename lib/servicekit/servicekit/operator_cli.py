@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from pydantic import ValidationError
 
+from servicekit.event_keys import EventKeyMissing
+from servicekit.jetstream import NatsCredentialsError
 from servicekit.outages import is_outage
 from servicekit.settings import ServiceSettings
 
@@ -146,6 +148,9 @@ def explain(
             "`make up` wrote .offramp/offramp.env",
             EXIT_UNREACHABLE,
         )
+    if isinstance(error, NatsCredentialsError | EventKeyMissing):
+        # Its message names the setting to fix; commands run with the service's own settings.
+        return f"{error} ({where})", EXIT_BAD_SETTINGS
     if isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError):
         return f"{error.filename}: {error.strerror}", EXIT_BAD_SETTINGS
     if isinstance(error, ValueError | LookupError) or isinstance(error, foreseeable):

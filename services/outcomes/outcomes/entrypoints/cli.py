@@ -19,6 +19,7 @@ from outcomes.entrypoints.report_formats import as_csv
 from outcomes.settings import OutcomesSettings
 from servicekit.cli import run_cli_with_own_commands
 from servicekit.database import create_pool
+from servicekit.operator_cli import load_settings
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -43,7 +44,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def run_command(args: argparse.Namespace) -> int:
-    settings = OutcomesSettings()
+    # The service's settings as every command reads them: beside `make up`, its settings file.
+    settings = load_settings(OutcomesSettings)
     if args.command == "report":
         return asyncio.run(_report(settings, args))
     folded = asyncio.run(
