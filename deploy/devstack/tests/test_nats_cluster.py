@@ -47,12 +47,13 @@ async def test_a_replicated_stream_keeps_every_message_through_a_node_killed_and
         client = await nats.connect(cluster.servers, **cluster.connect_options())
         js = client.jetstream()
         await js.add_stream(StreamConfig(name="KEPT", subjects=["kept.>"], num_replicas=3))
+        # A new R3 stream may not have elected its leader yet when add_stream returns.
         for n in range(50):
-            await js.publish("kept.before", str(n).encode())
+            await publish_until_acked(js, "kept.before", str(n).encode(), f"before-{n}")
         leader = (await js.stream_info("KEPT")).cluster.leader  # type: ignore[union-attr]
         cluster.kill(leader)
         for n in range(50):
-            await publish_until_acked(js, "kept.during", str(n).encode())
+            await publish_until_acked(js, "kept.during", str(n).encode(), f"during-{n}")
         await cluster.start_node(leader)
         await cluster.wait_healthy()
         assert (await js.stream_info("KEPT")).state.messages == 100
@@ -72,13 +73,15 @@ async def test_a_replicated_stream_keeps_every_message_through_a_node_killed_and
         cluster.stop()
 
 
-async def publish_until_acked(js: JetStreamContext, subject: str, body: bytes) -> None:
+async def publish_until_acked(
+    js: JetStreamContext, subject: str, body: bytes, msg_id: str
+) -> None:
     """As the outbox relay does: while the stream elects a new leader (and the client finds
     another node) a publish has no responder; send it again, the same message id, until acked."""
     deadline = asyncio.get_running_loop().time() + 30
     while True:
         try:
-            await js.publish(subject, body, headers={"Nats-Msg-Id": body.decode()}, timeout=2)
+            await js.publish(subject, body, headers={"Nats-Msg-Id": msg_id}, timeout=2)
             return
         except (nats.errors.Error, TimeoutError):
             if asyncio.get_running_loop().time() > deadline:
