@@ -55,9 +55,9 @@ def event_signer(settings: ServiceSettings) -> EventSigner:
     be a new identity no consumer trusts."""
     path = signing_key_path(settings)
     if path.exists():
-        signer = EventSigner(settings.service_name, _read_private_key(path))
+        signer = EventSigner(settings.service_name, read_private_key(path))
     elif settings.event_signing_key_create:
-        signer = EventSigner(settings.service_name, _create_private_key(path))
+        signer = EventSigner(settings.service_name, create_private_key(path))
         log.warning("created a development event signing key", path=str(path))
     else:
         raise EventKeyMissing(
@@ -81,9 +81,9 @@ def rotate_signing_key(settings: ServiceSettings) -> EventSigner:
     the old private key is kept aside as `<name>.<key id>.retired`."""
     path = signing_key_path(settings)
     if path.exists():
-        old = EventSigner(settings.service_name, _read_private_key(path))
+        old = EventSigner(settings.service_name, read_private_key(path))
         path.rename(path.with_name(f"{path.name}.{old.key_id}.retired"))
-    signer = EventSigner(settings.service_name, _create_private_key(path))
+    signer = EventSigner(settings.service_name, create_private_key(path))
     add_to_keyring(keyring_dir(settings), signer.public)
     return signer
 
@@ -131,14 +131,15 @@ class Keyring:
         return sorted(self._keys.values(), key=lambda k: k.key_id)
 
 
-def _read_private_key(path: Path) -> Ed25519PrivateKey:
+def read_private_key(path: Path) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key
 
 
-def _create_private_key(path: Path) -> Ed25519PrivateKey:
+def create_private_key(path: Path) -> Ed25519PrivateKey:
+    """A new Ed25519 key at `path`, or the one another process put there first."""
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
@@ -153,7 +154,7 @@ def _create_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         os.link(spare, path)
     except FileExistsError:
-        return _read_private_key(path)
+        return read_private_key(path)
     finally:
         spare.unlink()
     return key
