@@ -20,7 +20,7 @@ from intake.bootstrap import create_app as intake_app
 from intake.settings import IntakeSettings
 from notify.bootstrap import create_app as notify_app
 from notify.settings import NotifySettings
-from offramp_devstack import free_port
+from offramp_devstack import db_logins, free_port
 from offramp_devstack.mailsink import MailSink, start_mail_sink
 from offramp_devstack.waiting import wait_for
 from outcomes.bootstrap import create_app as outcomes_app
@@ -113,6 +113,14 @@ async def system(
 ) -> AsyncIterator[System]:
     """All five services, or only those a `@pytest.mark.services(...)` marker names."""
     common = isolation.settings(servers)
+    # Each service with its own database login, which owns nothing, and its schema's owner for
+    # migrations: the system tests run with the privileges production gives (ADR 0018).
+    logins = await db_logins.provision(isolation.database_url)
+
+    def own(name: str, settings: dict[str, Any]) -> dict[str, Any]:
+        login = logins[name]
+        return {**settings, "database_url": login.login_url, "database_owner_url": login.owner_url}
+
     issuer = LocalIssuer(isolation.key_path, issuer="offramp-local", audience="offramp")
     notify_settings = {
         **common,
@@ -127,11 +135,11 @@ async def system(
         **notify_overrides,
     }
     factories: dict[str, Callable[[], FastAPI]] = {
-        "intake": lambda: intake_app(IntakeSettings(**common)),
-        "casework": lambda: casework_app(CaseworkSettings(**common)),
-        "notify": lambda: notify_app(NotifySettings(**notify_settings)),
-        "audit": lambda: audit_app(AuditSettings(**common)),
-        "outcomes": lambda: outcomes_app(OutcomesSettings(**common)),
+        "intake": lambda: intake_app(IntakeSettings(**own("intake", common))),
+        "casework": lambda: casework_app(CaseworkSettings(**own("casework", common))),
+        "notify": lambda: notify_app(NotifySettings(**own("notify", notify_settings))),
+        "audit": lambda: audit_app(AuditSettings(**own("audit", common))),
+        "outcomes": lambda: outcomes_app(OutcomesSettings(**own("outcomes", common))),
     }
     marker = request.node.get_closest_marker("services")
     wanted = set(marker.args) if marker else set(factories)

@@ -160,9 +160,11 @@ def test_the_migrations_job_migrates_every_schema_as_the_owner_role() -> None:
     pod = job["spec"]["template"]["spec"]
     steps = [*pod["initContainers"], *pod["containers"]]
     assert [s["command"] for s in steps] == [[f"offramp-{s}", "migrate"] for s in WITH_SCHEMA]
-    for step in steps:
-        (url,) = [v for v in step["env"] if v["name"] == "OFFRAMP_DATABASE_URL"]
-        assert url["valueFrom"]["secretKeyRef"]["name"] == "offramp-migrations-database"
+    for step, schema in zip(steps, WITH_SCHEMA, strict=True):
+        secrets = {v["name"]: v["valueFrom"]["secretKeyRef"]["name"] for v in step["env"]}
+        assert secrets["OFFRAMP_DATABASE_OWNER_URL"] == "offramp-migrations-database"
+        # The login the owner grants to after migrating: the service's own.
+        assert secrets["OFFRAMP_DATABASE_URL"] == f"offramp-{schema}-database"
     assert pod["restartPolicy"] == "Never"
 
 

@@ -15,6 +15,7 @@ from offramp_devstack import (
     Postgres,
     ServiceProcess,
     Temporal,
+    db_logins,
     free_ports,
     start_nats,
     start_postgres,
@@ -172,6 +173,9 @@ async def start_stack(home: Path) -> Stack:
     )
     database_url = await postgres.create_database("offramp")
     issuer = LocalIssuer(home / "local-issuer.pem", issuer="offramp-local", audience="offramp")
+    # Each service with its own login, which owns nothing (ADR 0018): faults are met with the
+    # privileges production gives.
+    logins = await db_logins.provision(database_url)
     stack = Stack(home, postgres, bus, temporal, database_url, issuer)
     env = service_settings(
         home,
@@ -183,7 +187,11 @@ async def start_stack(home: Path) -> Stack:
     )
     for name, port in zip(SERVICES, ports, strict=False):
         stack.services[name] = ServiceProcess(
-            name, port=port, env=env, log_path=home / f"{name}.log", cwd=REPO
+            name,
+            port=port,
+            env=env | logins[name].environment(),
+            log_path=home / f"{name}.log",
+            cwd=REPO,
         )
     try:
         await asyncio.gather(*(s.start() for s in stack.services.values()))

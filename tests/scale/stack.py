@@ -17,6 +17,7 @@ from offramp_devstack import (
     Postgres,
     ServiceProcess,
     Temporal,
+    db_logins,
     free_ports,
     start_nats_cluster,
     start_postgres,
@@ -122,6 +123,9 @@ async def start_scale_stack(home: Path) -> ScaleStack:
     )
     database_url = await postgres.create_database("offramp")
     issuer = LocalIssuer(home / "local-issuer.pem", issuer="offramp-local", audience="offramp")
+    # Each service with its own login, which owns nothing (ADR 0018): faults are met with the
+    # privileges production gives.
+    logins = await db_logins.provision(database_url)
     stack = ScaleStack(home, postgres, cluster, temporal, database_url, issuer)
     env = service_settings(
         home,
@@ -135,7 +139,11 @@ async def start_scale_stack(home: Path) -> ScaleStack:
     for name in SERVICES:
         stack.replicas[name] = [
             ServiceProcess(
-                name, port=next(free), env=env, log_path=home / f"{name}-{n}.log", cwd=REPO
+                name,
+                port=next(free),
+                env=env | logins[name].environment(),
+                log_path=home / f"{name}-{n}.log",
+                cwd=REPO,
             )
             for n in range(REPLICAS)
         ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from offramp_devstack import pidfiles
+from offramp_devstack import db_logins, pidfiles
 from offramp_devstack.mailsink import start_mail_sink_process
 from offramp_devstack.servers import ServerProcess, start_nats, start_postgres, start_temporal
 
@@ -141,6 +141,10 @@ def write_settings_file(layout: Layout, ports: Ports) -> None:
         and k != "OFFRAMP_ENV_FILE"
     }
     lines = ["# Written by `make up`: the settings it gave the services. Commands read it."]
+    # Operators' commands (dead letters, verify, reports) read every service's schema: they log
+    # in as the cluster's superuser, as they use the bus's admin user.
+    shared["OFFRAMP_DATABASE_URL"] = superuser_url(ports)
+    shared.pop("OFFRAMP_DATABASE_OWNER_URL", None)
     lines += [f"{k}={v}" for k, v in sorted(shared.items())]
     lines += [f"{k}={v}" for k, v in ports.variables().items()]
     layout.settings_file.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +168,8 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
         # Absolute, so that a command run from elsewhere with the settings file finds them.
         "OFFRAMP_PROFILES_DIR": str(PROFILES),
         **os.environ,
-        "OFFRAMP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp",
+        # The service's own login, which owns nothing, and its schema owner's for migrations.
+        **database_environment(ports, name),
         "OFFRAMP_NATS_URL": f"nats://127.0.0.1:{ports.nats}",
         # Each service's NKEY seed, `<name>.nk`, made with the server's configuration.
         "OFFRAMP_NATS_CREDENTIALS_DIR": str(layout.nats_credentials.resolve()),
@@ -177,6 +182,10 @@ def service_environment(layout: Layout, ports: Ports, name: str) -> dict[str, st
         # choice that production never makes (notify.settings).
         "OFFRAMP_WEBHOOK_ALLOW_LOOPBACK": "true",
     }
+
+
+def database_environment(ports: Ports, name: str) -> dict[str, str]:
+    return db_logins.schema_logins(superuser_url(ports), name).environment()
 
 
 def start_servers(layout: Layout, ports: Ports, say: "Say") -> None:
@@ -211,6 +220,12 @@ def start_servers(layout: Layout, ports: Ports, say: "Say") -> None:
         pidfiles.write_pid(layout.server_pids(), name, server.pid, server.stop_signal)
 
 
+def superuser_url(ports: Ports) -> str:
+    """The cluster's superuser: what operators' commands log in as (the settings file), never
+    a service."""
+    return f"postgresql://postgres@127.0.0.1:{ports.postgres}/offramp"
+
+
 def ensure_database(ports: Ports) -> None:
     import asyncio
 
@@ -223,6 +238,7 @@ def ensure_database(ports: Ports) -> None:
                 await conn.execute("CREATE DATABASE offramp")
         finally:
             await conn.close()
+        await db_logins.provision(superuser_url(ports))
 
     asyncio.run(create())
 

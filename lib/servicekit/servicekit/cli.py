@@ -12,11 +12,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from servicekit import dead_letters
-from servicekit.database import connect, create_pool
+from servicekit.database import create_pool
 from servicekit.log import configure_logging
-from servicekit.migrations import Migration, migrate
+from servicekit.migrations import Migration
 from servicekit.operator_cli import CommandFailed, load_settings, run_guarded
 from servicekit.profiles import ProfileError, load_profiles
+from servicekit.schema import prepare_schema
 from servicekit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -121,7 +122,7 @@ def _run_service_command(
         )
         return 0
     if args.command == "migrate":
-        applied = asyncio.run(_migrate(settings, migrations()))
+        applied = asyncio.run(prepare_schema(settings, migrations()))
         print(f"{prog}: {len(applied)} migration(s) applied to schema {settings.db_schema}")
         return 0
     return asyncio.run(_dead_letters(settings, args.action, args.id, args.wait))
@@ -139,14 +140,6 @@ def _check_profiles(prog: str, settings: ServiceSettings) -> int:
             f"\t{profile.name}"
         )
     return 0
-
-
-async def _migrate(settings: ServiceSettings, pending: list[Migration]) -> list[str]:
-    conn = await connect(settings.database_url, settings.db_schema)
-    try:
-        return await migrate(conn, settings.db_schema, pending)
-    finally:
-        await conn.close()
 
 
 async def _dead_letters(

@@ -57,14 +57,20 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
     async with conn.transaction():
         # Two replicas starting together must not both apply a migration.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('migrate:' || $1))", schema)
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # Asked first: an owner given its schema (servicekit.schema) may not create schemas,
+        # and CREATE SCHEMA IF NOT EXISTS checks that right before it looks.
+        if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+            await conn.execute(f'CREATE SCHEMA "{schema}"')
         await conn.execute(f'SET LOCAL search_path TO "{schema}"')
-        await conn.execute(
-            """CREATE TABLE IF NOT EXISTS schema_migrations (
-                   id text PRIMARY KEY,
-                   checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())"""
-        )
+        # Only when missing: a service's own login (which may create nothing) runs this at
+        # every start, and needs no DDL when nothing is pending.
+        if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NULL"):
+            await conn.execute(
+                """CREATE TABLE schema_migrations (
+                       id text PRIMARY KEY,
+                       checksum text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
         done = {
             row["id"]: row["checksum"]
             for row in await conn.fetch("SELECT id, checksum FROM schema_migrations")
@@ -77,7 +83,14 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
                         f"{schema!r}; add a new migration instead of editing an applied one"
                     )
                 continue
-            await conn.execute(migration.sql)
+            try:
+                await conn.execute(migration.sql)
+            except asyncpg.InsufficientPrivilegeError as error:
+                raise MigrationError(
+                    f"migration {migration.id} is pending but this login may not apply it "
+                    f"({error}); run the service's `migrate` command as the schema's owner "
+                    "(OFFRAMP_DATABASE_OWNER_URL)"
+                ) from error
             await conn.execute(
                 "INSERT INTO schema_migrations (id, checksum) VALUES ($1, $2)",
                 migration.id,

@@ -25,13 +25,14 @@ from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream, nats_identity
 from servicekit.log import get_logger
 from servicekit.metrics import ServiceMetrics
-from servicekit.migrations import Migration, migrate
+from servicekit.migrations import Migration
 from servicekit.operator_cli import redacted
 from servicekit.outbox import OutboxRelay, notify_channel
 from servicekit.patience import once_reachable
 from servicekit.profiles import ProfileBook, load_profiles
 from servicekit.provenance import EventSigner
 from servicekit.ratelimit import RateLimiter
+from servicekit.schema import prepare_schema
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import configure_tracing, shutdown_tracing
 
@@ -141,8 +142,7 @@ class ServiceRuntime:
             redacted(s.database_url),
             lambda: create_pool(s.database_url, s.db_schema, max_size=s.db_pool_max),
         )
-        async with self.pool.acquire() as conn:
-            await migrate(conn, s.db_schema, self.migrations)
+        await prepare_schema(s, self.migrations)
         # Apart from `pool`: an idempotency claim holds its connection while the request runs.
         self.answers = AnswerBook(
             await create_pool(s.database_url, s.db_schema, max_size=max(2, s.db_pool_max // 2))

@@ -1,6 +1,7 @@
 """Configuration from the environment (and `.env`), the same code in development and production."""
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,8 +20,14 @@ class ServiceSettings(BaseSettings):
     service_name: str = "offramp"
     # Defaults point at the embedded default that `make up` starts.
     database_url: str = "postgresql://postgres@127.0.0.1:55432/offramp"
+    # The schema owner's login, used only to run migrations and grant `database_url`'s login
+    # what the service needs (servicekit.schema). Set in production and by `make up`, so the
+    # login the service serves with owns nothing; unset, the one login does both.
+    database_owner_url: str | None = None
     db_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_max: int = Field(default=10, ge=2)
+    # Tables of the schema the service's login may only read and add to (servicekit.schema).
+    append_only_tables: ClassVar[tuple[str, ...]] = ()
 
     # One server, or every node of a cluster comma-separated (`nats://a:4222,nats://b:4222`).
     nats_url: str = "nats://127.0.0.1:4222"

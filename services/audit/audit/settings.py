@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
@@ -13,6 +14,13 @@ class AuditSettings(ServiceSettings):
     service_name: str = "audit"
     db_schema: str = "audit"
     http_port: int = 8004
+    # The service's own login may only read and add to these (servicekit.schema): the triggers
+    # refuse changes, and a login that owns nothing cannot disable them.
+    append_only_tables: ClassVar[tuple[str, ...]] = (
+        "ledger",
+        "checkpoints",
+        "ledger_reads",
+    )
 
     # Who the ledger says it is in every checkpoint it signs (RFC 9162 calls it the log's origin).
     ledger_origin: str = Field(default="offramp-ledger", min_length=1, max_length=200)

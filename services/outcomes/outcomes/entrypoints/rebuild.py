@@ -12,11 +12,12 @@ from outcomes.adapters.read_model import PostgresReadModel
 from outcomes.domain.facts import Pseudonymiser
 from outcomes.settings import OutcomesSettings
 from outcomes.use_cases import FoldIntoReadModel
-from servicekit.database import connect, create_pool
+from servicekit.database import create_pool
 from servicekit.event_keys import Keyring, keyring_dir
 from servicekit.inbox import ConsumerPolicy, InboxConsumer
 from servicekit.jetstream import connect_nats, nats_identity
-from servicekit.migrations import Migration, migrate
+from servicekit.migrations import Migration
+from servicekit.schema import prepare_schema
 
 POLL_SECONDS = 0.2
 
@@ -32,11 +33,7 @@ async def rebuild(
     progress: bool = True,
 ) -> int:
     """Returns how many events were folded now."""
-    conn = await connect(settings.database_url, settings.db_schema)
-    try:
-        await migrate(conn, settings.db_schema, pending_migrations)
-    finally:
-        await conn.close()
+    await prepare_schema(settings, pending_migrations)
     pool = await create_pool(settings.database_url, settings.db_schema, max_size=4)
     # The redriven stream is not the service's own: its user (or the operator's, with
     # OFFRAMP_NATS_NKEY_SEED_PATH) must be allowed on it, as for `offramp-audit redrive`.
