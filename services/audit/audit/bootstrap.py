@@ -68,7 +68,9 @@ def create_app(settings: AuditSettings) -> FastAPI:
         writer = ledger_writer(rt, settings, key)
         rt.metrics.watch_durable(LEDGER_CONSUMER)
         gauges = LedgerGauges(rt.metrics, settings)
-        rt.provide(AuditContainer(ledger=Ledger(settings, pool, key, rt.keyring, writer, gauges=gauges)))
+        rt.provide(
+            AuditContainer(ledger=Ledger(settings, pool, key, rt.keyring, writer, gauges=gauges))
+        )
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(

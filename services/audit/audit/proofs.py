@@ -98,7 +98,14 @@ async def export(
         )
         for e in stored
     ]
-    bundle = entries_bundle(kind, signed, public_key, proven, producer_keys.keys())
+    bundle = entries_bundle(
+        kind,
+        signed,
+        public_key,
+        proven,
+        producer_keys.keys(),
+        signing_cutover=await ledger_store.signing_cutover(pool),
+    )
     if notes is not None:
         # The same checkpoint as a C2SP signed note, for tools that speak only that; older
         # exports lack it and `offramp-audit check` reads them as before.

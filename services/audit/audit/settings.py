@@ -20,6 +20,7 @@ class AuditSettings(ServiceSettings):
         "ledger",
         "checkpoints",
         "ledger_reads",
+        "signing_cutover",
     )
 
     # Who the ledger says it is in every checkpoint it signs (RFC 9162 calls it the log's origin).

@@ -177,6 +177,11 @@ async def entries(
     return [StoredEntry(**dict(row)) for row in rows]
 
 
+async def signing_cutover(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """The last entry appended before events were signed (migration 0005 recorded it)."""
+    return int(await conn.fetchval("SELECT last_unsigned_seq FROM signing_cutover"))
+
+
 async def size(conn: asyncpg.Connection | asyncpg.Pool) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM ledger"))
 
@@ -195,7 +200,9 @@ async def walk(
 ) -> LedgerReport:
     """Verify every entry, who wrote it (given the producers' keys), and every checkpoint;
     `progress` hears how many entries each batch held."""
-    walker = LedgerWalk(checkpoints, trusted_keys, producer_keys)
+    walker = LedgerWalk(
+        checkpoints, trusted_keys, producer_keys, unsigned_through=await signing_cutover(pool)
+    )
     after = 0
     while True:
         batch = await entries(pool, after_seq=after, limit=batch_size)

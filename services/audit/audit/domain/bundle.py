@@ -27,7 +27,7 @@ from audit.domain.checkpoint import (
 )
 from audit.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
 from audit.domain.note import note_problem
-from audit.domain.verification import entry_provenance_problem
+from audit.domain.verification import entry_provenance_problem, predates_signing
 from servicekit.provenance import Keys, KeySet, ProducerKey
 
 FORMAT = "offramp-ledger-proof/v1"
@@ -51,6 +51,7 @@ def entries_bundle(
     public_key: Ed25519PublicKey,
     entries: Sequence[ProvenEntry],
     producer_keys: Sequence[ProducerKey] = (),
+    signing_cutover: int = 0,
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -58,6 +59,8 @@ def entries_bundle(
         "public_key": raw_public_key(public_key).hex(),
         # For convenience, like `public_key`: pin the keys obtained separately to be sure.
         "producer_keys": [key.to_json() for key in producer_keys],
+        # Entries up to here were appended before events were signed (absent: none were).
+        "signing_cutover": signing_cutover,
         "checkpoint": checkpoint.to_json(),
         "entries": [
             {
@@ -163,6 +166,10 @@ def _check_entries(
     size, root = checkpoint.body.tree_size, bytes.fromhex(checkpoint.body.root_hash)
     previous: dict[str, Any] | None = None
     entries = document["entries"]
+    # The cut-over is the length of the ledger's unsigned first entries. Every entry here is
+    # proven inside the signed checkpoint, so in an export from entry 1 an unsigned prefix was in
+    # the ledger when it was signed, and a cut-over stretched past a signed entry shows itself.
+    cutover = int(document.get("signing_cutover", 0))
     if not entries:
         result.problems.append("the bundle holds no entries")
     for item in entries:
@@ -185,19 +192,27 @@ def _check_entries(
             result.problems.append(
                 f"entry {seq} is not the chain head checkpoint {checkpoint.body.number} signed"
             )
-        written_by = entry_provenance_problem(
-            StoredEntry(
-                seq,
-                text,
-                item["previous_hash"],
-                item["hash"],
-                item.get("producer"),
-                item.get("key_id"),
-                item.get("signature"),
-            ),
-            producers,
+        stored = StoredEntry(
+            seq,
+            text,
+            item["previous_hash"],
+            item["hash"],
+            item.get("producer"),
+            item.get("key_id"),
+            item.get("signature"),
         )
-        if written_by is not None:
+        if predates_signing(stored, cutover):
+            if int(entries[0]["seq"]) != 1:
+                result.problems.append(
+                    f"entry {seq} carries no signature; only an export from entry 1 shows "
+                    "whether it predates signing"
+                )
+        elif seq <= cutover:
+            result.problems.append(
+                f"entry {seq} is signed, yet the export's cut-over ({cutover}) says signing "
+                "began after it: the cut-over was altered"
+            )
+        elif (written_by := entry_provenance_problem(stored, producers)) is not None:
             result.problems.append(written_by[1])
         proof = [bytes.fromhex(p) for p in item["inclusion_proof"]]
         if not verify_inclusion(leaf_hash(body), seq - 1, size, proof, root):
@@ -211,6 +226,8 @@ def _check_entries(
         for item in entries:
             result.facts.append(
                 f"entry {item['seq']} was written by {item['producer']} (key {item['key_id']})"
+                if item.get("signature")
+                else f"entry {item['seq']} predates signing (the ledger's cut-over: {cutover})"
             )
 
 

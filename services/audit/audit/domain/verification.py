@@ -39,6 +39,8 @@ class LedgerReport:
     explanation: str | None = None
     # How many entries each producer's signature vouches for (empty if producers went unchecked).
     written_by: dict[str, int] = field(default_factory=dict)
+    # How many entries, unsigned, predate signing (at or before the ledger's recorded cut-over).
+    before_signing: int = 0
 
     @property
     def summary(self) -> str:
@@ -47,6 +49,11 @@ class LedgerReport:
             return (
                 f"intact up to entry {self.entries_checked}, checkpoint {self.checkpoints_checked}"
                 + (f"; every entry signed by its producer ({who})" if who else "")
+                + (
+                    f"; the first {self.before_signing} predate signing and carry no signature"
+                    if self.before_signing
+                    else ""
+                )
             )
         where = f"entry {self.first_bad_seq}" if self.first_bad_seq else "a checkpoint"
         return f"broken at {where} ({self.fault}): {self.explanation}"
@@ -75,6 +82,17 @@ def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, st
     return None
 
 
+def predates_signing(stored: StoredEntry, cutover: int) -> bool:
+    """An entry at or before the ledger's signing cut-over that carries no producer, key or
+    signature at all: appended before events were signed."""
+    return (
+        stored.seq <= cutover
+        and stored.producer is None
+        and stored.key_id is None
+        and stored.signature is None
+    )
+
+
 class LedgerWalk:
     """Feed entries in sequence order, in batches of any size; then ask for `report()`."""
 
@@ -83,10 +101,17 @@ class LedgerWalk:
         checkpoints: Sequence[SignedCheckpoint],
         trusted_keys: dict[str, Ed25519PublicKey],
         producer_keys: Keys | None = None,
+        *,
+        unsigned_through: int = 0,
     ) -> None:
         """`producer_keys`, the keyring of the services' event keys, makes the walk prove who
-        wrote each entry as well; without it only the chain and the checkpoints are checked."""
+        wrote each entry as well; without it only the chain and the checkpoints are checked.
+        Entries up to `unsigned_through` (the ledger's signing cut-over) may carry no signature,
+        since they were appended before events were signed, but only if a signed checkpoint
+        covers them all: otherwise whoever can write the table could claim a later cut-over."""
         self._producer_keys = producer_keys
+        self._unsigned_through = unsigned_through
+        self._before_signing = 0
         self._written_by: dict[str, int] = {}
         self._chain = ChainVerifier()
         self._frontier = TreeFrontier()
@@ -112,7 +137,18 @@ class LedgerWalk:
                     chain.first_bad_seq, None, chain.fault, chain.explanation or ""
                 )
                 return False
-            if self._producer_keys is not None:
+            if self._producer_keys is not None and predates_signing(stored, self._unsigned_through):
+                self._before_signing += 1
+            elif self._producer_keys is not None and stored.seq <= self._unsigned_through:
+                self._failure = self._broken(
+                    stored.seq,
+                    None,
+                    "changed",
+                    f"entry {stored.seq} is signed, yet the recorded cut-over "
+                    f"({self._unsigned_through}) says signing began after it: it was altered",
+                )
+                return False
+            elif self._producer_keys is not None:
                 problem = entry_provenance_problem(stored, self._producer_keys)
                 if problem is not None:
                     self._failure = self._broken(stored.seq, None, *problem)
@@ -137,12 +173,22 @@ class LedgerWalk:
                 f"checkpoint {cut.number} signed a ledger of {cut.tree_size} entries but only "
                 f"{present} are present: entries {present + 1} to {cut.tree_size} were removed",
             )
+        if self._before_signing and self._verified_size < self._unsigned_through:
+            return self._broken(
+                self._verified_size + 1,
+                None,
+                "unsigned",
+                f"entries up to {self._unsigned_through} are recorded as older than signing, "
+                f"but no signed checkpoint covers entries {self._verified_size + 1} to "
+                f"{self._unsigned_through}: their lack of a signature is not proven to be old",
+            )
         return LedgerReport(
             True,
             self._chain.checked,
             self._verified,
             self._chain.previous_hash,
             written_by=dict(self._written_by),
+            before_signing=self._before_signing,
         )
 
     def _check_numbering(self) -> LedgerReport | None:

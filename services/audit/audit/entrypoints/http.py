@@ -73,6 +73,8 @@ class VerificationOut(BaseModel):
     explanation: str | None
     # How many entries each producer's signature vouches for.
     written_by: dict[str, int]
+    # How many entries, unsigned, were appended before events were signed (the cut-over).
+    before_signing: int
     summary: str
 
 
