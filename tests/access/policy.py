@@ -149,6 +149,8 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("audit", "GET", "/ledger/checkpoints"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints/{number}"): only("auditor"),
     ("audit", "GET", "/ledger/checkpoints/{number}/note"): only("auditor"),
+    ("audit", "GET", "/ledger/checkpoints/{number}/cosignatures"): only("auditor"),
+    ("audit", "POST", "/ledger/checkpoints/{number}/cosignatures"): only("auditor"),
     ("audit", "GET", "/ledger/proofs/inclusion"): only("auditor", seq=1),
     ("audit", "GET", "/ledger/proofs/consistency"): only("auditor", first=1),
     ("audit", "GET", "/ledger/export"): only("auditor", first=1, last=2),

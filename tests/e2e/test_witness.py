@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.adapters.witness_client import witness_once
 from audit.domain.checkpoint import public_key_from_hex, raw_public_key
-from audit.domain.witness import SplitView
+from audit.domain.witness import SplitView, witness_vkey
 from tests.conftest import System, wait_for
 from tests.referrals import fresh_key, referral_body
 
@@ -24,9 +25,29 @@ NAME = "prosecutor.county.example/witness"
 WITNESS = Ed25519PrivateKey.generate()
 
 
+DEFENDER_NAME = "defender.county.example/witness"
+DEFENDER = Ed25519PrivateKey.generate()
+
+
 @pytest.fixture(autouse=True)
 def checkpoint_often(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFRAMP_CHECKPOINT_EVERY_ENTRIES", "3")
+    # The two agencies' witnesses the ledger trusts; both must cosign a checkpoint.
+    trusted = [
+        witness_vkey(NAME, WITNESS.public_key()),
+        witness_vkey(DEFENDER_NAME, DEFENDER.public_key()),
+    ]
+    monkeypatch.setenv("OFFRAMP_LEDGER_WITNESS_KEYS", json.dumps(trusted))
+    monkeypatch.setenv("OFFRAMP_LEDGER_WITNESS_QUORUM", "2")
+
+
+async def cosigners(system: System, checkpoint: int) -> dict[str, Any]:
+    auditor = system.token(sub="auditor-7", role="auditor", agency="county-audit")
+    async with system.client("audit", auditor) as audit:
+        response = await audit.get(f"/ledger/checkpoints/{checkpoint}/cosignatures")
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
 
 
 async def refer_and_wait_for_checkpoint(system: System, at_least: int) -> None:
@@ -53,7 +74,9 @@ async def run_witness(system: System, state: Path) -> str:
         )
     auditor = system.token(sub="witness-1", role="auditor", agency="county-prosecutor")
     async with system.client("audit", auditor) as audit:
-        return await witness_once(audit, state, log_key=log_key, name=NAME, key=WITNESS)
+        witnessed = await witness_once(audit, state, log_key=log_key, name=NAME, key=WITNESS)
+    assert witnessed.refused is None
+    return witnessed.cosigned_note
 
 
 def cosigned_size(cosigned: str) -> int:
@@ -78,6 +101,20 @@ async def test_the_witness_cosigns_a_growing_ledger_and_refuses_a_fork(
     await refer_and_wait_for_checkpoint(system, 1)
     first = cosigned_size(await run_witness(system, state))
     remembered = json.loads(state.read_text())
+    # The ledger took the cosignature: one of the two its quorum needs.
+    witnessed = await cosigners(system, remembered["checkpoint"])
+    assert witnessed == {
+        "checkpoint": remembered["checkpoint"],
+        "quorum": 2,
+        "trusted_witnesses": 2,
+        "cosigned_by": [NAME],
+        "quorum_met": False,
+    }
+
+    auditor = system.token(sub="auditor-7", role="auditor", agency="county-audit")
+    async with system.client("audit", auditor) as audit:
+        verified = (await audit.get("/ledger/verify")).json()
+    assert (verified["witness_quorum"], verified["witnessed_through"]) == (2, None)
 
     await refer_and_wait_for_checkpoint(system, remembered["checkpoint"] + 1)
     second = cosigned_size(await run_witness(system, state))
@@ -100,6 +137,15 @@ def offramp_audit_witness(system: System, tmp_path: Path) -> subprocess.Complete
     env["OFFRAMP_WITNESS_TOKEN"] = system.token(
         sub="witness-2", role="auditor", agency="public-defender"
     )
+    key = tmp_path / "witness.pem"
+    if not key.exists():  # the defender's key, which the ledger trusts
+        key.write_bytes(
+            DEFENDER.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
     command = [
         sys.executable, "-m", "audit.entrypoints.cli", "witness",
         "--ledger", system.url("audit"),
@@ -122,6 +168,10 @@ async def test_the_witness_command_cosigns_and_exits_3_on_a_split_view(
     done = await asyncio.to_thread(offramp_audit_witness, system, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "\n\u2014 defender.county.example/witness " in done.stdout
+    assert witness_vkey(DEFENDER_NAME, DEFENDER.public_key()) in done.stderr
+    assert "did not store" not in done.stderr
+    cosigned = json.loads((tmp_path / "state.json").read_text())["checkpoint"]
+    assert (await cosigners(system, cosigned))["cosigned_by"] == [DEFENDER_NAME]
 
     state = tmp_path / "state.json"
     forked = {**json.loads(state.read_text()), "root_hash": hashlib.sha256(b"fork").hexdigest()}

@@ -16,6 +16,7 @@ from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
 from audit.adapters.signing_key import load_signing_key
 from audit.container import AuditContainer
 from audit.domain.checkpoint import CheckpointPolicy
+from audit.entrypoints import http_witnesses
 from audit.entrypoints.http import router
 from audit.ledger import Ledger
 from audit.settings import AuditSettings
@@ -92,4 +93,5 @@ def create_app(settings: AuditSettings) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.include_router(router)
+    app.include_router(http_witnesses.router)
     return app

@@ -1,9 +1,11 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import Field, field_validator, model_validator
 
 from audit.domain.note import valid_origin
+from audit.domain.witness import parse_witness_vkey
 from offramp_contracts.envelope import JURISDICTION_PATTERN
 from servicekit.settings import ServiceSettings
 
@@ -21,6 +23,7 @@ class AuditSettings(ServiceSettings):
         "checkpoints",
         "ledger_reads",
         "signing_cutover",
+        "checkpoint_cosignatures",
     )
 
     # Who the ledger says it is in every checkpoint it signs (RFC 9162 calls it the log's origin).
@@ -35,6 +38,11 @@ class AuditSettings(ServiceSettings):
     # created on first start beside the local token issuer's key. Production sets it and sets
     # ledger_signing_key_create to false, so a missing key stops the service instead of silently
     # becoming a new identity that no partner trusts.
+    # The partner agencies' witnesses the ledger trusts, as their verifier keys
+    # (`offramp-audit witness` prints its own), and how many of them must cosign a checkpoint
+    # for it to count as witnessed (k of n; 0: none required).
+    ledger_witness_keys: list[str] = Field(default_factory=list)
+    ledger_witness_quorum: int = Field(default=0, ge=0)
     ledger_signing_key_path: Path | None = None
     ledger_signing_key_create: bool = True
 
@@ -53,6 +61,25 @@ class AuditSettings(ServiceSettings):
     @classmethod
     def _note_origin_names_a_key(cls, value: str | None) -> str | None:
         return None if value is None else valid_origin(value)
+
+    @field_validator("ledger_witness_keys")
+    @classmethod
+    def _witness_keys_parse(cls, value: list[str]) -> list[str]:
+        for vkey in value:
+            parse_witness_vkey(vkey)
+        return value
+
+    @model_validator(mode="after")
+    def _quorum_is_reachable(self) -> "AuditSettings":
+        if self.ledger_witness_quorum > len(self.ledger_witness_keys):
+            raise ValueError(
+                f"ledger_witness_quorum {self.ledger_witness_quorum} asks for more cosignatures "
+                f"than the {len(self.ledger_witness_keys)} witnesses trusted"
+            )
+        return self
+
+    def witnesses(self) -> dict[str, Ed25519PublicKey]:
+        return dict(parse_witness_vkey(vkey) for vkey in self.ledger_witness_keys)
 
     def note_origin(self) -> str:
         return self.ledger_note_origin or f"offramp.{self.ledger_jurisdiction}.ledger"

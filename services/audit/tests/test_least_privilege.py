@@ -48,7 +48,13 @@ async def audit_login(
         await conn.close()
 
 
-LEDGER_TABLES = ("ledger", "checkpoints", "ledger_reads")
+LEDGER_TABLES = (
+    "ledger",
+    "checkpoints",
+    "ledger_reads",
+    "signing_cutover",
+    "checkpoint_cosignatures",
+)
 
 REFUSED = [
     "UPDATE {t} SET {c} = {c}",

@@ -1,6 +1,7 @@
 """A witness run once (`offramp-audit witness`): fetch the ledger's latest checkpoint note and
 its consistency proof from the last checkpoint this witness cosigned, judge it
-(audit.domain.witness), remember the new head, and return the note with the cosignature line.
+(audit.domain.witness), remember the new head, post the cosignature to the ledger, and return
+the note with the cosignature line.
 
 The state file is the witness's memory: the one head it cosigned last. Losing it loses the
 split-view protection for the next run, so agencies keep it on durable storage.
@@ -8,6 +9,7 @@ split-view protection for the next run, so agencies keep it on durable storage.
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,14 @@ async def _json(client: httpx.AsyncClient, path: str, **params: int) -> Any:
     return response.json()
 
 
+@dataclass(frozen=True)
+class Witnessed:
+    # The checkpoint note with this witness's cosignature line added.
+    cosigned_note: str
+    # Why the ledger did not store the cosignature, if it did not.
+    refused: str | None
+
+
 async def witness_once(
     client: httpx.AsyncClient,
     state: Path,
@@ -50,9 +60,9 @@ async def witness_once(
     log_key: Ed25519PublicKey,
     name: str,
     key: Ed25519PrivateKey,
-) -> str:
-    """The latest checkpoint note, cosigned; SplitView if it does not extend the last head
-    cosigned (the state is then left as it was)."""
+) -> Witnessed:
+    """The latest checkpoint note, cosigned and posted to the ledger; SplitView if it does not
+    extend the last head cosigned (the state is then left as it was)."""
     remembered = _load(state)
     if remembered is None:
         listed = await _json(client, "/ledger/checkpoints")
@@ -71,4 +81,15 @@ async def witness_once(
         last, note, proof, log_key=log_key, name=name, key=key, timestamp=int(time.time())
     )
     _save(state, number, head)
-    return note + line
+    # The ledger keeps it and serves it beneath the note, or refuses (422) a witness it does
+    # not trust yet: the cosignature stands either way, the agencies can exchange the note.
+    posted = await client.post(
+        f"/ledger/checkpoints/{number}/cosignatures", json={"cosignature": line}
+    )
+    refused = None
+    if posted.status_code != 201:
+        problem = posted.text
+        if "json" in posted.headers.get("content-type", ""):
+            problem = str(posted.json().get("detail", problem))
+        refused = f"{posted.status_code}: {problem}"
+    return Witnessed(note + line, refused)

@@ -4,8 +4,10 @@ tlog-cosignature Ed25519 format (c2sp.org/tlog-cosignature, `cosignature/v1`) on
 consistency proof holds. Shown a history that does not extend the one it cosigned, it refuses
 with SplitView: two agencies shown different ledgers find out.
 
-`offramp-audit witness` (audit.entrypoints.witness_cli) runs it against the ledger. Not built
-yet: the ledger storing and serving cosignatures, and requiring k of n of them.
+`offramp-audit witness` (audit.entrypoints.witness_cli) runs it against the ledger and posts its
+cosignature back; the ledger checks each one against the witnesses it trusts
+(`cosigned_by`), stores it, serves it under the checkpoint's note, and says whether a checkpoint
+carries the quorum its settings require (k of the n trusted witnesses).
 """
 
 import base64
@@ -102,3 +104,71 @@ def witness(
                 f"{last.root_hash.hex()}) this witness cosigned; refusing to cosign"
             )
     return head, cosignature_line(text, name, key, timestamp)
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    witness: str
+    timestamp: int
+    line: str
+
+
+def cosigned_by(text: str, line: str, witnesses: dict[str, Ed25519PublicKey]) -> Cosignature:
+    """The cosignature `line` makes over the note `text`, if one of `witnesses` (by name) made it
+    in the cosignature/v1 format; ValueError saying why not otherwise."""
+    parts = line.rstrip("\n").split(" ")
+    if len(parts) != 3 or parts[0] != "\u2014":
+        raise ValueError("not a signature line: '\u2014 <name> <base64>'")
+    name = parts[1]
+    key = witnesses.get(name)
+    if key is None:
+        raise ValueError(f"{name!r} is not a witness this ledger trusts")
+    try:
+        blob = base64.b64decode(parts[2], validate=True)
+    except ValueError as error:
+        raise ValueError("the signature is not base64") from error
+    if len(blob) != 4 + 8 + 64 or blob[:4] != cosignature_key_id(name, key):
+        raise ValueError(f"the line is not a cosignature/v1 by {name}'s key")
+    timestamp = int.from_bytes(blob[4:12], "big")
+    message = f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+    try:
+        key.verify(blob[12:], message)
+    except InvalidSignature as error:
+        raise ValueError(f"{name}'s cosignature does not verify over this checkpoint") from error
+    return Cosignature(name, timestamp, f"\u2014 {name} {parts[2]}\n")
+
+
+def quorum_met(
+    text: str, lines: list[str], witnesses: dict[str, Ed25519PublicKey], quorum: int
+) -> tuple[bool, list[str]]:
+    """Whether at least `quorum` distinct trusted witnesses validly cosigned `text`, and who."""
+    names: set[str] = set()
+    for line in lines:
+        try:
+            names.add(cosigned_by(text, line, witnesses).witness)
+        except ValueError:
+            continue  # a stored line no trusted key vouches for counts for nothing
+    return len(names) >= quorum, sorted(names)
+
+
+def witness_vkey(name: str, key: Ed25519PublicKey) -> str:
+    """The witness's verifier key, as the signed-note ecosystem writes it:
+    `<name>+<hex key ID>+<base64(0x04 || public key)>`; what an agency gives the ledger."""
+    key_hash = cosignature_key_id(valid_origin(name), key).hex()
+    return f"{name}+{key_hash}+{base64.b64encode(COSIGNATURE_V1 + raw_public_key(key)).decode()}"
+
+
+def parse_witness_vkey(vkey: str) -> tuple[str, Ed25519PublicKey]:
+    """A witness's name and key from its verifier key; ValueError if it is not a
+    cosignature/v1 Ed25519 key or its key ID does not match."""
+    name, plus, rest = vkey.partition("+")
+    key_hash, plus2, encoded = rest.partition("+")
+    if not (plus and plus2):
+        raise ValueError(f"{vkey!r} is not '<name>+<key ID>+<key>'")
+    blob = base64.b64decode(encoded, validate=True)
+    if len(blob) != 33 or blob[:1] != COSIGNATURE_V1:
+        raise ValueError(f"{name}'s verifier key is not a cosignature/v1 Ed25519 key")
+    key = Ed25519PublicKey.from_public_bytes(blob[1:])
+    if cosignature_key_id(valid_origin(name), key).hex() != key_hash:
+        raise ValueError(f"{name}'s verifier key does not match its key ID")
+    return name, key

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from audit import proofs
+from audit import cosigning, proofs
 from audit.adapters import checkpoint_store, history_store
 from audit.adapters.signing_key import public_key_pem
 from audit.container import AuditContainer
@@ -50,7 +50,7 @@ CASE = participant_record("case", "case_id")
 REFERRAL = participant_record("referral", "referral_id")
 
 
-def _not_found(error: LookupError) -> Problem:
+def not_found(error: LookupError) -> Problem:
     return Problem(404, "not-found", "Not in the ledger", str(error))
 
 
@@ -75,6 +75,10 @@ class VerificationOut(BaseModel):
     written_by: dict[str, int]
     # How many entries, unsigned, were appended before events were signed (the cut-over).
     before_signing: int
+    # How many of the trusted witnesses must cosign a checkpoint, and the latest checkpoint
+    # that carries that many valid cosignatures (it vouches for all before it); None: none yet.
+    witness_quorum: int
+    witnessed_through: int | None
     summary: str
 
 
@@ -146,7 +150,18 @@ async def verify_ledger(auditor: Auditor, ledger: LedgerDep) -> VerificationOut:
     report = await proofs.verify(ledger.pool, [ledger.key.public_key()], ledger.producer_keys)
     if ledger.gauges is not None:
         ledger.gauges.verified(report.intact)
-    return VerificationOut(**report.__dict__, summary=report.summary)
+    witnesses = cosigning.witnesses_from(ledger.settings)
+    witnessed = (
+        await cosigning.witnessed_through(ledger.pool, notes_of(ledger), witnesses)
+        if witnesses.quorum
+        else None
+    )
+    return VerificationOut(
+        **report.__dict__,
+        witness_quorum=witnesses.quorum,
+        witnessed_through=witnessed,
+        summary=report.summary,
+    )
 
 
 @router.get("/ledger/entries", response_model=list[LedgerEntryOut], openapi_extra=LEDGER)
@@ -197,7 +212,7 @@ async def one_checkpoint(
 ) -> dict[str, Any]:
     found = await checkpoint_store.checkpoint(ledger.pool, number)
     if found is None:
-        raise _not_found(LookupError(f"no checkpoint {number}"))
+        raise not_found(LookupError(f"no checkpoint {number}"))
     return found.to_json()
 
 
@@ -212,11 +227,12 @@ async def checkpoint_note(
 ) -> PlainTextResponse:
     """Checkpoint `number` as a C2SP signed note (c2sp.org/tlog-checkpoint): origin, tree size
     and base64 root, signed by the ledger's key; check it with the `note_verifier_key` of
-    /ledger/public-key and any signed-note verifier."""
+    /ledger/public-key and any signed-note verifier. The witnesses' cosignatures stored for it
+    follow the ledger's signature line (c2sp.org/tlog-cosignature)."""
     try:
-        text = await proofs.note(ledger.pool, notes_of(ledger), number)
+        text = await cosigning.cosigned_note(ledger.pool, notes_of(ledger), number)
     except proofs.NotFound as error:
-        raise _not_found(error) from error
+        raise not_found(error) from error
     except proofs.Unvouched as error:
         raise _unvouched(error) from error
     return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
@@ -241,7 +257,7 @@ async def inclusion_proof(
             notes=notes_of(ledger),
         )
     except proofs.NotFound as error:
-        raise _not_found(error) from error
+        raise not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
     except proofs.Unvouched as error:
@@ -261,7 +277,7 @@ async def consistency_proof(
             ledger.pool, ledger.key.public_key(), first=first, second=second
         )
     except proofs.NotFound as error:
-        raise _not_found(error) from error
+        raise not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
 
@@ -287,7 +303,7 @@ async def export(
             notes=notes_of(ledger),
         )
     except proofs.NotFound as error:
-        raise _not_found(error) from error
+        raise not_found(error) from error
     except proofs.BadRange as error:
         raise _bad_range(error) from error
     except proofs.Unvouched as error:

@@ -13,8 +13,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.adapters.signing_key import load_signing_key
-from audit.adapters.witness_client import witness_once
-from audit.domain.witness import SplitView
+from audit.adapters.witness_client import Witnessed, witness_once
+from audit.domain.witness import SplitView, witness_vkey
 
 SPLIT_VIEW_EXIT = 3
 LogKeyLoader = Callable[[Path], Ed25519PublicKey]
@@ -42,16 +42,25 @@ def run(args: argparse.Namespace, log_key_of: LogKeyLoader) -> int:
         print("set OFFRAMP_WITNESS_TOKEN to an auditor's bearer token", file=sys.stderr)
         return 2
     key = load_signing_key(args.key, create=args.create_key)
+    # What the ledger's operator adds to OFFRAMP_LEDGER_WITNESS_KEYS to trust this witness.
+    print(f"witness verifier key: {witness_vkey(args.name, key.public_key())}", file=sys.stderr)
     headers = {"Authorization": f"Bearer {token}"}
 
-    async def once() -> str:
+    async def once() -> Witnessed:
         async with httpx.AsyncClient(base_url=args.ledger, headers=headers, timeout=30) as client:
             return await witness_once(
                 client, args.state, log_key=log_key_of(args.public_key), name=args.name, key=key
             )
 
     try:
-        print(asyncio.run(once()), end="")
+        witnessed = asyncio.run(once())
+        print(witnessed.cosigned_note, end="")
+        if witnessed.refused:
+            print(
+                f"the ledger did not store the cosignature ({witnessed.refused}); until its "
+                "operator trusts this witness's verifier key, send the note to the other agencies",
+                file=sys.stderr,
+            )
     except SplitView as error:
         print(f"{error}\nkeep {args.state} and tell the other agencies", file=sys.stderr)
         return SPLIT_VIEW_EXIT
