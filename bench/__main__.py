@@ -14,6 +14,7 @@ from bench import (
     relay,
     replay,
     scaling,
+    signing,
     timelines,
 )
 
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[str], None]] = {
     "scaling": scaling.main,
     "outcomes_reports": outcomes_reports.main,
     "console_pages": console_pages.main,
+    "signing": signing.main,
 }
 
 
