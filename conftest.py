@@ -11,6 +11,7 @@ from uuid import uuid4
 import asyncpg
 import nats
 import pytest
+from hypothesis import settings
 from nats.aio.client import Client as NATS
 
 from offramp_devstack import (
@@ -23,6 +24,11 @@ from offramp_devstack import (
     start_temporal,
 )
 from tests.profiles import SHIPPED_PROFILES
+
+# Properties are judged by what they find, not by how long an example took: the tests share two
+# cores with their servers, and Hypothesis' 200 ms deadline then fails a correct property.
+settings.register_profile("offramp", deadline=None)
+settings.load_profile("offramp")
 
 
 @dataclass(frozen=True)
