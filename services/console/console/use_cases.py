@@ -31,11 +31,21 @@ class Console:
         cases = due_order(await self._s.casework.cases(token))
         return [{**case, "due": what_is_due(case, now)} for case in cases]
 
-    async def case_page(self, token: str, case_id: UUID) -> dict[str, Any]:
+    async def case_page(
+        self, token: str, case_id: UUID, *, supervisor: bool = False
+    ) -> dict[str, Any]:
+        """The case and its releases; for a supervisor also the roster's active case managers,
+        whom the case can be given to."""
         case, releases = await asyncio.gather(
             self._s.casework.case(token, case_id), self._s.casework.releases(token, case_id)
         )
-        return {"case": case, "releases": releases}
+        others: list[dict[str, Any]] = []
+        if supervisor:
+            roster = await self._s.casework.roster(token)
+            others = [
+                p for p in roster if p.get("active") and p.get("subject") != case["case_manager"]
+            ]
+        return {"case": case, "releases": releases, "reassign_to": others}
 
     async def alerts(self, token: str) -> list[dict[str, Any]]:
         """The prosecutor's inbox messages that ask for a decision or tell of an arrest."""
