@@ -9,6 +9,7 @@ from uuid import UUID
 from console.adapters.services import ServiceApi, Services
 from console.domain.caseload import due_order, what_is_due
 from console.domain.referral_body import referral_body
+from console.domain.referral_form import with_activity_place
 
 
 class Console:
@@ -18,10 +19,14 @@ class Console:
     async def unread(self, token: str) -> int:
         return len(await self._s.notify.inbox(token, status="unread"))
 
+    async def referral_form(self, token: str) -> dict[str, Any]:
+        form: dict[str, Any] = await self._s.intake.referral_form(token)
+        return {**form, "questions": with_activity_place(form["questions"])}
+
     async def refer(
         self, token: str, fields: dict[str, str], idempotency_key: str, offset_minutes: int
     ) -> dict[str, Any]:
-        form = await self._s.intake.referral_form(token)
+        form = await self.referral_form(token)
         body = referral_body(fields, form["questions"], offset_minutes)
         referral: dict[str, Any] = await self._s.intake.refer(token, body, idempotency_key)
         return referral
