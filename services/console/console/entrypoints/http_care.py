@@ -64,10 +64,10 @@ async def caseload(request: Request, me: CaseStaff, deps: Deps) -> Response:
 async def case_page(
     case_id: UUID, request: Request, me: CaseStaff, deps: Deps, done: str = ""
 ) -> Response:
-    return await _case(case_id, request, me, deps, done=done)
+    return await render_case(case_id, request, me, deps, done=done)
 
 
-async def _case(
+async def render_case(
     case_id: UUID,
     request: Request,
     me: Session,
@@ -163,7 +163,9 @@ async def record_release(
         if refused.status != 422:
             raise
         # The form stays on the page with what casework says is missing, element by element.
-        return await _case(case_id, request, me, deps, release_error=refused.message, status=422)
+        return await render_case(
+            case_id, request, me, deps, release_error=refused.message, status=422
+        )
     return go(f"/cases/{case_id}?done=release")
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from console.adapters.services import ServiceError
 from console.domain.session import Session
-from console.entrypoints.http_care import CaseStaff, _case
+from console.entrypoints.http_care import CaseStaff, render_case
 from console.entrypoints.web import Csrf, Deps, go, needs
 
 router = APIRouter()
@@ -33,7 +33,7 @@ async def _on_case_page(
     except ServiceError as refused:
         if refused.status not in (409, 422):
             raise
-        return await _case(
+        return await render_case(
             case_id, request, me, deps, refused={section: refused.message}, status=refused.status
         )
     return go(f"/cases/{case_id}?done={done}#{section}")
