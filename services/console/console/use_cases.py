@@ -9,6 +9,7 @@ from uuid import UUID
 from console.adapters.services import ServiceApi, Services
 from console.domain.caseload import due_order, what_is_due
 from console.domain.referral_body import referral_body
+from console.domain.referral_form import with_activity_place
 
 
 class Console:
@@ -18,10 +19,14 @@ class Console:
     async def unread(self, token: str) -> int:
         return len(await self._s.notify.inbox(token, status="unread"))
 
+    async def referral_form(self, token: str) -> dict[str, Any]:
+        form: dict[str, Any] = await self._s.intake.referral_form(token)
+        return {**form, "questions": with_activity_place(form["questions"])}
+
     async def refer(
         self, token: str, fields: dict[str, str], idempotency_key: str, offset_minutes: int
     ) -> dict[str, Any]:
-        form = await self._s.intake.referral_form(token)
+        form = await self.referral_form(token)
         body = referral_body(fields, form["questions"], offset_minutes)
         referral: dict[str, Any] = await self._s.intake.refer(token, body, idempotency_key)
         return referral
@@ -31,11 +36,21 @@ class Console:
         cases = due_order(await self._s.casework.cases(token))
         return [{**case, "due": what_is_due(case, now)} for case in cases]
 
-    async def case_page(self, token: str, case_id: UUID) -> dict[str, Any]:
+    async def case_page(
+        self, token: str, case_id: UUID, *, supervisor: bool = False
+    ) -> dict[str, Any]:
+        """The case and its releases; for a supervisor also the roster's active case managers,
+        whom the case can be given to."""
         case, releases = await asyncio.gather(
             self._s.casework.case(token, case_id), self._s.casework.releases(token, case_id)
         )
-        return {"case": case, "releases": releases}
+        others: list[dict[str, Any]] = []
+        if supervisor:
+            roster = await self._s.casework.roster(token)
+            others = [
+                p for p in roster if p.get("active") and p.get("subject") != case["case_manager"]
+            ]
+        return {"case": case, "releases": releases, "reassign_to": others}
 
     async def alerts(self, token: str) -> list[dict[str, Any]]:
         """The prosecutor's inbox messages that ask for a decision or tell of an arrest."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from console.domain.caseload import due_order, what_is_due
 from console.domain.messages import readable
 from console.domain.referral_body import referral_body
+from console.domain.referral_form import with_activity_place
 
 QUESTIONS = [
     {"field": "prior_violent_felony", "kind": "yes_no", "doors": None},
@@ -36,6 +37,29 @@ def test_questions_of_another_door_are_not_sent() -> None:
     assert body["screening"] == {"prior_violent_felony": False}
     social = referral_body({**FORM, "door": "social_contact"}, QUESTIONS)
     assert social["screening"]["prior_area_activity_verified"] is True
+
+
+def test_the_place_of_prior_area_activity_is_asked_beside_its_date_for_the_same_doors() -> None:
+    asked = with_activity_place(QUESTIONS)
+    assert [q["field"] for q in asked] == [
+        "prior_violent_felony",
+        "prior_area_activity_verified",
+        "prior_area_activity_on",
+        "prior_area_activity_place",
+    ]
+    assert asked[-1]["doors"] == ["social_contact"] and asked[-1]["kind"] == "text"
+    assert with_activity_place(asked) == asked  # once intake asks it, nothing is added
+    assert with_activity_place(QUESTIONS[:1]) == QUESTIONS[:1]  # no such rule, no such question
+
+
+def test_the_place_typed_is_sent_and_a_blank_one_stays_unanswered() -> None:
+    asked = with_activity_place(QUESTIONS)
+    social = {**FORM, "door": "social_contact", "prior_area_activity_place": " 48342 "}
+    assert referral_body(social, asked)["screening"]["prior_area_activity_place"] == "48342"
+    blank = {**social, "prior_area_activity_place": " "}
+    assert "prior_area_activity_place" not in referral_body(blank, asked)["screening"]
+    arrest = {**social, "door": "arrest_diversion"}
+    assert "prior_area_activity_place" not in referral_body(arrest, asked)["screening"]
 
 
 def test_the_time_typed_on_the_device_carries_the_devices_offset() -> None:

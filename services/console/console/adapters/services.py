@@ -119,6 +119,39 @@ class Casework(ServiceApi):
     async def command(self, token: str, case_id: UUID, what: str, body: Json) -> Json:
         return await self.post(f"/cases/{case_id}/{what}", token, body)
 
+    async def add_goal(self, token: str, case_id: UUID, description: str) -> Json:
+        return await self.command(token, case_id, "goals", {"description": description})
+
+    async def change_goal(
+        self, token: str, case_id: UUID, goal_id: UUID, change: str, description: str
+    ) -> Json:
+        """`updated` rewords an open goal; `achieved` and `dropped` settle it, with a note."""
+        path = f"/cases/{case_id}/goals/{goal_id}"
+        body = {"description": description}
+        if change == "updated":
+            return (await self.call("PATCH", path, token, json=body)).json()
+        return await self.post(f"{path}/{change}", token, body)
+
+    async def refer_to_service(
+        self, token: str, case_id: UUID, service: str, provider: str, notes: str
+    ) -> Json:
+        body = {"service": service, "provider": provider, "notes": notes}
+        return await self.command(token, case_id, "service-referrals", body)
+
+    async def record_service_outcome(
+        self, token: str, case_id: UUID, service_referral_id: UUID, outcome: str, notes: str
+    ) -> Json:
+        path = f"/cases/{case_id}/service-referrals/{service_referral_id}/outcome"
+        return await self.post(path, token, {"outcome": outcome, "notes": notes})
+
+    async def close(self, token: str, case_id: UUID, reason: str) -> Json:
+        return await self.command(token, case_id, "closure", {"reason": reason})
+
+    async def reassign(self, token: str, case_id: UUID, case_manager: str) -> Json:
+        body = {"case_manager": case_manager}
+        response = await self.call("PUT", f"/cases/{case_id}/case-manager", token, json=body)
+        return response.json()
+
     async def releases(self, token: str, case_id: UUID) -> Json:
         return await self.get(f"/cases/{case_id}/releases", token)
 

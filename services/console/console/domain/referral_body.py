@@ -1,7 +1,8 @@
 """A referral form as the officer filled it in, turned into the body intake takes. Pure.
 
-Screening answers are `yes`, `no` or left blank; a blank stays unanswered (null), which sends
-the referral to the prosecutor's review instead of letting a rule pass unasked."""
+Screening answers are `yes`, `no` or left blank (dates and places are typed); a blank stays
+unanswered (null), which sends the referral to the prosecutor's review instead of letting a rule
+pass unasked."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,7 +29,7 @@ def referral_body(
         if doors is not None and door not in doors:
             continue
         answer = fields.get(question["field"], "").strip()
-        if question.get("kind") == "date":
+        if question.get("kind") in ("date", "text"):
             if answer:
                 screening[question["field"]] = answer
         elif answer in ANSWERS:

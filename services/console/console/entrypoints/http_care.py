@@ -4,7 +4,7 @@ program status under a valid release with the redisclosure notice."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from console.adapters.services import ServiceError
 from console.domain.session import Session
 from console.entrypoints.web import Csrf, Deps, go, needs, render
+from offramp_contracts.events.casework import ClosureReason, ServiceKind, ServiceOutcome
+from offramp_contracts.lifecycle import FINAL_SERVICE_OUTCOMES
 
 router = APIRouter()
 CaseStaff = Annotated[Session, Depends(needs("case_manager", "supervisor"))]
@@ -38,6 +40,14 @@ INFORMATION = (
     ("service_referrals", "Service referrals"),
     ("substance_use_treatment", "Substance-use treatment information"),
 )
+# What the plan, service-referral and closing forms offer, from the published language.
+PLAN_CHOICES: dict[str, Any] = {
+    "service_kinds": get_args(ServiceKind),
+    "service_outcomes": get_args(ServiceOutcome),
+    "final_outcomes": FINAL_SERVICE_OUTCOMES,
+    # A case closes as charges_filed only by the prosecutor's decision; casework refuses it here.
+    "closure_reasons": tuple(r for r in get_args(ClosureReason) if r != "charges_filed"),
+}
 RECIPIENT_ROLES = (
     ("public_defender", "Public defender"),
     ("case_manager", "Another care agency's case manager"),
@@ -54,10 +64,10 @@ async def caseload(request: Request, me: CaseStaff, deps: Deps) -> Response:
 async def case_page(
     case_id: UUID, request: Request, me: CaseStaff, deps: Deps, done: str = ""
 ) -> Response:
-    return await _case(case_id, request, me, deps, done=done)
+    return await render_case(case_id, request, me, deps, done=done)
 
 
-async def _case(
+async def render_case(
     case_id: UUID,
     request: Request,
     me: Session,
@@ -65,12 +75,16 @@ async def _case(
     *,
     done: str = "",
     release_error: str = "",
+    refused: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    page = await deps.console.case_page(me.token, case_id)
+    """The case page; `refused` names the section whose form a service refused, and why."""
+    page = await deps.console.case_page(me.token, case_id, supervisor=me.has_role("supervisor"))
     context = {
         **page,
+        **PLAN_CHOICES,
         "release_error": release_error,
+        "refused": refused or {},
         "needs": NEEDS,
         "information": INFORMATION,
         "recipient_roles": RECIPIENT_ROLES,
@@ -149,7 +163,9 @@ async def record_release(
         if refused.status != 422:
             raise
         # The form stays on the page with what casework says is missing, element by element.
-        return await _case(case_id, request, me, deps, release_error=refused.message, status=422)
+        return await render_case(
+            case_id, request, me, deps, release_error=refused.message, status=422
+        )
     return go(f"/cases/{case_id}?done=release")
 
 

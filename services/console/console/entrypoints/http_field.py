@@ -26,7 +26,7 @@ async def home(me: Me) -> Response:
 
 @router.get("/officer")
 async def referral_form(request: Request, me: Officer, deps: Deps) -> Response:
-    form = await deps.services.intake.referral_form(me.token)
+    form = await deps.console.referral_form(me.token)
     return render(request, "officer/refer.html", {"form": form}, me=me)
 
 
@@ -46,7 +46,7 @@ async def refer(
     except ServiceError as error:
         if from_queue:
             return JSONResponse({"message": error.message}, status_code=error.status)
-        form = await deps.services.intake.referral_form(me.token)
+        form = await deps.console.referral_form(me.token)
         context = {"form": form, "error": error.message, "values": fields}
         return render(request, "officer/refer.html", context, me=me, status=error.status)
     if from_queue:

@@ -7,6 +7,7 @@ from console.entrypoints import (
     http_field,
     http_health,
     http_oversight,
+    http_plan,
     http_reports,
     http_sign_in,
 )
@@ -16,5 +17,13 @@ from console.entrypoints.web import install_error_pages, install_validation_page
 def install(app: FastAPI) -> None:
     install_error_pages(app)
     install_validation_page(app)
-    for module in (http_health, http_sign_in, http_field, http_care, http_oversight, http_reports):
+    for module in (
+        http_health,
+        http_sign_in,
+        http_field,
+        http_care,
+        http_plan,
+        http_oversight,
+        http_reports,
+    ):
         app.include_router(module.router)
