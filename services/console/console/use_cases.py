@@ -9,7 +9,6 @@ from uuid import UUID
 from console.adapters.services import ServiceApi, Services
 from console.domain.caseload import due_order, what_is_due
 from console.domain.referral_body import referral_body
-from console.domain.referral_form import with_activity_place
 
 
 class Console:
@@ -21,7 +20,7 @@ class Console:
 
     async def referral_form(self, token: str) -> dict[str, Any]:
         form: dict[str, Any] = await self._s.intake.referral_form(token)
-        return {**form, "questions": with_activity_place(form["questions"])}
+        return form
 
     async def refer(
         self, token: str, fields: dict[str, str], idempotency_key: str, offset_minutes: int

@@ -6,13 +6,13 @@ from datetime import datetime
 from console.domain.caseload import due_order, what_is_due
 from console.domain.messages import readable
 from console.domain.referral_body import referral_body
-from console.domain.referral_form import with_activity_place
 
 QUESTIONS = [
     {"field": "prior_violent_felony", "kind": "yes_no", "doors": None},
     {"field": "prior_area_activity_verified", "kind": "yes_no", "doors": ["social_contact"]},
     {"field": "prior_area_activity_on", "kind": "date", "doors": ["social_contact"]},
 ]
+PLACE = {"field": "prior_area_activity_place", "kind": "text", "doors": ["social_contact"]}
 FORM = {
     "door": "arrest_diversion",
     "given_name": " Sam ",
@@ -39,21 +39,8 @@ def test_questions_of_another_door_are_not_sent() -> None:
     assert social["screening"]["prior_area_activity_verified"] is True
 
 
-def test_the_place_of_prior_area_activity_is_asked_beside_its_date_for_the_same_doors() -> None:
-    asked = with_activity_place(QUESTIONS)
-    assert [q["field"] for q in asked] == [
-        "prior_violent_felony",
-        "prior_area_activity_verified",
-        "prior_area_activity_on",
-        "prior_area_activity_place",
-    ]
-    assert asked[-1]["doors"] == ["social_contact"] and asked[-1]["kind"] == "text"
-    assert with_activity_place(asked) == asked  # once intake asks it, nothing is added
-    assert with_activity_place(QUESTIONS[:1]) == QUESTIONS[:1]  # no such rule, no such question
-
-
 def test_the_place_typed_is_sent_and_a_blank_one_stays_unanswered() -> None:
-    asked = with_activity_place(QUESTIONS)
+    asked = [*QUESTIONS, PLACE]
     social = {**FORM, "door": "social_contact", "prior_area_activity_place": " 48342 "}
     assert referral_body(social, asked)["screening"]["prior_area_activity_place"] == "48342"
     blank = {**social, "prior_area_activity_place": " "}

@@ -44,3 +44,18 @@ def test_a_site_without_a_rule_asks_nothing_for_it() -> None:
         update={"rules": tuple(r for r in profile.rules if r.rule != "complainant_objects")}
     )
     assert "complainant_objects" not in {q.field for q in referral_form(trimmed).questions}
+
+
+def test_the_place_of_prior_activity_is_asked_in_the_areas_own_unit() -> None:
+    profile = _profile("oakland-county")
+    assert profile.area is not None
+    form = referral_form(profile)
+    asked = [q.field for q in form.questions if q.field.startswith("prior_area_activity")]
+    assert asked == [
+        "prior_area_activity_verified",
+        "prior_area_activity_on",
+        "prior_area_activity_place",
+    ]
+    place = next(q for q in form.questions if q.field == "prior_area_activity_place")
+    unit = {"precinct": "precinct", "beat": "beat", "zip_code": "ZIP code"}[profile.area.unit]
+    assert place.kind == "text" and unit in place.help

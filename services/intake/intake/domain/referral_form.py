@@ -7,9 +7,17 @@ exactly what `eligibility.judge` reads; a rule that a site does not name asks no
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from offramp_contracts.events.base import Door
-from offramp_contracts.profile import DrugQuantityLimit, EligibilityRule, SiteProfile
+from offramp_contracts.profile import (
+    DrugQuantityLimit,
+    EligibilityRule,
+    ProgrammeArea,
+    SiteProfile,
+)
+
+Answer = Literal["yes_no", "date", "text"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +26,7 @@ class Question:
     text: str
     help: str
     doors: frozenset[Door] | None
-    kind: str = "yes_no"
+    kind: Answer = "yes_no"
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class ReferralForm:
 
 
 # The questions each rule needs, with help an officer can read at the roadside.
-_ASKS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+_ASKS: dict[str, tuple[tuple[str, str, str, Answer], ...]] = {
     "prior_violent_felony": (
         (
             "prior_violent_felony",
@@ -117,13 +125,25 @@ _ASKS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
             "The date of the most recent activity you verified.",
             "date",
         ),
+        (
+            "prior_area_activity_place",
+            "Where was that activity?",
+            "The {unit} where you verified it: the programme area counts places by {unit}.",
+            "text",
+        ),
     ),
 }
 
+_UNIT = {"precinct": "precinct", "beat": "beat", "zip_code": "ZIP code"}
 
-def questions_for(rule: EligibilityRule) -> tuple[Question, ...]:
+
+def questions_for(rule: EligibilityRule, area: ProgrammeArea | None) -> tuple[Question, ...]:
+    """The rule's questions; a help text naming a place says the site's unit (a ZIP code, ...)."""
+    unit = _UNIT[area.unit] if area else "place"
     return tuple(
-        Question(field=field, text=text, help=help_text, doors=rule.doors, kind=kind)
+        Question(
+            field=field, text=text, help=help_text.format(unit=unit), doors=rule.doors, kind=kind
+        )
         for field, text, help_text, kind in _ASKS.get(rule.rule, ())
     )
 
@@ -139,5 +159,5 @@ def referral_form(profile: SiteProfile) -> ReferralForm:
         doors=tuple(sorted(profile.doors)),
         prosecutor_approves=tuple(sorted(profile.prosecutor_approves)),
         drug_limit_grams=limit,
-        questions=tuple(q for rule in profile.rules for q in questions_for(rule)),
+        questions=tuple(q for rule in profile.rules for q in questions_for(rule, profile.area)),
     )

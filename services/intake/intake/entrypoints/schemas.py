@@ -168,7 +168,9 @@ class QuestionOut(BaseModel):
     text: str
     help: str
     doors: list[Door] | None = Field(description="The doors it is asked for; every door if null.")
-    kind: Literal["yes_no", "date"]
+    kind: Literal["yes_no", "date", "text"] = Field(
+        description="How it is answered: yes or no (null if not known), a date, or a short text."
+    )
 
 
 class ReferralFormOut(BaseModel):
@@ -198,7 +200,7 @@ class ReferralFormOut(BaseModel):
                     text=q.text,
                     help=q.help,
                     doors=sorted(q.doors) if q.doors is not None else None,
-                    kind="date" if q.kind == "date" else "yes_no",
+                    kind=q.kind,
                 )
                 for q in form.questions
             ],
