@@ -71,51 +71,53 @@ class EventStore:
                 )
         # An exact retry collides on (stream, version) as well as on the event id, and Postgres
         # reports the primary key first: look for the ids so a retry is not called a conflict.
-        stored = await conn.fetchval(
-            "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[]) LIMIT 1",
+        # The same round trip reads the stream's version: the primary key refuses a version
+        # already taken, and this refuses one ahead of the stream (a hole in its history).
+        stored, version = await conn.fetchrow(
+            """SELECT (SELECT event_id FROM events WHERE event_id = ANY($1::uuid[]) LIMIT 1),
+                      (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $2)""",
             [e.event_id for e in events],
+            stream_id,
         )
         if stored is not None:
             raise EventAlreadyStored(f"event {stored} is already stored")
-        # The primary key refuses a version already taken; this refuses one ahead of the stream,
-        # which would leave a hole in its history.
-        if await self.stream_version(conn, stream_id) != expected_version:
+        if version != expected_version:
             raise ConcurrencyError(stream_id, expected_version)
+        # One statement stores the events and their outbox rows (in the events' order) and
+        # wakes the relay; the notification is delivered at commit, and only if it commits.
+        wires = [e.wire_json() for e in events]
         try:
-            await conn.executemany(
-                """INSERT INTO events (event_id, stream_id, stream_version, event_type,
-                                       schema_version, envelope)
-                   VALUES ($1, $2, $3, $4, $5, $6::jsonb)""",
-                [
-                    (
-                        e.event_id,
-                        e.stream_id,
-                        e.stream_version,
-                        e.event_type,
-                        e.schema_version,
-                        e.model_dump_json(),
-                    )
-                    for e in events
-                ],
+            await conn.execute(
+                """WITH stored AS (
+                       INSERT INTO events (event_id, stream_id, stream_version, event_type,
+                                           schema_version, envelope)
+                       SELECT id, $2, version, type, schema, envelope
+                       FROM unnest($1::uuid[], $3::int[], $4::text[], $5::int[], $6::jsonb[])
+                            WITH ORDINALITY AS e(id, version, type, schema, envelope, n)
+                       ORDER BY n
+                   ), queued AS (
+                       INSERT INTO outbox (event_id, subject, body, headers)
+                       SELECT id, subject, body, headers
+                       FROM unnest($1::uuid[], $7::text[], $8::bytea[], $9::jsonb[])
+                            WITH ORDINALITY AS o(id, subject, body, headers, n)
+                       ORDER BY n
+                   )
+                   SELECT pg_notify($10, '')""",
+                [e.event_id for e in events],
+                stream_id,
+                [e.stream_version for e in events],
+                [e.event_type for e in events],
+                [e.schema_version for e in events],
+                [wire.decode() for wire in wires],
+                [subject_for(self._subject_root, e.jurisdiction, e.event_type) for e in events],
+                wires,
+                [self._headers(e) for e in events],
+                self._notify_channel,
             )
         except asyncpg.UniqueViolationError as error:
-            if error.constraint_name == "events_event_id_key":
+            if error.constraint_name in ("events_event_id_key", "outbox_event_id_key"):
                 raise EventAlreadyStored(str(error)) from error
             raise ConcurrencyError(stream_id, expected_version) from error
-        await conn.executemany(
-            "INSERT INTO outbox (event_id, subject, body, headers) VALUES ($1, $2, $3, $4::jsonb)",
-            [
-                (
-                    e.event_id,
-                    subject_for(self._subject_root, e.jurisdiction, e.event_type),
-                    e.wire_json(),
-                    self._headers(e),
-                )
-                for e in events
-            ],
-        )
-        # Delivered at commit, and only if the transaction commits: wakes the relay.
-        await conn.execute("SELECT pg_notify($1, '')", self._notify_channel)
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
         version = await conn.fetchval(

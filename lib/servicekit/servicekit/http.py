@@ -235,10 +235,16 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+async def _runtime(request: Request) -> ServiceRuntime:
+    return runtime_of(request)
 
 
-def _bearer(
+# Request-path dependencies are `async def`: they do no I/O, and FastAPI would otherwise run
+# each on a worker thread (a hand-off and a GIL round per dependency per request).
+Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
+
+
+async def _bearer(
     request: Request,
     # Declares the bearer scheme in the OpenAPI document, so "Authorize" sends the token;
     # the header is read below, with this service's own problems for what is wrong with it.
@@ -273,7 +279,7 @@ Authenticated = Annotated[Principal, Depends(_bearer)]
 
 def require_role(
     *roles: str, kinds: Mapping[str, AgencyKind] | None = None
-) -> Callable[..., Principal]:
+) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through only holders of one of `roles`. `kinds` names, for a role
     that needs it, the kind of agency its holder must work for, as the site's profile names the
     token's agency (`{"supervisor": "care"}`: a police supervisor does not pass). A gate where
@@ -282,7 +288,7 @@ def require_role(
     needs = dict(kinds or {})
     care_gate = "care" in needs.values()
 
-    def check(principal: Authenticated, request: Request) -> Principal:
+    async def check(principal: Authenticated, request: Request) -> Principal:
         held = sorted(principal.roles) or "none"
         if not principal.has_role(*roles):
             raise AuthorizationError(

@@ -33,7 +33,7 @@ router = APIRouter(tags=["ledger"])
 BIGINT_MAX = 2**63 - 1
 
 
-def ledger_of(runtime: Runtime) -> Ledger:
+async def ledger_of(runtime: Runtime) -> Ledger:
     return runtime.container_as(AuditContainer).ledger
 
 

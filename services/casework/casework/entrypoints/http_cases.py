@@ -47,7 +47,7 @@ def staff_ref(principal: Principal) -> StaffRef:
     return StaffRef(subject=principal.subject, agency=principal.agency)
 
 
-def casework_of(runtime: Runtime) -> Casework:
+async def casework_of(runtime: Runtime) -> Casework:
     return runtime.container_as(CaseworkContainer).casework
 
 

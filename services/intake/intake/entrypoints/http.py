@@ -35,7 +35,7 @@ router = APIRouter(tags=["referrals"])
 _referrer_roles = require_role("officer", "case_manager", "supervisor")
 
 
-def _referrer(principal: Annotated[Principal, Depends(_referrer_roles)]) -> Principal:
+async def _referrer(principal: Annotated[Principal, Depends(_referrer_roles)]) -> Principal:
     """Community referrers are case staff the site's profile names; intake checks which (and
     which doors) per referral, since that is the site's policy and not the role's. A token that
     passes only as case staff never also holds a law-enforcement role (servicekit.http)."""
@@ -70,7 +70,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def intake_of(runtime: Runtime) -> Intake:
+async def intake_of(runtime: Runtime) -> Intake:
     return runtime.container_as(IntakeContainer).intake
 
 
