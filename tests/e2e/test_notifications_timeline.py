@@ -112,3 +112,40 @@ async def test_the_timelines_events_reach_each_audience(
     report = next(m for m in await inbox(system, officer) if m["trigger"] == "ProgressReportDue")
     assert report["coarse_status"] == "not_engaged"
     assert "Status: not engaged." in report["body"]
+
+
+@pytest.mark.services("notify")
+async def test_a_new_arrest_before_anyone_is_assigned_reaches_the_prosecutor_and_supervisors(
+    system: System, nats_client: NATS, isolation: Any
+) -> None:
+    """Nobody waits for an assignment that may never come: the supervisors who assign the case
+    are told in the case manager's place, and the prosecutors' office is told at once."""
+    referral_id, case_id, stream = new_case()
+    events = [
+        CaseOpened(
+            case_id=case_id,
+            referral_id=referral_id,
+            door="arrest_diversion",
+            referring_officer=OFFICER,
+            policy_version="2026.1",
+        ),
+        NewArrestReported(
+            case_id=case_id,
+            referral_id=referral_id,
+            reported_by=OFFICER,
+            reporter_role="officer",
+            arrested_on=date.today(),
+        ),
+    ]
+    for version, payload in enumerate(events, start=1):
+        await publish_event(
+            nats_client, isolation, payload, stream_id=stream, stream_version=version,
+            actor=CASEWORK,
+        )  # fmt: skip
+
+    prosecutor = system.token(sub="ada-1", role="prosecutor", agency=PROSECUTOR_AGENCY)
+    supervisor = system.token(sub="sup-1", role="supervisor", agency=CASE_MANAGER.agency)
+    assert await triggers_in(system, prosecutor, 1, "the prosecutors' office") == [
+        "NewArrestReported"
+    ]
+    assert await triggers_in(system, supervisor, 1, "the supervisors") == ["NewArrestReported"]

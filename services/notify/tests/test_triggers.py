@@ -1,5 +1,6 @@
 """Who is told what: each trigger's audience and words, resolved from the parties notify knows."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -110,6 +111,24 @@ def test_a_message_for_someone_not_yet_known_is_refused_so_it_is_retried() -> No
     facts = coarse_facts({"case_id": CASE, "condition": "curfew"})
     with pytest.raises(RecipientUnknown, match="referring officer"):
         notifications_for("NonComplianceReported", facts, Parties(prosecutor_agency="x"))
+
+
+def test_a_new_arrest_on_a_case_not_yet_assigned_reaches_the_prosecutor_and_supervisors() -> None:
+    unassigned = Parties(
+        referring_officer=OFFICER,
+        prosecutor_agency="oakland-prosecutor",
+        case_management_agency="pontiac-case-management",
+        case_known=True,
+    )
+    facts = coarse_facts({"case_id": CASE, "arrested_on": "2026-11-30"})
+    told = {n.recipient for n in notifications_for("NewArrestReported", facts, unassigned)}
+    assert told == {
+        Recipient(agency="oakland-prosecutor", role="prosecutor"),
+        Recipient(agency="pontiac-case-management", role="supervisor"),
+    }
+    # A case whose opening notify has not seen yet is retried, not sent to the supervisors.
+    with pytest.raises(RecipientUnknown, match="case manager"):
+        notifications_for("NewArrestReported", facts, replace(unassigned, case_known=False))
 
 
 def test_supervisors_of_the_case_managers_agency_hear_of_overdue_intake() -> None:

@@ -102,4 +102,5 @@ async def parties_for(
         case_manager=manager,
         prosecutor_agency=profile.agencies.prosecutor if profile else None,
         case_management_agency=profile.agencies.case_management if profile else None,
+        case_known=case is not None,
     )

@@ -54,6 +54,8 @@ class Parties:
     case_manager: Recipient | None = None
     prosecutor_agency: str | None = None
     case_management_agency: str | None = None
+    # The case's opening was seen: a case manager missing now is not yet assigned, not late.
+    case_known: bool = False
 
 
 class RecipientUnknown(LookupError):
@@ -285,7 +287,13 @@ def recipient_of(audience: Audience, parties: Parties) -> Recipient:
         case "referring_officer":
             found = parties.referring_officer
         case "case_manager":
-            found = parties.case_manager
+            # A case nobody is assigned yet: its agency's supervisors, who assign it, are told
+            # instead; waiting for an assignment would hold back everyone else's message too.
+            found = parties.case_manager or (
+                _office(parties.case_management_agency, "supervisor")
+                if parties.case_known
+                else None
+            )
         case "liaison_prosecutor":
             found = _office(parties.prosecutor_agency, "prosecutor")
         case "supervisors":
