@@ -4,7 +4,7 @@ sets the address of an office (e.g. the prosecutor's office's shared mailbox). S
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, EmailStr, Field
 
 from notify.entrypoints.callers import UseCases, origin_of
@@ -17,6 +17,8 @@ from servicekit.problems import Problem
 
 router = APIRouter(tags=["contact addresses"])
 Operator = Annotated[Principal, Depends(require_role("operator"))]
+# As an agency is named in tokens and events.
+Agency = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 class EmailAddress(BaseModel):
@@ -66,7 +68,7 @@ async def forget_my_email(me: Authenticated, use_cases: UseCases, http: Request)
     openapi_extra=idempotent_what("office address"),
 )
 async def set_office_email(
-    agency: str,
+    agency: Agency,
     role: str,
     body: EmailAddress,
     operator: Operator,
@@ -92,7 +94,7 @@ async def office_addresses(operator: Operator, use_cases: UseCases) -> list[Offi
     openapi_extra=idempotent_what("office address"),
 )
 async def forget_office_email(
-    agency: str, role: str, operator: Operator, use_cases: UseCases, http: Request
+    agency: Agency, role: str, operator: Operator, use_cases: UseCases, http: Request
 ) -> None:
     await use_cases.forget_office_email(
         ForgetOfficeEmail(agency, role), origin_of(operator, http, "operator")
