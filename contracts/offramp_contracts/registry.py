@@ -36,7 +36,14 @@ from offramp_contracts.events.intake import (
     ReferralWaitlisted,
     ReferralWithdrawn,
 )
-from offramp_contracts.events.notify import NotificationDelivered, NotificationFailed
+from offramp_contracts.events.notify import (
+    EmailAddressRemoved,
+    EmailAddressSet,
+    NotificationDelivered,
+    NotificationFailed,
+    WebhookSubscribed,
+    WebhookUnsubscribed,
+)
 from offramp_contracts.upcasters import UPCASTERS, Upcaster
 
 _CURRENT: tuple[type[EventPayload], ...] = (
@@ -72,6 +79,10 @@ _CURRENT: tuple[type[EventPayload], ...] = (
     AccessDenied,
     NotificationDelivered,
     NotificationFailed,
+    WebhookSubscribed,
+    WebhookUnsubscribed,
+    EmailAddressSet,
+    EmailAddressRemoved,
 )
 
 _UPCASTERS: dict[tuple[str, int], Upcaster] = dict(UPCASTERS)

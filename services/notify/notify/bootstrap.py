@@ -16,6 +16,7 @@ from notify.domain.triggers import subjects_of
 from notify.entrypoints import http, http_contacts, http_operations
 from notify.settings import NotifySettings
 from notify.telling import TellWhoNeedsToKnow
+from notify.use_cases import NotifyUseCases
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.profiles import load_profiles
@@ -67,7 +68,12 @@ def create_app(settings: NotifySettings) -> FastAPI:
             poll_seconds=settings.delivery_poll_seconds,
         )
         rt.provide(
-            NotifyContainer(consumer=consumer, deliveries=deliveries, destinations=destinations)
+            NotifyContainer(
+                consumer=consumer,
+                deliveries=deliveries,
+                destinations=destinations,
+                use_cases=NotifyUseCases(pool=rt.pool, store=rt.store, destinations=destinations),
+            )
         )
         watch_deliveries(rt.metrics)
         rt.spawn("event-consumer", consumer.run)

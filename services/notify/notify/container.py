@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from notify.delivery_loop import DeliveryLoop
 from notify.domain.destinations import DestinationPolicy
+from notify.use_cases import NotifyUseCases
 from servicekit.inbox import InboxConsumer
 
 
@@ -12,3 +13,4 @@ class NotifyContainer:
     consumer: InboxConsumer
     deliveries: DeliveryLoop
     destinations: DestinationPolicy
+    use_cases: NotifyUseCases

@@ -118,3 +118,21 @@ async def enqueue_deliveries(
     # Wakes the delivery loop at commit, and only if the transaction commits.
     await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
     return len(rows)
+
+
+async def deliveries_in(pool: asyncpg.Pool, jurisdiction: str, status: str) -> list[asyncpg.Record]:
+    """The newest 500 e-mail and webhook deliveries of a jurisdiction in `status`, each with
+    where it goes and whom it is for."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        """SELECT d.delivery_id, d.channel, coalesce(d.email, s.url) AS destination, m.trigger,
+                  m.recipient_agency, m.recipient_subject, m.recipient_role, d.status,
+                  d.attempts, d.last_error, d.created_at, d.finished_at
+           FROM deliveries d
+           JOIN in_app_messages m USING (message_id)
+           LEFT JOIN webhook_subscriptions s USING (subscription_id)
+           WHERE d.jurisdiction = $1 AND d.status = $2
+           ORDER BY d.created_at DESC LIMIT 500""",
+        jurisdiction,
+        status,
+    )
+    return rows

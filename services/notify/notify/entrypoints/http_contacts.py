@@ -4,15 +4,21 @@ sets the address of an office (e.g. the prosecutor's office's shared mailbox). S
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, EmailStr, Field
 
-from servicekit.auth import ROLES, Principal
-from servicekit.http import Authenticated, Runtime, require_role
+from notify.entrypoints.callers import UseCases, origin_of
+from notify.use_cases import ForgetMyEmail, ForgetOfficeEmail, RegisterMyEmail, SetOfficeEmail
+from offramp_contracts.events.notify import NotificationRecipient
+from servicekit.auth import Principal
+from servicekit.http import Authenticated, require_role
+from servicekit.idempotency import idempotent_what
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["contact addresses"])
 Operator = Annotated[Principal, Depends(require_role("operator"))]
+# As an agency is named in tokens and events.
+Agency = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 class EmailAddress(BaseModel):
@@ -29,87 +35,67 @@ class OfficeAddress(BaseModel):
     updated_at: datetime
 
 
-@router.put("/me/email", response_model=EmailAddress)
+@router.put(
+    "/me/email", response_model=EmailAddress, openapi_extra=idempotent_what("e-mail address")
+)
 async def register_my_email(
-    body: EmailAddress, me: Authenticated, runtime: Runtime
+    body: EmailAddress, me: Authenticated, use_cases: UseCases, http: Request
 ) -> EmailAddress:
-    """From now on, what you are told in the inbox is also sent to this address."""
-    await runtime.pool.execute(
-        """INSERT INTO person_addresses (jurisdiction, agency, subject, email)
-           VALUES ($1, $2, $3, $4)
-           ON CONFLICT (jurisdiction, agency, subject)
-           DO UPDATE SET email = EXCLUDED.email, updated_at = now()""",
-        me.jurisdiction,
-        me.agency,
-        me.subject,
-        body.email,
-    )
+    """From now on, what you are told in the inbox is also sent to this address. The audit
+    ledger records that you set one, and its domain; the address stays in notify."""
+    await use_cases.register_my_email(RegisterMyEmail(body.email), origin_of(me, http))
     return body
 
 
 @router.get("/me/email", response_model=EmailAddress)
-async def my_email(me: Authenticated, runtime: Runtime) -> EmailAddress:
-    email = await runtime.pool.fetchval(
-        """SELECT email FROM person_addresses
-           WHERE jurisdiction = $1 AND agency = $2 AND subject = $3""",
-        me.jurisdiction,
-        me.agency,
-        me.subject,
+async def my_email(me: Authenticated, use_cases: UseCases) -> EmailAddress:
+    email = await use_cases.my_email(
+        me.jurisdiction, NotificationRecipient(agency=me.agency, subject=me.subject)
     )
     if email is None:
         raise Problem(404, "not-found", "No e-mail address", "Register one with PUT /me/email.")
     return EmailAddress(email=email)
 
 
-@router.delete("/me/email", status_code=204)
-async def forget_my_email(me: Authenticated, runtime: Runtime) -> None:
-    await runtime.pool.execute(
-        "DELETE FROM person_addresses WHERE jurisdiction = $1 AND agency = $2 AND subject = $3",
-        me.jurisdiction,
-        me.agency,
-        me.subject,
-    )
+@router.delete("/me/email", status_code=204, openapi_extra=idempotent_what("e-mail address"))
+async def forget_my_email(me: Authenticated, use_cases: UseCases, http: Request) -> None:
+    await use_cases.forget_my_email(ForgetMyEmail(), origin_of(me, http))
 
 
-@router.put("/offices/{agency}/{role}/email", response_model=OfficeAddress)
+@router.put(
+    "/offices/{agency}/{role}/email",
+    response_model=OfficeAddress,
+    openapi_extra=idempotent_what("office address"),
+)
 async def set_office_email(
-    agency: str, role: str, body: EmailAddress, operator: Operator, runtime: Runtime
+    agency: Agency,
+    role: str,
+    body: EmailAddress,
+    operator: Operator,
+    use_cases: UseCases,
+    http: Request,
 ) -> OfficeAddress:
     """The address that messages to an office (all of `agency`'s holders of `role`) go to."""
-    if role not in ROLES:
-        raise Problem(
-            422, "unknown-role", "Unknown role", f"Use one of {sorted(ROLES)}, not {role!r}."
-        )
-    row = await runtime.pool.fetchrow(
-        """INSERT INTO office_addresses (jurisdiction, agency, role, email, set_by)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (jurisdiction, agency, role)
-           DO UPDATE SET email = EXCLUDED.email, set_by = EXCLUDED.set_by, updated_at = now()
-           RETURNING agency, role, email, set_by, updated_at""",
-        operator.jurisdiction,
-        agency,
-        role,
-        body.email,
-        operator.subject,
+    row = await use_cases.set_office_email(
+        SetOfficeEmail(agency, role, body.email), origin_of(operator, http, "operator")
     )
-    return OfficeAddress(**dict(row))
+    return OfficeAddress(**vars(row))
 
 
 @router.get("/offices", response_model=list[OfficeAddress])
-async def office_addresses(operator: Operator, runtime: Runtime) -> list[OfficeAddress]:
-    rows = await runtime.pool.fetch(
-        """SELECT agency, role, email, set_by, updated_at FROM office_addresses
-           WHERE jurisdiction = $1 ORDER BY agency, role""",
-        operator.jurisdiction,
-    )
-    return [OfficeAddress(**dict(row)) for row in rows]
+async def office_addresses(operator: Operator, use_cases: UseCases) -> list[OfficeAddress]:
+    rows = await use_cases.office_addresses(operator.jurisdiction)
+    return [OfficeAddress(**vars(row)) for row in rows]
 
 
-@router.delete("/offices/{agency}/{role}/email", status_code=204)
-async def forget_office_email(agency: str, role: str, operator: Operator, runtime: Runtime) -> None:
-    await runtime.pool.execute(
-        "DELETE FROM office_addresses WHERE jurisdiction = $1 AND agency = $2 AND role = $3",
-        operator.jurisdiction,
-        agency,
-        role,
+@router.delete(
+    "/offices/{agency}/{role}/email",
+    status_code=204,
+    openapi_extra=idempotent_what("office address"),
+)
+async def forget_office_email(
+    agency: Agency, role: str, operator: Operator, use_cases: UseCases, http: Request
+) -> None:
+    await use_cases.forget_office_email(
+        ForgetOfficeEmail(agency, role), origin_of(operator, http, "operator")
     )

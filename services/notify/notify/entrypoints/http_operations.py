@@ -5,21 +5,34 @@ is a configuration decision, not a caseworker's."""
 
 from datetime import datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from notify.adapters.webhooks import checked_addresses, new_secret
-from notify.container import NotifyContainer
+from notify.adapters.notification_store import deliveries_in
 from notify.delivery_loop import retry_parked
-from notify.domain.destinations import UnsafeDestination
+from notify.entrypoints.callers import UseCases, origin_of
+from notify.use_cases import EndWebhookSubscription, SubscribeWebhook
 from servicekit.auth import Principal
 from servicekit.http import Runtime, require_role
+from servicekit.idempotency import MAX_KEY, MIN_KEY, idempotent_what
 from servicekit.problems import Problem
 
 router = APIRouter(tags=["operations"])
 Operator = Annotated[Principal, Depends(require_role("operator"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=MIN_KEY,
+        max_length=MAX_KEY,
+        description=(
+            "Made up by the client once per subscription (a UUID is best) and sent again with "
+            "every retry of it: the retries answer the subscription the first attempt made."
+        ),
+    ),
+]
 
 
 class NewSubscription(BaseModel):
@@ -48,59 +61,49 @@ class CreatedSubscription(Subscription):
     )
 
 
-@router.post("/webhook-subscriptions", status_code=201, response_model=CreatedSubscription)
+@router.post(
+    "/webhook-subscriptions",
+    status_code=201,
+    response_model=CreatedSubscription,
+    openapi_extra=idempotent_what("webhook subscription"),
+)
 async def subscribe(
-    body: NewSubscription, operator: Operator, runtime: Runtime
+    body: NewSubscription,
+    operator: Operator,
+    use_cases: UseCases,
+    http: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> CreatedSubscription:
     """The URL must be https, carry no user name or password, and its host resolve to public
-    addresses only (checked again before every delivery)."""
-    policy = runtime.container_as(NotifyContainer).destinations
-    try:
-        await checked_addresses(policy, str(body.url))
-    except UnsafeDestination as refused:
-        raise Problem(
-            422, "unsafe-webhook-url", "This webhook URL is not allowed", f"{refused}."
-        ) from refused
-    row = await runtime.pool.fetchrow(
-        """INSERT INTO webhook_subscriptions (subscription_id, jurisdiction, agency, url, secret,
-                                              description, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           RETURNING subscription_id, agency, url, secret, description, created_by, created_at,
-                     active""",
-        uuid4(),
-        operator.jurisdiction,
-        body.agency,
-        str(body.url),
-        new_secret(),
-        body.description,
-        operator.subject,
-    )
-    return CreatedSubscription(**dict(row))
+    addresses only (checked again before every delivery). The audit ledger records the
+    subscription with the URL's origin (scheme and host); its path, query and the secret stay
+    in notify."""
+    command = SubscribeWebhook(body.agency, str(body.url), body.description, idempotency_key)
+    made = await use_cases.subscribe_webhook(command, origin_of(operator, http, "operator"))
+    if made.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CreatedSubscription.model_validate(made.subscription, from_attributes=True)
 
 
 @router.get("/webhook-subscriptions", response_model=list[Subscription])
-async def subscriptions(operator: Operator, runtime: Runtime) -> list[Subscription]:
-    rows = await runtime.pool.fetch(
-        """SELECT subscription_id, agency, url, description, created_by, created_at, active
-           FROM webhook_subscriptions WHERE jurisdiction = $1 ORDER BY created_at""",
-        operator.jurisdiction,
-    )
-    return [Subscription(**dict(row)) for row in rows]
+async def subscriptions(operator: Operator, use_cases: UseCases) -> list[Subscription]:
+    rows = await use_cases.subscriptions(operator.jurisdiction)
+    return [Subscription.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.delete("/webhook-subscriptions/{subscription_id}", status_code=204)
-async def unsubscribe(subscription_id: UUID, operator: Operator, runtime: Runtime) -> None:
+@router.delete(
+    "/webhook-subscriptions/{subscription_id}",
+    status_code=204,
+    openapi_extra=idempotent_what("webhook subscription"),
+)
+async def unsubscribe(
+    subscription_id: UUID, operator: Operator, use_cases: UseCases, http: Request
+) -> None:
     """Stops new deliveries; pending ones to it are parked at their next attempt."""
-    result = await runtime.pool.execute(
-        """UPDATE webhook_subscriptions SET active = false
-           WHERE subscription_id = $1 AND jurisdiction = $2""",
-        subscription_id,
-        operator.jurisdiction,
+    await use_cases.end_webhook_subscription(
+        EndWebhookSubscription(subscription_id), origin_of(operator, http, "operator")
     )
-    if result.endswith(" 0"):
-        raise Problem(
-            404, "not-found", "No such subscription", f"No subscription {subscription_id}."
-        )
 
 
 class DeliveryView(BaseModel):
@@ -126,18 +129,7 @@ async def deliveries(
 ) -> list[DeliveryView]:
     """Parked deliveries (the default) are the ones that need an operator: retry them once the
     receiving end is fixed."""
-    rows = await runtime.pool.fetch(
-        """SELECT d.delivery_id, d.channel, coalesce(d.email, s.url) AS destination, m.trigger,
-                  m.recipient_agency, m.recipient_subject, m.recipient_role, d.status,
-                  d.attempts, d.last_error, d.created_at, d.finished_at
-           FROM deliveries d
-           JOIN in_app_messages m USING (message_id)
-           LEFT JOIN webhook_subscriptions s USING (subscription_id)
-           WHERE d.jurisdiction = $1 AND d.status = $2
-           ORDER BY d.created_at DESC LIMIT 500""",
-        operator.jurisdiction,
-        status,
-    )
+    rows = await deliveries_in(runtime.pool, operator.jurisdiction, status)
     return [DeliveryView(**dict(row)) for row in rows]
 
 
