@@ -1,6 +1,8 @@
 """The pipelined relay interrupted in the middle of a batch, by the real server and a real
 network cut: what JetStream ends up holding is every committed event once, in commit order, and
-the outbox empties once the bus is back.
+the outbox empties once the bus is back. The one exception, a message the server refuses for
+what it is while the rest of its burst is stored, loses and doubles nothing either, and is
+named in the log.
 
 A batch goes out in one burst before any of its acks are awaited, so these interruptions land
 on rows that were already sent: the relay must keep the acknowledged prefix deleted, resend
@@ -9,10 +11,12 @@ stored but could not acknowledge."""
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import asyncpg
 import nats
@@ -20,6 +24,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy
+from structlog.testing import capture_logs
 
 from offramp_contracts import EventEnvelope
 from servicekit.eventstore import EventStore
@@ -225,4 +230,49 @@ async def test_a_connection_cut_mid_batch_loses_nothing_doubles_nothing_and_keep
     # Resent from the first unacknowledged row: JetStream dropped the copies it had, and took
     # the rest after them.
     assert await _message_ids(js, settings.stream_name) == committed
+    assert await _outbox_ids(pool) == []
+
+
+async def test_a_message_the_stream_refuses_on_its_own_lands_behind_its_successors_and_is_named(
+    settings: ServiceSettings,
+    pool: asyncpg.Pool,
+    store: EventStore,
+    js: JetStreamContext,
+    events: Any,
+) -> None:
+    """The one way round the order (ADR 0003): the server refuses a message for what it is,
+    while the rest of its burst is stored. Nothing is lost or doubled, the relay stops at it
+    until it can be stored, and says which rows were stored ahead of it."""
+    config = (await js.stream_info(settings.stream_name)).config
+    await js.update_stream(replace(config, max_msg_size=8192))
+    before = await _commit(pool, store, events)
+    oversized = uuid4()
+    await pool.execute(
+        "INSERT INTO outbox (event_id, subject, body, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        oversized,
+        events.subject(before[0]),
+        b"x" * 16384,
+        json.dumps({"Nats-Msg-Id": str(oversized)}),
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        after = [events.engaged("case-2", version) for version in range(1, 4)]
+        await store.append(conn, "case-2", 0, after)
+    relay = _relay(settings, js)
+
+    with capture_logs() as logs:
+        async with pool.acquire() as conn:
+            with pytest.raises(PublishGap) as gap:
+                await relay.drain(conn)
+    assert gap.value.row.event_id == oversized
+    ahead = [e["event_id"] for e in logs if e["event"].startswith("outbox row stored ahead")]
+    assert ahead == [str(e.event_id) for e in after]
+    assert await _outbox_ids(pool) == [str(oversized), *ahead]
+
+    await js.update_stream(replace(config, max_msg_size=-1))
+    async with pool.acquire() as conn:
+        assert await relay.drain(conn) == 1 + len(after)
+    assert await _message_ids(js, settings.stream_name) == [
+        *(str(e.event_id) for e in [*before, *after]),
+        str(oversized),
+    ]
     assert await _outbox_ids(pool) == []
