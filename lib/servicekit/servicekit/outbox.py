@@ -108,9 +108,8 @@ class OutboxRelay:
         rows it relayed. If JetStream does not acknowledge a row, every row before it is
         deleted and PublishGap is raised: the next drain starts again at that row.
 
-        Each batch is read while the one before it waits for its acks, in the statement that
-        deletes the one before that: the database's round trip overlaps the bus's, one
-        statement a batch."""
+        While a batch waits for its acks, one statement deletes the batch before it and reads
+        the next: the database's round trip overlaps the bus's, one statement a batch."""
         relayed = 0
         acknowledged_before: list[OutboxRow] = []  # the batch before, not yet deleted
         rows = await self.pending(conn)
@@ -212,7 +211,8 @@ class OutboxRelay:
                     log.info("duplicate suppressed by JetStream", event_id=str(row.event_id))
             elif not ack.duplicate:
                 # Stored behind a row the server refused on its own (too large, say): the
-                # resend will put that row after this one. A lost connection cannot do this.
+                # resend will put that row after this one. A lost connection does not do this
+                # (see `_send`); ADR 0003.
                 log.warning(
                     "outbox row stored ahead of an earlier unacknowledged one",
                     event_id=str(row.event_id),
