@@ -69,8 +69,8 @@ async def test_committed_rows_reach_the_stream_with_their_event_id_and_are_then_
     relay = _relay(settings, js)
 
     async with pool.acquire() as conn:
-        assert await relay.drain_once(conn) == 3
-        assert await relay.drain_once(conn) == 0
+        assert await relay.drain(conn) == 3
+        assert await relay.drain(conn) == 0
 
     held = await _on_the_stream(js, settings.stream_name)
     assert held == [(str(e.event_id), events.subject(e), e.wire_json()) for e in batch]
@@ -93,11 +93,11 @@ async def test_rows_stay_in_the_outbox_when_jetstream_does_not_acknowledge_them(
 
     async with pool.acquire() as conn:
         with pytest.raises(Exception):  # noqa: B017 - whichever error nats-py raises for it
-            await refused.drain_once(conn)
+            await refused.drain(conn)
     assert await _outbox_depth(pool) == 2
 
     async with pool.acquire() as conn:
-        assert await _relay(settings, js).drain_once(conn) == 2
+        assert await _relay(settings, js).drain(conn) == 2
     assert await _outbox_depth(pool) == 0
     assert len(await _on_the_stream(js, settings.stream_name)) == 2
 
@@ -124,7 +124,7 @@ async def test_a_relay_that_dies_between_publish_and_delete_causes_no_duplicate_
 
     successor = _relay(settings, js)
     async with pool.acquire() as conn:
-        assert await successor.drain_once(conn) == 3
+        assert await successor.drain(conn) == 3
     assert await _outbox_depth(pool) == 0
 
     # JetStream dropped the second copies by Nats-Msg-Id: each event is on the stream once.
