@@ -62,10 +62,14 @@ class Report:
 
 def build_report(query: ReportQuery, population: Population) -> Report:
     builder = BUILDERS[query.report]
+    return publish(query, lambda breakdown: builder(population, query, breakdown))
+
+
+def publish(query: ReportQuery, tables_of: Callable[[Breakdown], Iterator[Table]]) -> Report:
     published: list[Published] = []
     breakdowns: tuple[Breakdown, ...] = ("race", "ethnicity")
     for breakdown in breakdowns:
-        for table in builder(population, query, breakdown):
+        for table in tables_of(breakdown):
             if isinstance(table, CountTable):
                 published.append(publish_counts(table, query.threshold))
             else:

@@ -9,7 +9,7 @@ Greenwood's formula gives the standard error.
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -34,13 +34,19 @@ class Step:
 def kaplan_meier(observations: Iterable[Observation]) -> list[Step]:
     """One step per distinct time at which anything happened, in time order."""
     followed = list(observations)
-    events = Counter(o.days for o in followed if o.event)
-    censored = Counter(o.days for o in followed if not o.event)
-    at_risk = len(followed)
+    return kaplan_meier_counted(
+        Counter(o.days for o in followed if o.event),
+        Counter(o.days for o in followed if not o.event),
+    )
+
+
+def kaplan_meier_counted(events: Mapping[int, int], censored: Mapping[int, int]) -> list[Step]:
+    """`kaplan_meier` from how many were re-arrested, and how many censored, on each day."""
+    at_risk = sum(events.values()) + sum(censored.values())
     survival, greenwood = 1.0, 0.0
     steps: list[Step] = []
     for days in sorted(set(events) | set(censored)):
-        d, c = events[days], censored[days]
+        d, c = events.get(days, 0), censored.get(days, 0)
         if d:
             survival *= 1 - d / at_risk
             if at_risk > d:

@@ -43,8 +43,26 @@ def count_table(
     percent_of: PercentOf = "row",
     unit: str = "people",
 ) -> CountTable:
-    counted = Counter(members)
-    counts = {(g, c): counted[(g, c)] for g in groups for c in columns}
+    return counted_table(
+        name, title, breakdown, groups, columns, Counter(members),
+        partition=partition, percent_of=percent_of, unit=unit,
+    )  # fmt: skip
+
+
+def counted_table(
+    name: str,
+    title: str,
+    breakdown: Breakdown,
+    groups: tuple[str, ...],
+    columns: tuple[str, ...],
+    counted: Mapping[Cellkey, int],
+    *,
+    partition: bool = True,
+    percent_of: PercentOf = "row",
+    unit: str = "people",
+) -> CountTable:
+    """`count_table` from members already counted (a GROUP BY's rows)."""
+    counts = {(g, c): counted.get((g, c), 0) for g in groups for c in columns}
     return CountTable(name, title, breakdown, groups, columns, counts, partition, percent_of, unit)
 
 
