@@ -61,6 +61,8 @@ class Report:
 
 
 def build_report(query: ReportQuery, population: Population) -> Report:
+    """The reference: every report from the folded histories (`domain.tallied` builds the same
+    tables from counts that PostgreSQL makes, and is what the service serves)."""
     builder = BUILDERS[query.report]
     return publish(query, lambda breakdown: builder(population, query, breakdown))
 
