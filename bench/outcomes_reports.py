@@ -1,6 +1,7 @@
 """Outcomes reports over a large read model: each report computed as the service computes it
-(read everything recorded by the date, fold, publish with suppression), against a raw SQL
-aggregate over the same rows (referrals by race and door, facts by kind, in one statement).
+(counted by PostgreSQL as known on the date, tabulated and published with suppression), against
+a raw SQL aggregate over the same rows (referrals by race and door, facts by kind, in one
+statement).
 
 The read model is filled directly with COPY (N referrals, about ten facts each: decided,
 admitted, contacts, circumstances, an arrest for some), since what is measured is the report,
@@ -16,7 +17,7 @@ from uuid import uuid4
 import asyncpg
 
 from bench.harness import loadavg, report, servers
-from outcomes.adapters.read_model import PostgresReadModel
+from outcomes.adapters.tallies import PostgresTallies
 from outcomes.bootstrap import migrations
 from outcomes.domain.facts import ETHNICITY_GROUPS, RACE_GROUPS
 from outcomes.domain.population import REPORTS, ReportQuery
@@ -88,7 +89,7 @@ async def measure(size: str) -> None:
             async with pool.acquire() as conn:
                 await migrate(conn, "outcomes", migrations())
             events = await fill(pool, SIZES[size])
-            compute = ComputeReport(PostgresReadModel(pool))
+            compute = ComputeReport(PostgresTallies(pool))
             now = datetime.now(UTC)
             began = time.perf_counter()
             await pool.fetch(RAW, "pontiac", now)
@@ -112,7 +113,8 @@ async def measure(size: str) -> None:
         load_before=load,
         notes=(
             f"{SIZES[size]} referrals and {events} facts in the outcomes read model; each report "
-            "read, folded and suppressed as the service does; raw: one GROUP BY over the same rows"
+            "counted, tabulated and suppressed as the service does; raw: one GROUP BY over the "
+            "same rows"
         ),
     )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from outcomes.adapters.read_model import PostgresReadModel
+from outcomes.adapters.tallies import PostgresTallies
 from outcomes.container import Outcomes
 from outcomes.domain.facts import Pseudonymiser
 from outcomes.entrypoints import http
@@ -45,7 +46,7 @@ def create_app(settings: OutcomesSettings) -> FastAPI:
         outcomes = Outcomes(
             settings=settings,
             read_model=read_model,
-            compute=ComputeReport(read_model),
+            compute=ComputeReport(PostgresTallies(rt.pool)),
             consumer=fold_consumer(rt, settings, read_model, pseudonym),
         )
         app.state.outcomes = outcomes

@@ -2,15 +2,21 @@
 transaction), and compute a report as known on a date."""
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 
 from offramp_contracts import event_catalogue, payload_of
 from outcomes.adapters.read_model import ReadModel
 from outcomes.domain.facts import Pseudonymiser, fold
-from outcomes.domain.population import ReportQuery, population
-from outcomes.domain.reports import Report, build_report
+from outcomes.domain.population import ReportQuery
+from outcomes.domain.reports import Report
+from outcomes.domain.tallied import Tallies, build_tallied_report
 from servicekit.inbox import Delivered
+
+
+class ReportTallies(Protocol):
+    async def tally(self, query: ReportQuery) -> Tallies: ...
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,9 @@ class FoldIntoReadModel:
 @dataclass(frozen=True)
 class ComputeReport:
     """The query says whose knowledge (`as_known_on`) and which threshold; the read model
-    answers with what had been recorded by then, and the domain does the rest."""
+    counts what had been recorded by then, and the domain makes the tables and suppresses."""
 
-    read_model: ReadModel
+    tallies: ReportTallies
 
     async def __call__(self, query: ReportQuery) -> Report:
-        known = await self.read_model.known(query.jurisdiction, query.as_known_on)
-        return build_report(query, population(query, known.referrals, known.cases, known.facts))
+        return build_tallied_report(query, await self.tallies.tally(query))
