@@ -316,8 +316,8 @@ class Intake:
         newcomer without a place joins the waitlist. Capacity is the profile's in force today."""
         await tables.lock_site(conn, jurisdiction)
         capacity = self._profile_in_force(jurisdiction, now).capacity
-        free = capacity - await tables.open_cases(conn, jurisdiction)
-        queue = await tables.waiting(conn, jurisdiction)
+        open_cases, queue = await tables.places_taken(conn, jurisdiction)
+        free = capacity - open_cases
         if newcomer is not None:
             queue.append(Waiting(newcomer.referral_id, newcomer.door, now))
         admitted = {entry.referral_id for entry in next_admissions(queue, free)}
