@@ -86,13 +86,17 @@ async def participants_with(
 
 async def set_status(
     conn: asyncpg.Connection, referral_id: UUID, status: Status, at: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE referrals SET status = $2, updated_at = $3 WHERE referral_id = $1",
+) -> ReferralRow:
+    """The referral's read-model row as it now stands."""
+    row = await conn.fetchrow(
+        f"""UPDATE referrals SET status = $2, updated_at = $3 WHERE referral_id = $1
+            RETURNING {_REFERRAL_COLUMNS}""",
         referral_id,
         status,
         at,
     )
+    assert row is not None, "a referral's status is set only once its row is stored"
+    return ReferralRow(**dict(row))
 
 
 async def referral(
