@@ -99,7 +99,9 @@ async def test_the_history_is_every_event_of_the_case_with_who_when_and_a_line(
     summaries = [h["summary"] for h in history]
     assert f"Goal updated: “{WORDING}”" in summaries
     assert "Referred to detox at Oakland Detox" in summaries
-    assert "Service referral outcome: connected" in summaries
+    assert "Outcome of detox at Oakland Detox: waitlisted" in summaries
+    assert "Outcome of detox at Oakland Detox: connected" in summaries
+    assert f"Goal achieved: “{WORDING}” (note: signed!)" in summaries
     contact = lines["ContactLogged"]
     assert contact["actor"] == {
         "subject": "cm-1",

@@ -210,6 +210,13 @@ async def test_the_case_manager_records_the_assessment_and_a_release(
     await page.get_by_label("Notes", exact=True).fill(CARE_MARKER)
     await page.get_by_role("button", name="Record contact now").click()
     await expect(page.get_by_text("Saved: contact.")).to_be_visible()
+    # Goals' wording and a provider are care's too: they must reach no officer's page either.
+    await page.get_by_label("A new goal, in the participant's words").fill(CARE_MARKER)
+    await page.get_by_role("button", name="Add goal").click()
+    await expect(page.locator(".goal .wording")).to_have_text(CARE_MARKER)
+    await page.get_by_label("Provider").fill(CARE_MARKER)
+    await page.get_by_role("button", name="Make service referral").click()
+    await expect(page.locator(".service .provider")).to_contain_text(CARE_MARKER)
 
     # A release that names no information is refused, and casework's reason is shown in words.
     release = page.locator("form.release")

@@ -123,18 +123,43 @@ def plan_of(events: Iterable[EventEnvelope]) -> Plan:
 
 
 def history_of(events: Iterable[EventEnvelope]) -> list[HistoryEntry]:
-    """Every event of the case's stream, oldest first, each with its line."""
-    return [
-        HistoryEntry(
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            occurred_at=envelope.occurred_at,
-            recorded_at=envelope.recorded_at,
-            actor=envelope.actor,
-            summary=summary_of(payload_of(envelope)),
+    """Every event of the case's stream, oldest first, each with its line. A goal's change and
+    a referral's outcome name the goal or referral they are about, as the case knew it then."""
+    goals: dict[UUID, str] = {}
+    referrals: dict[UUID, str] = {}
+    entries = []
+    for envelope in events:
+        payload = payload_of(envelope)
+        match payload:
+            case InterventionPlanUpdated(goal_id=goal_id, change=change, description=text):
+                if change in ("added", "updated") and text:
+                    goals[goal_id] = text
+                line = _goal_line(change, text, goals.get(goal_id, ""))
+            case ServiceReferralOutcomeRecorded(service_referral_id=referral_id, outcome=outcome):
+                about = referrals.get(referral_id, "service referral")
+                line = f"Outcome of {about}: {_words(outcome)}"
+            case _:
+                line = summary_of(payload)
+        if isinstance(payload, ServiceReferralMade):
+            referrals[payload.service_referral_id] = line.removeprefix("Referred to ")
+        entries.append(
+            HistoryEntry(
+                event_id=envelope.event_id,
+                event_type=envelope.event_type,
+                occurred_at=envelope.occurred_at,
+                recorded_at=envelope.recorded_at,
+                actor=envelope.actor,
+                summary=line,
+            )
         )
-        for envelope in events
-    ]
+    return entries
+
+
+def _goal_line(change: str, text: str, wording: str) -> str:
+    if change in ("added", "updated"):
+        return f"Goal {change}{_quoted(text)}"
+    note = f" (note: {text})" if text else ""
+    return f"Goal {change}{_quoted(wording)}{note}"
 
 
 def _words(code: str) -> str:
