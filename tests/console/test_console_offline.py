@@ -110,3 +110,35 @@ async def test_the_device_sends_it_when_the_signal_returns_with_the_page_closed(
     assert await page.evaluate("window.offrampPendingReferrals()") == 0
     assert len(await referrals_of(cs, "officer-23")) == 1
     await context.close()
+
+
+async def test_a_referral_kept_on_a_shared_device_goes_only_under_its_officers_name(
+    console_system: ConsoleSystem, browser: Browser
+) -> None:
+    cs = console_system
+    before = {o: len(await referrals_of(cs, o)) for o in ("officer-17", "officer-23")}
+    page = await referral_form(browser, cs, "officer-17")
+    context = page.context
+    await fill_in(page, "Brandt")
+    await context.set_offline(True)
+    await page.get_by_role("button", name="Send referral").click()
+    await expect(page.get_by_text(NO_SIGNAL)).to_be_visible()
+    await page.close()
+    await context.clear_cookies()  # officer-17's session ends while the phone is offline
+    await context.set_offline(False)
+
+    # Another officer signs in on the same phone: the worker tries again, and is refused.
+    page = await context.new_page()
+    await sign_in(page, cs.url, "officer-23@pontiac-pd")
+    await expect(page.get_by_text("saved on this device by officer-17@pontiac-pd")).to_be_visible()
+    assert await page.evaluate("window.offrampPendingReferrals()") == 1
+    after = {o: len(await referrals_of(cs, o)) for o in before}
+    assert after == before, after
+
+    await context.clear_cookies()
+    await sign_in(page, cs.url, "officer-17@pontiac-pd")
+    await page.wait_for_url("**/officer/referrals?made=*")
+    after = {o: len(await referrals_of(cs, o)) for o in before}
+    assert after == {"officer-17": before["officer-17"] + 1, "officer-23": before["officer-23"]}
+    assert await page.evaluate("window.offrampPendingReferrals()") == 0
+    await context.close()

@@ -190,7 +190,7 @@
       var first = state.refused[0];
       refused(first.key, first.message, fieldsOf(first.body), true);
     } else if (state && state.waiting) {
-      show("A referral saved on this device is waiting to be sent.");
+      show(state.message || "A referral saved on this device is waiting to be sent.", state.message ? "error" : "notice");
     }
   }
 
@@ -221,7 +221,10 @@
     }
   });
   window.addEventListener("online", function () {
-    if (controlled()) ask({ type: "flush", csrf: csrf() }); else flush();
+    if (!controlled()) { flush(); return; }
+    ask({ type: "flush", csrf: csrf() }).then(function (state) {
+      if (state && state.message) show(state.message, "error");
+    });
   });
   // How many referrals wait on this device, for the page and its tests.
   window.offrampPendingReferrals = async function () {

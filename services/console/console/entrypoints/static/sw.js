@@ -96,7 +96,8 @@ async function attempt(item) {
   try { answer = await response.clone().json(); } catch (notJson) { answer = {}; }
   if (response.redirected || response.status === 401 || response.status === 403 || answer.keep) {
     // Signed out, or signed in as someone else: kept for the officer who made it.
-    return { waiting: true, answer: json(202, { kept: "sign-in", message: answer.message || "" }) };
+    const message = answer.message || "";
+    return { waiting: true, message: message, answer: json(202, { kept: "sign-in", message: message }) };
   }
   if (response.status >= 500 || response.status === 429) {
     await later();
@@ -114,16 +115,20 @@ async function later() {
   }
 }
 
+// Send every referral still waiting; how many still wait, and why, if a person must act.
 async function flush(csrf) {
   const items = await all();
   let waiting = 0;
+  let message = "";
   for (const item of items) {
     if (item.refused) continue;
     const fresh = csrf && csrf !== item.csrf ? { ...item, csrf: csrf } : item;
     if (fresh !== item) await keep(fresh);
-    if ((await send(fresh)).waiting) waiting += 1;
+    const outcome = await send(fresh);
+    if (outcome.waiting) waiting += 1;
+    message = message || outcome.message || "";
   }
-  return waiting;
+  return { waiting: waiting, message: message };
 }
 
 self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
@@ -151,8 +156,8 @@ self.addEventListener("sync", (event) => {
   if (event.tag !== SYNC_TAG) return;
   // A rejected sync is retried by the browser with back-off: so while any is still waiting.
   event.waitUntil(
-    flush("").then((waiting) => {
-      if (waiting) throw new Error(waiting + " referral(s) still waiting");
+    flush("").then((left) => {
+      if (left.waiting) throw new Error(left.waiting + " referral(s) still waiting");
     })
   );
 });
@@ -161,10 +166,11 @@ self.addEventListener("message", (event) => {
   const message = event.data || {};
   const reply = (value) => event.ports[0] && event.ports[0].postMessage(value);
   const work = (async () => {
-    if (message.type === "flush") await flush(message.csrf || "");
+    const left = message.type === "flush" ? await flush(message.csrf || "") : { message: "" };
     if (message.type === "forget") await forget(message.key);
     const items = await all();
     reply({
+      message: left.message,
       waiting: items.filter((i) => !i.refused).length,
       refused: items.filter((i) => i.refused).map((i) => ({ key: i.key, message: i.refused, body: i.body })),
     });
