@@ -72,6 +72,8 @@ async def test_a_referral_made_offline_is_sent_once_when_the_signal_returns(
     await expect(page.get_by_text(NO_SIGNAL)).to_be_visible()
     assert await page.evaluate("window.offrampPendingReferrals()") == 1
     assert await referrals_of(cs, "officer-17") == []  # nothing reached intake
+    # Kept, the form is cleared: a second tap cannot send the same person again under a new key.
+    await expect(page.get_by_label("Family name")).to_have_value("")
     await check_page(page, "officer-refer-offline")
 
     await page.context.set_offline(False)

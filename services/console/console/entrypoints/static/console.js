@@ -47,6 +47,16 @@
   var SIGN_IN = "Please sign in again: the referral stays saved on this device until then.";
   var BUSY = "The service is busy: the referral is saved on this device and will be sent again shortly.";
 
+  // Kept on the device: the form is cleared, so that a second tap cannot make a second referral
+  // of the same person under a new key (a refusal puts the answers back).
+  function kept(text) {
+    show(text);
+    var form = document.getElementById("referral-form");
+    if (!form) return;
+    form.reset();
+    prepare(form);
+  }
+
   function made(referralId) {
     window.location.assign("/officer/referrals?made=" + encodeURIComponent(referralId));
   }
@@ -82,7 +92,7 @@
     var answer = {};
     try { answer = await response.json(); } catch (e) { answer = {}; }
     if (response.status === 202 && byWorker) {
-      show(answer.kept === "sign-in" ? (answer.message || SIGN_IN) : answer.kept === "busy" ? BUSY : NO_SIGNAL);
+      kept(answer.kept === "sign-in" ? (answer.message || SIGN_IN) : answer.kept === "busy" ? BUSY : NO_SIGNAL);
       if (answer.kept === "busy") setTimeout(function () { ask({ type: "flush", csrf: csrf() }); }, 5000);
       return false;
     }
@@ -113,7 +123,7 @@
         try {
           response = await post(item.key, new URLSearchParams(item.fields).toString(), csrf() || item.csrf);
         } catch (e) {
-          show(NO_SIGNAL);
+          kept(NO_SIGNAL);
           return;
         }
         if (!(await answered(item.key, item.fields, response, false))) return;
@@ -135,7 +145,7 @@
     try {
       response = await post(key, new URLSearchParams(fields).toString(), csrf());
     } catch (e) {
-      show(NO_SIGNAL); // the worker keeps it: it stored the referral before sending
+      kept(NO_SIGNAL); // the worker keeps it: it stored the referral before sending
       return;
     }
     await answered(key, fields, response, true);
@@ -157,6 +167,11 @@
     var fields = {};
     new URLSearchParams(body).forEach(function (value, name) { fields[name] = value; });
     return fields;
+  }
+
+  function prepare(form) {
+    form.querySelector("input[name=utc_offset_minutes]").value = String(-new Date().getTimezoneOffset());
+    showDoorQuestions(form);
   }
 
   function showDoorQuestions(form) {
@@ -197,16 +212,18 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("referral-form");
     if (form) {
-      form.querySelector("input[name=utc_offset_minutes]").value = String(-new Date().getTimezoneOffset());
-      showDoorQuestions(form);
+      prepare(form);
       form.addEventListener("change", function () { showDoorQuestions(form); });
+      var button = form.querySelector("button[type=submit]");
       form.addEventListener("submit", function (event) {
         event.preventDefault();
+        if (button.disabled) return;
         var fields = {};
         new FormData(form).forEach(function (value, name) { fields[name] = String(value); });
         fields.idempotency_key = crypto.randomUUID();
         show("Sending the referral...");
-        submit(fields);
+        button.disabled = true; // one tap, one referral
+        submit(fields).finally(function () { button.disabled = false; });
       });
     }
     if (worker && window.location.pathname.indexOf("/officer") === 0) {
