@@ -196,7 +196,7 @@ class HistoryLine(BaseModel):
     event_type: str
     occurred_at: datetime
     recorded_at: datetime
-    actor: Actor = Field(description="Who caused it: a person, or casework's own timeline.")
+    actor: Actor = Field(description="Who caused it: a person, or casework acting on its own.")
     summary: str = Field(description="What happened, in one plain line.")
 
 
