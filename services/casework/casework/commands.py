@@ -17,11 +17,13 @@ from uuid import UUID
 
 import asyncpg
 
-from casework.adapters.case_store import CaseStore, Recorded, StoredCase
+from casework.adapters import command_keys
+from casework.adapters.case_store import CaseStore, Recorded, StoredCase, as_of
 from casework.domain.consent import LAW_ENFORCEMENT_ROLES, RECIPIENT_ROLES
 from offramp_contracts import EventEnvelope, EventPayload
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import AuthorizationError, Principal
+from servicekit.idempotency import HEADER, CommandKey, owner_of
 from servicekit.profiles import ProfileBook
 from servicekit.refusals import Refusal
 
@@ -36,6 +38,18 @@ class CaseNotFound(Refusal, LookupError):
 
     def __init__(self, case_id: UUID) -> None:
         super().__init__(f"there is no case {case_id} in your jurisdiction")
+
+
+class IdempotencyKeyReused(Refusal):
+    status = 422
+    kind = "idempotency-key-reused"
+    title = "Refused"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"The {HEADER} {key!r} was already used for a different request; send it with a "
+            "new key."
+        )
 
 
 class TimelineNotifier(Protocol):
@@ -57,13 +71,27 @@ class Casework:
         decide: Decide,
         *,
         correlation_id: UUID,
+        key: CommandKey | None = None,
     ) -> Recorded:
+        """With `key`, a retry of a command that was stored (its answer lost, and the
+        middleware's claim with it) is answered as the first attempt was, storing nothing."""
         async with self.pool.acquire() as conn, conn.transaction():
             case = await self.cases.load(conn, case_id)
             if case is None or case.jurisdiction != caller.jurisdiction:
                 raise CaseNotFound(case_id)
             profile = self.profile_of(case)
             role = check_party(caller, party, case, profile)
+            if key is not None:
+                earlier = await command_keys.claim(
+                    conn,
+                    owner=owner_of(caller),
+                    key=key.key,
+                    fingerprint=key.fingerprint,
+                    case_id=case_id,
+                    version=case.version,
+                )
+                if earlier is not None:
+                    return _replayed(case, earlier, key)
             recorded = await self.cases.record(
                 conn,
                 case,
@@ -72,6 +100,10 @@ class Casework:
                 correlation_id=correlation_id,
                 causation_id=None,
             )
+            if key is not None:
+                await command_keys.settle(
+                    conn, owner=owner_of(caller), key=key.key, version=recorded.case.version
+                )
         await self.timeline.stored(case_id, recorded.events)
         return recorded
 
@@ -104,6 +136,13 @@ class Casework:
 
     def profile_of(self, case: StoredCase) -> SiteProfile:
         return self.profiles.version(case.jurisdiction, case.state.policy_version)
+
+
+def _replayed(case: StoredCase, earlier: command_keys.Claimed, key: CommandKey) -> Recorded:
+    if (earlier.fingerprint, earlier.case_id) != (key.fingerprint, case.case_id):
+        raise IdempotencyKeyReused(key.key)
+    events = list(case.events[earlier.version_before : earlier.version_after])
+    return Recorded(as_of(case, earlier.version_after), events, replayed=True)
 
 
 def check_party(caller: Principal, party: Party, case: StoredCase, profile: SiteProfile) -> str:

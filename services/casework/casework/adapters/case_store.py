@@ -53,6 +53,17 @@ class StoredCase:
 class Recorded:
     case: StoredCase
     events: list[EventEnvelope]
+    replayed: bool = False
+    """The command ran before (a retry under its Idempotency-Key): `case` and `events` are as
+    its first attempt stored them, and nothing was stored now."""
+
+
+def as_of(case: StoredCase, version: int) -> StoredCase:
+    """The case as it stood at `version` of its stream."""
+    events = case.events[:version]
+    state = replay(payload_of(envelope) for envelope in events)
+    assert state is not None, "every stored version of a case follows its CaseOpened"
+    return replace(case, state=state, version=version, events=events)
 
 
 class CaseStore:

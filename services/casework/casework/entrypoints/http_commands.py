@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import uuid6
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from casework.adapters import roster
 from casework.adapters.case_store import Recorded, StoredCase
 from casework.commands import Decide, Party
 from casework.domain import decisions
+from casework.entrypoints.command_request import Sent
 from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
@@ -47,7 +47,7 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.lifecycle import coarse_status
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
-from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.http import Runtime, require_role
 
 router = APIRouter(tags=["casework"])
 Supervisor = Annotated[Principal, Depends(require_role("supervisor", kinds=AT_CARE_AGENCY))]
@@ -63,18 +63,21 @@ def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:
 
 
 async def _run(
-    cases: Cases, case_id: UUID, caller: Principal, party: Party, decide: Decide, request: Request
+    cases: Cases, case_id: UUID, caller: Principal, party: Party, decide: Decide, sent: Sent
 ) -> Recorded:
-    return await cases.run(
-        case_id, caller, party, decide, correlation_id=correlation_id_of(request)
+    recorded = await cases.run(
+        case_id, caller, party, decide, correlation_id=sent.correlation_id, key=sent.key
     )
+    if recorded.replayed:
+        sent.replayed()
+    return recorded
 
 
 @router.post(
     "/cases/{case_id}/intake-assessment", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def complete_intake_assessment(
-    case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
     """Needs assessed and the signed release recorded: the participant is enrolled."""
     at = datetime.now(UTC)
@@ -90,7 +93,7 @@ async def complete_intake_assessment(
             circumstances=body.circumstances.circumstances() if body.circumstances else None,
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent))
 
 
 @router.post(
@@ -100,7 +103,7 @@ async def complete_intake_assessment(
     openapi_extra=CASE_RECORD,
 )
 async def record_circumstances(
-    case_id: UUID, body: CircumstancesIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: CircumstancesIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
     """A change of housing, income or employment status (each counted, never shown outside
     the case-management agency, in the outcomes reports)."""
@@ -112,7 +115,7 @@ async def record_circumstances(
             )
         ]
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent))
 
 
 @router.post(
@@ -122,9 +125,9 @@ async def record_circumstances(
     openapi_extra=CASE_RECORD,
 )
 async def log_contact(
-    case_id: UUID, body: ContactIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ContactIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
-    contact_id = uuid6.uuid7()
+    contact_id = sent.new_id(staff)
 
     def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
         return decisions.log_contact(
@@ -137,7 +140,7 @@ async def log_contact(
             inactivity_period=profile.inactivity_period,
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent), contact_id)
 
 
 @router.post(
@@ -147,19 +150,19 @@ async def log_contact(
     openapi_extra=CASE_RECORD,
 )
 async def add_goal(
-    case_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
-    goal_id = uuid6.uuid7()
-    return await _goal(cases, case_id, goal_id, "added", body.description, staff, request)
+    goal_id = sent.new_id(staff)
+    return await _goal(cases, case_id, goal_id, "added", body.description, staff, sent)
 
 
 @router.patch(
     "/cases/{case_id}/goals/{goal_id}", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def update_goal(
-    case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
-    return await _goal(cases, case_id, goal_id, "updated", body.description, staff, request)
+    return await _goal(cases, case_id, goal_id, "updated", body.description, staff, sent)
 
 
 @router.post(
@@ -173,9 +176,9 @@ async def achieve_goal(
     body: GoalChangeIn,
     staff: CaseStaff,
     cases: Cases,
-    request: Request,
+    sent: Sent,
 ) -> CommandResult:
-    return await _goal(cases, case_id, goal_id, "achieved", body.description, staff, request)
+    return await _goal(cases, case_id, goal_id, "achieved", body.description, staff, sent)
 
 
 @router.post(
@@ -189,10 +192,10 @@ async def drop_goal(
     body: GoalChangeIn,
     staff: CaseStaff,
     cases: Cases,
-    request: Request,
+    sent: Sent,
 ) -> CommandResult:
     """Dropping a goal is no failure of the participant's: plans change (harm reduction)."""
-    return await _goal(cases, case_id, goal_id, "dropped", body.description, staff, request)
+    return await _goal(cases, case_id, goal_id, "dropped", body.description, staff, sent)
 
 
 async def _goal(
@@ -202,14 +205,14 @@ async def _goal(
     change: GoalChange,
     description: str,
     staff: Principal,
-    request: Request,
+    sent: Sent,
 ) -> CommandResult:
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.change_goal(
             case.state, goal_id=goal_id, change=change, by=staff_ref(staff), description=description
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), goal_id)
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent), goal_id)
 
 
 @router.post(
@@ -219,9 +222,9 @@ async def _goal(
     openapi_extra=CASE_RECORD,
 )
 async def refer_to_service(
-    case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
-    referral_id = uuid6.uuid7()
+    referral_id = sent.new_id(staff)
 
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.refer_to_service(
@@ -233,7 +236,7 @@ async def refer_to_service(
             notes=body.notes,
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), referral_id)
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent), referral_id)
 
 
 @router.post(
@@ -247,7 +250,7 @@ async def record_service_outcome(
     body: ServiceOutcomeIn,
     staff: CaseStaff,
     cases: Cases,
-    request: Request,
+    sent: Sent,
 ) -> CommandResult:
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.record_service_outcome(
@@ -258,14 +261,14 @@ async def record_service_outcome(
             notes=body.notes,
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent))
 
 
 @router.post(
     "/cases/{case_id}/non-compliance", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def report_non_compliance(
-    case_id: UUID, body: NonComplianceIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: NonComplianceIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
     """Only where the site attaches conditions, and only one of them (otherwise 422)."""
 
@@ -277,7 +280,7 @@ async def report_non_compliance(
             site_conditions=profile.conditions,
         )
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent))
 
 
 @router.post(
@@ -286,7 +289,7 @@ async def report_non_compliance(
     openapi_extra=CASE_RECORD,
 )
 async def record_prosecutor_decision(
-    case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
+    case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, sent: Sent
 ) -> CoarseCommandResult:
     """After a missed intake window or reported non-compliance; filing closes the case. The
     prosecutor is answered with the coarse status only, like every law-enforcement read."""
@@ -296,7 +299,7 @@ async def record_prosecutor_decision(
             case.state, decision=body.decision, prosecutor=staff_ref(prosecutor), reason=body.reason
         )
 
-    recorded = await _run(cases, case_id, prosecutor, "prosecutor", decide, request)
+    recorded = await _run(cases, case_id, prosecutor, "prosecutor", decide, sent)
     return CoarseCommandResult(
         case_id=case_id,
         referral_id=recorded.case.state.referral_id,
@@ -309,7 +312,7 @@ async def record_prosecutor_decision(
     "/cases/{case_id}/arrests", status_code=201, response_model=None, openapi_extra=CASE_RECORD
 )
 async def report_new_arrest(
-    case_id: UUID, body: ArrestIn, caller: LawEnforcement, cases: Cases, request: Request
+    case_id: UUID, body: ArrestIn, caller: LawEnforcement, cases: Cases, sent: Sent
 ) -> dict[str, object]:
     """An officer or the prosecutor reports a new arrest; they learn nothing of the case."""
 
@@ -319,20 +322,20 @@ async def report_new_arrest(
             case.state, reported_by=staff_ref(caller), role=role, arrested_on=body.arrested_on
         )
 
-    recorded = await _run(cases, case_id, caller, "law_enforcement", decide, request)
+    recorded = await _run(cases, case_id, caller, "law_enforcement", decide, sent)
     return {"case_id": str(case_id), "stored": [e.event_type for e in recorded.events]}
 
 
 @router.post("/cases/{case_id}/closure", response_model=CommandResult, openapi_extra=CASE_RECORD)
 async def close_case(
-    case_id: UUID, body: ClosureIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ClosureIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> CommandResult:
     """Graduated is the case manager's judgement; there are no fixed criteria."""
 
     def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
         return decisions.close_case(case.state, reason=body.reason)
 
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, staff, "case_staff", decide, sent))
 
 
 @router.put(
@@ -344,7 +347,7 @@ async def reassign(
     supervisor: Supervisor,
     cases: Cases,
     runtime: Runtime,
-    request: Request,
+    sent: Sent,
 ) -> CommandResult:
     """A supervisor gives the case to an active case manager on their agency's roster."""
     await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 404 first
@@ -366,4 +369,4 @@ async def reassign(
             case.state, case_manager=StaffRef(subject=body.case_manager, agency=case.agency)
         )
 
-    return _result(await _run(cases, case_id, supervisor, "case_staff", decide, request))
+    return _result(await _run(cases, case_id, supervisor, "case_staff", decide, sent))

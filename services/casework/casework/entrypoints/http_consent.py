@@ -19,14 +19,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import uuid6
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from casework.adapters import consent_tables
-from casework.adapters.case_store import StoredCase
+from casework.adapters.case_store import Recorded, StoredCase
+from casework.commands import Decide
 from casework.domain import consent, disclosure
 from casework.domain.consent import CaseParties
 from casework.domain.disclosure import Requester
+from casework.entrypoints.command_request import Sent
 from casework.entrypoints.consent_schemas import (
     DisclosureList,
     DisclosureRecord,
@@ -63,6 +64,25 @@ def _closure_time(case: StoredCase) -> datetime | None:
     return consent.consent_record(case.events).case_closed_at
 
 
+async def _run(
+    cases: Cases, case_id: UUID, staff: Principal, decide: Decide, sent: Sent
+) -> Recorded:
+    recorded = await cases.run(
+        case_id, staff, "case_staff", decide, correlation_id=sent.correlation_id, key=sent.key
+    )
+    if recorded.replayed:
+        sent.replayed()
+    return recorded
+
+
+def _release_view(recorded: Recorded, release_id: UUID) -> ReleaseView:
+    """The release as the command left it, standing as of when its event was stored (so a
+    retry's answer is the first attempt's)."""
+    record = consent.consent_record(recorded.case.events)
+    (stored,) = recorded.events
+    return ReleaseView.of(record.releases[release_id], stored.occurred_at, record.case_closed_at)
+
+
 @router.post(
     "/cases/{case_id}/releases",
     status_code=201,
@@ -70,13 +90,13 @@ def _closure_time(case: StoredCase) -> datetime | None:
     openapi_extra=CASE_RECORD,
 )
 async def record_release(
-    case_id: UUID, body: ReleaseIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ReleaseIn, staff: CaseStaff, cases: Cases, sent: Sent
 ) -> ReleaseView:
     """Case managers and supervisors of the case's agency record a release the participant
     signed. Refused: a missing element (422 `release-incomplete`, each named with how to
     supply it), a release that cannot be right (422 `release-invalid`), one to law enforcement
     or a prosecutor (422 `release-to-law-enforcement`), a closed case (409)."""
-    release_id = uuid6.uuid7()
+    release_id = sent.new_id(staff)
     form = body.form()
 
     def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
@@ -96,11 +116,7 @@ async def record_release(
         )
         return [granted]
 
-    recorded = await cases.run(
-        case_id, staff, "case_staff", decide, correlation_id=correlation_id_of(request)
-    )
-    record = consent.consent_record(recorded.case.events)
-    return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
+    return _release_view(await _run(cases, case_id, staff, decide, sent), release_id)
 
 
 @router.get(
@@ -129,7 +145,7 @@ async def revoke_release(
     body: RevocationIn,
     staff: CaseStaff,
     cases: Cases,
-    request: Request,
+    sent: Sent,
 ) -> ReleaseView:
     """Case managers and supervisors of the case's agency record that the participant revoked a
     release (in writing, orally or electronically, at `revoked_at` or now). It ends at that
@@ -149,11 +165,7 @@ async def revoke_release(
             )
         ]
 
-    recorded = await cases.run(
-        case_id, staff, "case_staff", decide, correlation_id=correlation_id_of(request)
-    )
-    record = consent.consent_record(recorded.case.events)
-    return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
+    return _release_view(await _run(cases, case_id, staff, decide, sent), release_id)
 
 
 @router.get("/cases/{case_id}/disclosure", response_model=DisclosureView, openapi_extra=CASE_RECORD)
