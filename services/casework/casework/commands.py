@@ -1,5 +1,7 @@
-"""Casework's use cases: each command runs in one transaction on the case as stored (its row
-locked), is refused whole or stored whole, and tells the case's timeline afterwards.
+"""Casework's command loop over a case: each command runs in one transaction on the case as
+stored (its row locked), is decided by the case's decider (`casework.domain.case`), refused
+whole or stored whole, and tells the case's timeline afterwards. The named use cases that build
+the commands are in `casework.use_cases`.
 
 Who may do what to a case: its case-management agency's staff (case managers and supervisors)
 do the casework; the site's liaison prosecutor records decisions; officers of the referring
@@ -19,8 +21,10 @@ import asyncpg
 
 from casework.adapters import command_keys
 from casework.adapters.case_store import CaseStore, Recorded, StoredCase, as_of
+from casework.domain import case as case_decider
+from casework.domain.case import CaseCommand
 from casework.domain.consent import LAW_ENFORCEMENT_ROLES, RECIPIENT_ROLES
-from offramp_contracts import EventEnvelope, EventPayload
+from offramp_contracts import EventEnvelope
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import AuthorizationError, Principal
 from servicekit.idempotency import HEADER, CommandKey, owner_of
@@ -28,7 +32,15 @@ from servicekit.profiles import ProfileBook
 from servicekit.refusals import Refusal
 
 Party = Literal["case_staff", "prosecutor", "law_enforcement", "recipient"]
-Decide = Callable[[StoredCase, SiteProfile], Sequence[EventPayload]]
+CommandOf = Callable[[StoredCase, SiteProfile], CaseCommand]
+"""The command, as the case as stored and its site's profile make it."""
+
+
+@dataclass(frozen=True)
+class Ran:
+    recorded: Recorded
+    command: CaseCommand | None
+    """What was decided now; None for a retry answered as its first attempt was."""
 
 
 class CaseNotFound(Refusal, LookupError):
@@ -68,11 +80,11 @@ class Casework:
         case_id: UUID,
         caller: Principal,
         party: Party,
-        decide: Decide,
+        command_of: CommandOf,
         *,
         correlation_id: UUID,
         key: CommandKey | None = None,
-    ) -> Recorded:
+    ) -> Ran:
         """With `key`, a retry of a command that was stored (its answer lost, and the
         middleware's claim with it) is answered as the first attempt was, storing nothing."""
         async with self.pool.acquire() as conn, conn.transaction():
@@ -91,11 +103,12 @@ class Casework:
                     version=case.version,
                 )
                 if earlier is not None:
-                    return _replayed(case, earlier, key)
+                    return Ran(_replayed(case, earlier, key), None)
+            command = command_of(case, profile)
             recorded = await self.cases.record(
                 conn,
                 case,
-                decide(case, profile),
+                case_decider.decide(command, case.state),
                 actor=caller.acting_as(role),
                 correlation_id=correlation_id,
                 causation_id=None,
@@ -105,7 +118,7 @@ class Casework:
                     conn, owner=owner_of(caller), key=key.key, version=recorded.case.version
                 )
         await self.timeline.stored(case_id, recorded.events)
-        return recorded
+        return Ran(recorded, command)
 
     async def read(self, case_id: UUID, caller: Principal, party: Party) -> StoredCase:
         async with self.pool.acquire() as conn, conn.transaction(readonly=True):

@@ -1,16 +1,18 @@
 """What every case command route takes besides its body and its caller: the request's
-correlation id, its Idempotency-Key (if sent) and the answer's headers."""
+correlation id, its Idempotency-Key (if sent) and the answer's headers; and the use cases."""
 
 from dataclasses import dataclass
 from typing import Annotated
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-import uuid6
 from fastapi import Depends, Request, Response
 
+from casework.adapters.case_store import Recorded
+from casework.entrypoints.http_cases import Cases
+from casework.use_cases import Caller, CaseCommands
 from servicekit.auth import Principal
 from servicekit.http import correlation_id_of
-from servicekit.idempotency import REPLAYED, CommandKey, command_key, owner_of
+from servicekit.idempotency import REPLAYED, CommandKey, command_key
 
 
 @dataclass(frozen=True)
@@ -19,20 +21,23 @@ class CommandRequest:
     key: CommandKey | None
     response: Response
 
-    def new_id(self, caller: Principal) -> UUID:
-        """The id of what the command makes (a contact, a goal, a release): derived from the
-        caller and the key, so a retry names what the first attempt made."""
-        if self.key is None:
-            return uuid6.uuid7()
-        name = "\x1f".join((owner_of(caller), self.key.key))
-        return uuid5(NAMESPACE_URL, "offramp:casework:made:" + name)
+    def caller(self, principal: Principal) -> Caller:
+        return Caller(principal, self.correlation_id, self.key)
 
-    def replayed(self) -> None:
-        self.response.headers[REPLAYED] = "true"
+    def answered(self, recorded: Recorded) -> Recorded:
+        """A retry answered as its first attempt was says so."""
+        if recorded.replayed:
+            self.response.headers[REPLAYED] = "true"
+        return recorded
 
 
 async def command_request(request: Request, response: Response) -> CommandRequest:
     return CommandRequest(correlation_id_of(request), await command_key(request), response)
 
 
+async def case_commands(cases: Cases) -> CaseCommands:
+    return CaseCommands(cases)
+
+
 Sent = Annotated[CommandRequest, Depends(command_request)]
+Commands = Annotated[CaseCommands, Depends(case_commands)]

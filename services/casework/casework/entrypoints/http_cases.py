@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from casework.adapters.case_store import StoredCase
 from casework.commands import Casework
 from casework.container import CaseworkContainer
+from casework.domain.transitions import TransitionRefused
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import (
     ClientBecameActive,
@@ -20,7 +21,6 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.lifecycle import (
     GoalStatus,
     IntakeWindowOutcome,
-    TransitionRefused,
     coarse_status,
 )
 from offramp_contracts.profile import AgencyKind
@@ -229,8 +229,8 @@ async def prosecutor_diversions(
 
 
 def refusal_of_transition(refused: TransitionRefused) -> Refusal:
-    """The lifecycle's refusals (in `contracts/`, which cannot depend on servicekit) as
-    casework answers them: 409, and a closed case says so."""
+    """The case's guards' refusals (`casework.domain.transitions`) as casework answers them:
+    409, and a closed case says so."""
     return CaseRefused(refused)
 
 

@@ -1,4 +1,5 @@
-"""The case lifecycle: which events may happen to a case in each state, and what they do to it."""
+"""The case's guards (`casework.domain.transitions`): which events may happen to a case in each
+state, and what they do to it. Pure, milliseconds."""
 
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid5
@@ -7,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from casework.domain.transitions import ALLOWED, TransitionRefused, accept, refusal
 from offramp_contracts.events.base import Door, EventPayload, StaffRef
 from offramp_contracts.events.casework import (
     CaseClosed,
@@ -36,16 +38,7 @@ from offramp_contracts.events.consent import (
     RightToRevoke,
     Signature,
 )
-from offramp_contracts.lifecycle import (
-    ALLOWED,
-    CaseState,
-    TransitionRefused,
-    accept,
-    coarse_status,
-    evolve,
-    refusal,
-    replay,
-)
+from offramp_contracts.lifecycle import CaseState, coarse_status, evolve, replay
 
 CASE = UUID("0190a3b4-0000-7000-8000-000000000001")
 REFERRAL = UUID("0190a3b4-0000-7000-8000-000000000002")
