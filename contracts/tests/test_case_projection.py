@@ -2,69 +2,27 @@
 stored facts of a case make of it. It never refuses a fact; which events may happen is
 casework's rule (services/casework/tests/test_case_guards.py)."""
 
-from datetime import UTC, date, datetime
-from uuid import UUID
-
 import pytest
 
-from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.casework import (
     CaseClosed,
     CaseManagerAssigned,
-    CaseOpened,
     ClientBecameInactive,
-    IntakeAssessment,
-    IntakeAssessmentCompleted,
-    IntakeWindowMissed,
     NonComplianceReported,
     ProsecutorDecisionRecorded,
 )
 from offramp_contracts.events.intake import ReferralWaitlisted
 from offramp_contracts.lifecycle import (
     CASE_EVENTS,
-    CaseState,
     coarse_status,
     evolve,
     intake_window_outcome,
-    replay,
 )
 from offramp_contracts.registry import event_catalogue
+from tests.case_events import CASE, CM, OFFICER, REFERRAL, T0, assessment, missed, opened, walk
 
-CASE = UUID("0190a3b4-0000-7000-8000-000000000001")
-REFERRAL = UUID("0190a3b4-0000-7000-8000-000000000002")
-OFFICER = StaffRef(subject="officer-1", agency="pontiac-pd")
-CM = StaffRef(subject="cm-1", agency="pontiac-case-management")
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def opened(door: Door = "arrest_diversion") -> CaseOpened:
-    return CaseOpened(
-        case_id=CASE,
-        referral_id=REFERRAL,
-        door=door,
-        referring_officer=OFFICER,
-        policy_version="2026.1",
-    )
-
-
-def walk(*payloads: object) -> CaseState:
-    state = replay(payloads)  # type: ignore[arg-type]
-    assert state is not None
-    return state
-
-
-ASSESSED = IntakeAssessmentCompleted(
-    case_id=CASE,
-    referral_id=REFERRAL,
-    door="arrest_diversion",
-    assessed_by=CM,
-    within_intake_window=True,
-    release_signed_on=date(2026, 3, 2),
-    assessment=IntakeAssessment(needs=frozenset({"housing"})),
-)
-MISSED = IntakeWindowMissed(
-    case_id=CASE, referral_id=REFERRAL, referring_officer=OFFICER, window_ended_at=T0
-)
+ASSESSED = assessment()
+MISSED = missed()
 
 
 def test_a_new_case_is_in_intake_working_with_a_case_manager() -> None:
