@@ -4,11 +4,15 @@ At least once, never lost: a row is deleted only after JetStream acknowledged it
 dies between the ack and the delete republishes the row later with the same `Nats-Msg-Id`, which
 JetStream drops within its duplicate window; the consumers' inboxes absorb anything older.
 
-Pipelined, in order (ADR 0003): a batch is written to the connection in one burst, in position
-order, without waiting for each ack; the acks are then awaited in that order. JetStream stores
-one connection's publishes in the order they arrive, so the rows acknowledged are a prefix of
-the batch; they are deleted, and the next pass starts again from the first row that was not
-(its successors, if the server stored them anyway, come back as duplicates and are dropped).
+Pipelined, each stream in order (ADR 0003): a batch is cut into waves in which no event stream
+appears twice (its first event in this batch in the first wave, its second in the second, ...),
+each wave written to the connection in one burst without waiting for each ack, and the next
+wave sent only once the one before is wholly acknowledged. A wave can lose a message in its
+middle and still have later ones stored (a stream leader killed mid-burst, a message refused
+for its size); those later ones are of other streams, so no stream's events ever reach the bus
+out of their order. Acknowledged rows are deleted; the next pass starts again at the first row
+that was not (anything after it the server stored anyway comes back as a duplicate, dropped by
+its `Nats-Msg-Id`).
 """
 
 import asyncio
@@ -33,15 +37,38 @@ class OutboxRow:
     subject: str
     body: bytes
     headers: dict[str, str]
+    # The event stream the row's event belongs to (None for a row without a stored event).
+    stream_id: str | None = None
+
+    @property
+    def order_key(self) -> str:
+        """Rows with the same key must reach the bus in position order."""
+        return self.stream_id if self.stream_id is not None else str(self.event_id)
+
+
+def waves(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    """`rows` (in position order) cut into waves in which no stream appears twice: the k-th row
+    of each stream goes to wave k, each wave in position order."""
+    cut: list[list[OutboxRow]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        k = seen.get(row.order_key, 0)
+        seen[row.order_key] = k + 1
+        if k == len(cut):
+            cut.append([])
+        cut[k].append(row)
+    return cut
 
 
 class PublishGap(Exception):
-    """JetStream did not acknowledge `row`; the `acknowledged` rows before it in the batch it
-    did. The cause (raised `from`) says why: a timeout, a lost connection, a refusal."""
+    """JetStream did not acknowledge `row`, the first row of its wave without an ack; it did
+    acknowledge the `acknowledged` rows of the batch (every earlier wave, and those of this
+    wave it stored). The cause (raised `from`) says why: a timeout, a lost connection, a
+    refusal."""
 
-    def __init__(self, acknowledged: int, row: OutboxRow) -> None:
+    def __init__(self, acknowledged: list[OutboxRow], row: OutboxRow) -> None:
         super().__init__(
-            f"JetStream acknowledged {acknowledged} rows of the batch, then not outbox row "
+            f"JetStream acknowledged {len(acknowledged)} rows of the batch, but not outbox row "
             f"{row.position} (event {row.event_id}, {row.subject}); it is resent from there"
         )
         self.acknowledged = acknowledged
@@ -105,29 +132,35 @@ class OutboxRelay:
 
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish and delete, batch after batch, until the outbox is empty; returns how many
-        rows it relayed. If JetStream does not acknowledge a row, every row before it is
+        rows it relayed. If JetStream does not acknowledge a row, every row it acknowledged is
         deleted and PublishGap is raised: the next drain starts again at that row.
 
-        While a batch waits for its acks, one statement deletes the batch before it and reads
-        the next: the database's round trip overlaps the bus's, one statement a batch."""
+        While a batch's first wave waits for its acks, one statement deletes the batch before
+        and reads the next: the database's round trip overlaps the bus's, one statement a
+        batch."""
         relayed = 0
         acknowledged_before: list[OutboxRow] = []  # the batch before, not yet deleted
         rows = await self.pending(conn)
         while rows:
-            burst = await self._send(rows)
+            following: list[OutboxRow] | None = None
+            acknowledged: list[OutboxRow] = []
             try:
-                following = await self._read(
-                    conn, after=rows[-1].position, forgetting=acknowledged_before
-                )
-                acknowledged_before = []
-                await self._settle(burst)
-            except PublishGap as gap:
-                await self.forget(conn, rows[: gap.acknowledged])
+                for wave in waves(rows):
+                    burst = await self._send(wave)
+                    try:
+                        if following is None:
+                            following = await self._read(
+                                conn, after=rows[-1].position, forgetting=acknowledged_before
+                            )
+                            acknowledged_before = []
+                        await self._settle(burst, acknowledged)
+                    finally:
+                        burst.release()
+            except PublishGap:
+                await self.forget(conn, [*acknowledged_before, *acknowledged])
                 raise
-            finally:
-                burst.release()
             relayed += len(rows)
-            acknowledged_before, rows = rows, following
+            acknowledged_before, rows = rows, following or []
         await self.forget(conn, acknowledged_before)
         return relayed
 
@@ -138,42 +171,49 @@ class OutboxRelay:
     async def _read(
         self, conn: asyncpg.Connection, *, after: int, forgetting: list[OutboxRow]
     ) -> list[OutboxRow]:
-        """Delete `forgetting` and read the batch after position `after`, in one statement (the
-        read sees the rows as they were before the delete, hence `after`). A row committed
-        late with a lower position (positions are allocated at insert) is read by the next
-        drain, which that commit's notification starts."""
+        """Delete `forgetting` and read the batch after position `after`, each row with its
+        event's stream, in one statement (the read sees the rows as they were before the
+        delete, hence `after`). A row committed late with a lower position (positions are
+        allocated at insert) is read by the next drain, which that commit's notification
+        starts."""
         records = await conn.fetch(
             "WITH forgotten AS (DELETE FROM outbox WHERE position = ANY($3::bigint[])) "
-            "SELECT position, event_id, subject, body, headers FROM outbox "
-            "WHERE position > $2 ORDER BY position LIMIT $1",
+            "SELECT o.position, o.event_id, o.subject, o.body, o.headers, e.stream_id "
+            "FROM outbox o LEFT JOIN events e ON e.event_id = o.event_id "
+            "WHERE o.position > $2 ORDER BY o.position LIMIT $1",
             self._batch_size,
             after,
             [r.position for r in forgetting],
         )
         return [
             OutboxRow(
-                r["position"], r["event_id"], r["subject"], r["body"], json.loads(r["headers"])
+                r["position"],
+                r["event_id"],
+                r["subject"],
+                r["body"],
+                json.loads(r["headers"]),
+                r["stream_id"],
             )
             for r in records
         ]
 
     async def publish(self, rows: list[OutboxRow]) -> None:
-        """Publish `rows` in order, all in flight at once, then await their acks in order.
-        Raises PublishGap at the first row without an ack."""
-        burst = await self._send(rows)
-        try:
-            await self._settle(burst)
-        finally:
-            burst.release()
+        """Publish `rows` wave after wave, each wave all in flight at once. Raises PublishGap
+        at the first row of a wave without an ack."""
+        acknowledged: list[OutboxRow] = []
+        for wave in waves(rows):
+            burst = await self._send(wave)
+            try:
+                await self._settle(burst, acknowledged)
+            finally:
+                burst.release()
 
     async def _send(self, rows: list[OutboxRow]) -> _Burst:
         burst = _Burst(rows)
         # One burst that never yields to the event loop (hence no `wait_stall`, whose timer
         # would; a batch stays far below nats-py's 4,000 async publishes in flight): the rows
-        # leave in one contiguous run of bytes, so a connection that dies under them loses a
-        # tail of the run, never a middle. What reaches the server is a prefix of the batch,
-        # stored in this order. The batch before was wholly acknowledged, or this one is not
-        # sent.
+        # leave in one contiguous run of bytes. The wave before was wholly acknowledged, or
+        # this one is not sent.
         for row in rows:
             try:
                 burst.sent.append(
@@ -187,42 +227,34 @@ class OutboxRelay:
                 break
         return burst
 
-    async def _settle(self, burst: _Burst) -> None:
-        """Await the burst's acks (together, then read in order); raise PublishGap at the
-        first row without one, or at the row that could not be sent."""
+    async def _settle(self, burst: _Burst, acknowledged: list[OutboxRow]) -> None:
+        """Await the burst's acks and add the rows acknowledged to `acknowledged`; raise
+        PublishGap at the first row without one, or at the row that could not be sent. Rows of
+        the wave acknowledged after a missing one are of other streams: kept as sent."""
         rows, sent = burst.rows, burst.sent
         if sent:
             await asyncio.wait(sent, timeout=self._ack_timeout_seconds)
-        acknowledged = 0
-        missing: BaseException | None = None
+        missing: OutboxRow | None = None
+        cause: BaseException | None = None
         for row, future in zip(rows, sent, strict=False):
             if not future.done() or future.cancelled():
-                missing = missing or TimeoutError(
+                error: BaseException | None = TimeoutError(
                     f"no ack from JetStream within {self._ack_timeout_seconds} s"
                 )
+            else:
+                error = future.exception()
+            if error is not None:
+                if missing is None:
+                    missing, cause = row, error
                 continue
-            if (error := future.exception()) is not None:
-                missing = missing or error
-                continue
-            ack = future.result()
-            if missing is None:
-                acknowledged += 1
-                if ack.duplicate:
-                    log.info("duplicate suppressed by JetStream", event_id=str(row.event_id))
-            elif not ack.duplicate:
-                # Stored behind a row the server refused on its own (too large, say): the
-                # resend will put that row after this one. A lost connection does not do this
-                # (see `_send`); ADR 0003.
-                log.warning(
-                    "outbox row stored ahead of an earlier unacknowledged one",
-                    event_id=str(row.event_id),
-                    position=row.position,
-                    unacknowledged=str(rows[acknowledged].event_id),
-                )
-        self.published += acknowledged
-        cause = missing or burst.refused
-        if cause is not None:
-            raise PublishGap(acknowledged, rows[acknowledged]) from cause
+            acknowledged.append(row)
+            self.published += 1
+            if future.result().duplicate:
+                log.info("duplicate suppressed by JetStream", event_id=str(row.event_id))
+        if missing is None and burst.refused is not None:
+            missing, cause = rows[len(sent)], burst.refused
+        if missing is not None:
+            raise PublishGap(acknowledged, missing) from cause
 
     async def forget(self, conn: asyncpg.Connection, rows: list[OutboxRow]) -> None:
         if rows:

@@ -1,22 +1,21 @@
 """The pipelined relay interrupted in the middle of a batch, by the real server and a real
-network cut: what JetStream ends up holding is every committed event once, in commit order, and
-the outbox empties once the bus is back. The one exception, a message the server refuses for
-what it is while the rest of its burst is stored, loses and doubles nothing either, and is
-named in the log.
+network cut: what JetStream ends up holding is every committed event once, each event stream
+in its order, and the outbox empties once the bus is back. That holds too when the server
+loses or refuses one message in the middle of a burst and stores the ones after it (a stream
+leader killed under the burst, a message too large): a burst never holds two events of one
+stream.
 
-A batch goes out in one burst before any of its acks are awaited, so these interruptions land
-on rows that were already sent: the relay must keep the acknowledged prefix deleted, resend
-everything from the first row without an ack, and let `Nats-Msg-Id` drop what the server had
-stored but could not acknowledge."""
+A wave of a batch goes out in one burst before any of its acks are awaited, so these
+interruptions land on rows that were already sent: the relay must keep the acknowledged rows
+deleted, resend everything else, and let `Nats-Msg-Id` drop what the server had stored but
+could not acknowledge."""
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import uuid4
 
 import asyncpg
 import nats
@@ -24,7 +23,6 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy
-from structlog.testing import capture_logs
 
 from offramp_contracts import EventEnvelope
 from servicekit.eventstore import EventStore
@@ -37,10 +35,12 @@ COMMITTED = 40  # two whole batches and a part of a third
 
 
 async def _commit(pool: asyncpg.Pool, store: EventStore, events: Any) -> list[EventEnvelope]:
-    """COMMITTED events in one transaction, so their outbox positions follow commit order."""
-    batch = [events.engaged("case-1", version) for version in range(1, COMMITTED + 1)]
+    """COMMITTED events, each the first of its own case, in one transaction: their outbox
+    positions follow commit order, and a whole batch goes out in one burst."""
+    batch = [events.engaged(f"case-{n}", 1) for n in range(1, COMMITTED + 1)]
     async with pool.acquire() as conn, conn.transaction():
-        await store.append(conn, "case-1", 0, batch)
+        for event in batch:
+            await store.append(conn, event.stream_id, 0, [event])
     return batch
 
 
@@ -87,7 +87,8 @@ async def test_a_stream_that_fills_up_mid_batch_keeps_the_order_and_takes_the_re
     async with pool.acquire() as conn:
         with pytest.raises(PublishGap) as gap:
             await relay.drain(conn)
-    assert (gap.value.acknowledged, str(gap.value.row.event_id)) == (20 - BATCH, committed[20])
+    assert [str(r.event_id) for r in gap.value.acknowledged] == committed[BATCH:20]
+    assert str(gap.value.row.event_id) == committed[20]
     assert await _message_ids(js, settings.stream_name) == committed[:20]
     # The acknowledged rows are gone; from the first refused one on, every row is still there.
     assert await _outbox_ids(pool) == committed[20:]
@@ -233,46 +234,49 @@ async def test_a_connection_cut_mid_batch_loses_nothing_doubles_nothing_and_keep
     assert await _outbox_ids(pool) == []
 
 
-async def test_a_message_the_stream_refuses_on_its_own_lands_behind_its_successors_and_is_named(
+async def test_a_message_refused_in_the_middle_of_a_burst_holds_back_its_stream_not_others(
     settings: ServiceSettings,
     pool: asyncpg.Pool,
     store: EventStore,
     js: JetStreamContext,
     events: Any,
 ) -> None:
-    """The one way round the order (ADR 0003): the server refuses a message for what it is,
-    while the rest of its burst is stored. Nothing is lost or doubled, the relay stops at it
-    until it can be stored, and says which rows were stored ahead of it."""
+    """The server refuses one message for what it is (too large) and stores the rest of its
+    burst, as it also does when a stream's leader dies under a burst and a new one takes the
+    messages after: the events after the refused one in its own stream wait behind it, other
+    streams' events go on, and once it can be stored each stream is on the bus in its order."""
     config = (await js.stream_info(settings.stream_name)).config
     await js.update_stream(replace(config, max_msg_size=8192))
-    before = await _commit(pool, store, events)
-    oversized = uuid4()
-    await pool.execute(
-        "INSERT INTO outbox (event_id, subject, body, headers) VALUES ($1, $2, $3, $4::jsonb)",
-        oversized,
-        events.subject(before[0]),
-        b"x" * 16384,
-        json.dumps({"Nats-Msg-Id": str(oversized)}),
-    )
+    # Committed in this order: case-a's three events, then case-b's two, then case-c's one.
+    case_a = [events.engaged("case-a", version) for version in (1, 2, 3)]
+    case_b = [events.engaged("case-b", version) for version in (1, 2)]
+    case_c = [events.engaged("case-c", 1)]
     async with pool.acquire() as conn, conn.transaction():
-        after = [events.engaged("case-2", version) for version in range(1, 4)]
-        await store.append(conn, "case-2", 0, after)
+        for stream in (case_a, case_b, case_c):
+            await store.append(conn, stream[0].stream_id, 0, stream)
+    too_large = case_a[1]
+    await pool.execute(
+        "UPDATE outbox SET body = $2 WHERE event_id = $1", too_large.event_id, b"x" * 16384
+    )
     relay = _relay(settings, js)
 
-    with capture_logs() as logs:
-        async with pool.acquire() as conn:
-            with pytest.raises(PublishGap) as gap:
-                await relay.drain(conn)
-    assert gap.value.row.event_id == oversized
-    ahead = [e["event_id"] for e in logs if e["event"].startswith("outbox row stored ahead")]
-    assert ahead == [str(e.event_id) for e in after]
-    assert await _outbox_ids(pool) == [str(oversized), *ahead]
+    async with pool.acquire() as conn:
+        with pytest.raises(PublishGap) as gap:
+            await relay.drain(conn)
+    assert gap.value.row.event_id == too_large.event_id
+    # case-b's second event, sent after the refused one, was stored; case-a's third was not
+    # even sent.
+    assert await _message_ids(js, settings.stream_name) == [
+        str(e.event_id) for e in (case_a[0], case_b[0], case_c[0], case_b[1])
+    ]
+    assert await _outbox_ids(pool) == [str(e.event_id) for e in case_a[1:]]
 
     await js.update_stream(replace(config, max_msg_size=-1))
     async with pool.acquire() as conn:
-        assert await relay.drain(conn) == 1 + len(after)
-    assert await _message_ids(js, settings.stream_name) == [
-        *(str(e.event_id) for e in [*before, *after]),
-        str(oversized),
-    ]
+        assert await relay.drain(conn) == 2
+    held = await _message_ids(js, settings.stream_name)
+    assert sorted(held) == sorted(str(e.event_id) for e in [*case_a, *case_b, *case_c])
+    for stream in (case_a, case_b, case_c):
+        ids = [str(e.event_id) for e in stream]
+        assert [i for i in held if i in ids] == ids, "a stream's events out of their order"
     assert await _outbox_ids(pool) == []
