@@ -2,11 +2,11 @@
 managers logging contacts, assessing and closing cases, all over HTTP, each request recorded
 with what came back.
 
-Officers behave as the README asks of a patrol car with bad signal: every referral carries an
-Idempotency-Key, and on a 503 or a lost connection it is sent again with the same key (and the
-same correlation id) after the Retry-After, until the service gives a definite answer. Case
-commands take no key, so they are never repeated: one whose answer was lost counts as
-"unknown", the only outcome that may have stored its events or not (but never half of them).
+Officers and case managers behave as the README asks of a patrol car with bad signal: every
+referral and every case command carries an Idempotency-Key, and on a 503 or a lost connection
+it is sent again with the same key, body and correlation id after the Retry-After, until the
+service gives a definite answer. So every request ends accepted or refused, never unknown, and
+the reconciliation can ask of each accepted one exactly one set of events.
 """
 
 import asyncio
@@ -85,18 +85,26 @@ class ReferralRequest:
 
 
 CommandKind = Literal["contact", "assessment", "closure"]
-Outcome = Literal["accepted", "refused", "unknown"]
+Outcome = Literal["accepted", "refused"]
 
 
 @dataclass
 class CaseCommand:
+    """One case command as the case manager means it, however many times it was sent."""
+
     kind: CommandKind
     case_id: UUID
     correlation_id: UUID
-    answer: Answer | None = None
+    key: str = field(default_factory=lambda: str(uuid4()))
+    answers: list[Answer] = field(default_factory=list)
     outcome: Outcome | None = None
     stored: list[str] = field(default_factory=list)
     answered_at: float | None = None
+
+    @property
+    def answer(self) -> Answer | None:
+        """The last answer: the definite one, once there is one."""
+        return self.answers[-1] if self.answers else None
 
 
 @dataclass
@@ -114,8 +122,8 @@ class LoadRecord:
             "referrals": len(self.referrals),
             "referral attempts": sum(len(r.answers) for r in self.referrals),
             "case commands": len(self.commands),
+            "command attempts": sum(len(c.answers) for c in self.commands),
             "commands accepted": sum(1 for c in self.commands if c.outcome == "accepted"),
-            "commands unknown": sum(1 for c in self.commands if c.outcome == "unknown"),
             "no connection": sum(1 for a in answers if a.status is None),
             "503": sum(1 for a in answers if a.status == 503),
         }
@@ -129,7 +137,7 @@ class LoadRecord:
 
     def answers(self) -> list[Answer]:
         return [a for r in self.referrals for a in r.answers] + [
-            c.answer for c in self.commands if c.answer is not None
+            a for c in self.commands for a in c.answers
         ]
 
 
@@ -160,29 +168,36 @@ async def send_referral(
         return
 
 
-async def send_command(http: httpx.AsyncClient, command: CaseCommand) -> None:
-    """Once: a command without an Idempotency-Key is not safe to repeat."""
+async def send_command(
+    http: httpx.AsyncClient, command: CaseCommand, *, retry: bool = True
+) -> None:
+    """Until a definite answer, as `send_referral`: a 2xx (stored now, or by an attempt whose
+    answer was lost) or a 4xx. With `retry=False` once only: a 503 then is its refusal (the
+    service says nothing was done)."""
     path, body = _command_request(command)
-    try:
-        response = await http.post(
-            path, json=body, headers={"X-Correlation-Id": str(command.correlation_id)}
-        )
-    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-        # Never reached the service: nothing can have been stored.
-        command.answer = Answer(status=None, error=type(error).__name__)
-        command.outcome = "refused"
+    headers = {"Idempotency-Key": command.key, "X-Correlation-Id": str(command.correlation_id)}
+    deadline = asyncio.get_running_loop().time() + GIVE_UP_AFTER_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            response = await http.post(path, json=body, headers=headers)
+        except httpx.TransportError as error:
+            command.answers.append(Answer(status=None, error=type(error).__name__))
+            if not retry:
+                return
+            await asyncio.sleep(0.2)
+            continue
+        answer = Answer.of(response)
+        command.answers.append(answer)
+        if response.status_code == 503 and retry:
+            await asyncio.sleep(float(answer.retry_after or 1))
+            continue
+        if response.is_success:
+            command.outcome = "accepted"
+            command.stored = list(response.json()["stored"])
+            command.answered_at = time.monotonic()
+        else:
+            command.outcome = "refused"
         return
-    except httpx.TransportError as error:
-        command.answer = Answer(status=None, error=type(error).__name__)
-        command.outcome = "unknown"
-        return
-    command.answer = Answer.of(response)
-    if response.is_success:
-        command.outcome = "accepted"
-        command.stored = list(response.json()["stored"])
-        command.answered_at = time.monotonic()
-    else:
-        command.outcome = "refused"
 
 
 def _command_request(command: CaseCommand) -> tuple[str, dict[str, Any]]:
@@ -259,7 +274,7 @@ class Load:
         command = CaseCommand(kind, case_id, uuid4())
         self.record.commands.append(command)
         await send_command(http, command)
-        if command.outcome != "refused":  # an unknown outcome may have happened: not again
+        if command.outcome == "accepted":
             if kind == "assessment":
                 self._assessed.add(case_id)
             elif kind == "closure":

@@ -196,7 +196,7 @@ async def postgres_outage(stack: Stack, load: Load) -> OutageProbe:
             return response.status_code == 503
 
         await wait_for(refused_for_now, timeout=30, what="a 503 while postgres is down")
-        await send_command(cw, probe.contact)
+        await send_command(cw, probe.contact, retry=False)
         probe.during.append(probe.contact.answer or Answer(status=None))
     await stack.restart_postgres()
     await stack.all_ready()

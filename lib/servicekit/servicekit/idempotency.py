@@ -17,9 +17,10 @@ judged afresh, so a key is bound only to what a command did or why it refused. A
 the app does not document passes through untouched (the router's 405 or 404).
 
 The window this does not close: the service's own transaction committed and the claim's did
-not (the database went away between the two commits). A retry then runs the command again; a
-command that must never run twice also claims its key in its own transaction (intake's
-referrals do, in `submissions`).
+not (the database went away, or the process was killed, between the two commits). A retry then
+runs the command again; a command that must never run twice also claims its key in its own
+transaction, with the fingerprint `command_key` gives (intake's referrals do, in
+`submissions`; casework's case commands in `command_keys`).
 """
 
 import functools
@@ -32,7 +33,7 @@ from typing import Any
 
 import asyncpg
 import rfc8785
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,7 +51,8 @@ MIN_KEY, MAX_KEY = 8, 200
 _WHAT = "x-offramp-idempotent-what"
 _BY_ROUTE = "x-offramp-idempotent-by-route"
 _PRINCIPAL = "principal"
-_NOT_KEPT = {b"content-length", REPLAYED.lower().encode()}
+_REPLAYED_HEADER = REPLAYED.lower().encode()
+_NOT_KEPT = {b"content-length", _REPLAYED_HEADER}
 
 
 def idempotent_what(noun: str) -> dict[str, Any]:
@@ -86,6 +88,28 @@ def owner_of(principal: Principal) -> str:
     owner, so an answer is replayed only to a caller the first request's checks let through."""
     parts = (principal.jurisdiction, principal.agency, principal.subject, *sorted(principal.roles))
     return json.dumps(parts, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class CommandKey:
+    """A request's Idempotency-Key and fingerprint, for a command that claims its key in its
+    own transaction as well (the window in the module's docstring): the same fingerprint the
+    middleware keeps, so both judge "the same request" alike."""
+
+    key: str
+    fingerprint: str
+
+
+async def command_key(request: Request) -> CommandKey | None:
+    """None for a request sent without a key (a FastAPI dependency, or called from one)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    body = await request.body()  # Starlette keeps it: the route's own parsing read it already
+    scope = request.scope
+    return CommandKey(
+        key, fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+    )
 
 
 @dataclass(frozen=True)
@@ -247,7 +271,7 @@ class IdempotentRequests:
             await _send(send, answer, replayed=True)
             return
         try:
-            answer = await self._answer(scope, receive, body)
+            answer, replayed = await self._answer(scope, receive, body)
         except BaseException:
             # The route raised past its handlers (the catch-all answers 500 outside) or the
             # request was cancelled: nothing is kept, so a retry runs.
@@ -263,9 +287,9 @@ class IdempotentRequests:
                 await _quietly_roll_back(transaction)
         else:
             await _quietly_roll_back(transaction)
-        await _send(send, answer, replayed=False)
+        await _send(send, answer, replayed=replayed)
 
-    async def _answer(self, scope: Scope, receive: Receive, body: bytes) -> Answer:
+    async def _answer(self, scope: Scope, receive: Receive, body: bytes) -> tuple[Answer, bool]:
         given = False
 
         async def replay_body() -> Message:
@@ -289,7 +313,10 @@ class IdempotentRequests:
 
         await self.app(scope, replay_body, capture)
         kept = [(n, v) for n, v in headers if n.lower() not in _NOT_KEPT]
-        return Answer(status, kept, b"".join(parts))
+        # A command that recognised a retry itself (its own claim, inside its transaction)
+        # says so; the header is added back on sending, and on every replay of the answer.
+        replayed = any(n.lower() == _REPLAYED_HEADER for n, _ in headers)
+        return Answer(status, kept, b"".join(parts)), replayed
 
 
 def document_idempotency_key(app: FastAPI) -> None:
@@ -409,7 +436,7 @@ async def _quietly_roll_back(transaction: Any) -> None:
 async def _send(send: Send, answer: Answer, *, replayed: bool) -> None:
     headers = [*answer.headers, (b"content-length", str(len(answer.body)).encode())]
     if replayed:
-        headers.append((REPLAYED.lower().encode(), b"true"))
+        headers.append((_REPLAYED_HEADER, b"true"))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
 

@@ -149,8 +149,8 @@ class OutboxRelay:
                     burst = await self._send(wave)
                     try:
                         if following is None:
-                            following = await self._read(
-                                conn, after=rows[-1].position, forgetting=acknowledged_before
+                            following = await self.next_batch(
+                                conn, sending=rows, forgetting=acknowledged_before
                             )
                             acknowledged_before = []
                         await self._settle(burst, acknowledged)
@@ -166,24 +166,28 @@ class OutboxRelay:
 
     async def pending(self, conn: asyncpg.Connection) -> list[OutboxRow]:
         """The first batch, in position order."""
-        return await self._read(conn, after=0, forgetting=[])
+        return await self.next_batch(conn, sending=[], forgetting=[])
 
-    async def _read(
-        self, conn: asyncpg.Connection, *, after: int, forgetting: list[OutboxRow]
+    async def next_batch(
+        self, conn: asyncpg.Connection, *, sending: list[OutboxRow], forgetting: list[OutboxRow]
     ) -> list[OutboxRow]:
-        """Delete `forgetting` and read the batch after position `after`, each row with its
-        event's stream, in one statement (the read sees the rows as they were before the
-        delete, hence `after`). A row committed late with a lower position (positions are
-        allocated at insert) is read by the next drain, which that commit's notification
-        starts."""
+        """Delete `forgetting` (acknowledged) and read the first rows in position order that
+        are neither those nor `sending` (out on the bus now), each with its event's stream, in
+        one statement (the read sees the rows as they were before the delete).
+
+        Not "the rows after the last one sent": positions are allocated at insert, and two
+        transactions appending in turn interleave them, so one committed while a batch was out
+        can hold rows on both sides of the batch's last. Its later rows would go out in the
+        next batch and its earlier ones a drain later, after them: a stream out of order (the
+        scale suite saw a referral's ReferralAdmitted ahead of its ReferralReceived)."""
         records = await conn.fetch(
-            "WITH forgotten AS (DELETE FROM outbox WHERE position = ANY($3::bigint[])) "
+            "WITH forgotten AS (DELETE FROM outbox WHERE position = ANY($2::bigint[])) "
             "SELECT o.position, o.event_id, o.subject, o.body, o.headers, e.stream_id "
             "FROM outbox o LEFT JOIN events e ON e.event_id = o.event_id "
-            "WHERE o.position > $2 ORDER BY o.position LIMIT $1",
+            "WHERE o.position <> ALL($3::bigint[]) ORDER BY o.position LIMIT $1",
             self._batch_size,
-            after,
             [r.position for r in forgetting],
+            [r.position for r in [*forgetting, *sending]],
         )
         return [
             OutboxRow(

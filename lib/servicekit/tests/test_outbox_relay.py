@@ -276,3 +276,33 @@ async def test_a_commit_wakes_a_running_relay_long_before_its_idle_poll(
 
 async def _outbox_empty(pool: asyncpg.Pool) -> bool:
     return await _outbox_depth(pool) == 0
+
+
+async def test_a_transaction_committed_while_a_batch_is_out_reaches_the_next_batch_whole(
+    settings: ServiceSettings,
+    pool: asyncpg.Pool,
+    store: EventStore,
+    js: JetStreamContext,
+    events: Any,
+) -> None:
+    """Two transactions append in turn, as two referrals submitted together do (each appends
+    its events in two statements), so their outbox positions interleave. The one committed
+    second, after the relay read the first into its batch, has rows before and after that
+    batch's last row: the next batch must hold all of them, or its stream's later event goes
+    out a batch ahead of its earlier ones."""
+    early = [events.engaged("case-early", version) for version in (1, 2)]
+    late = [events.engaged("case-late", version) for version in (1, 2)]
+    relay = _relay(settings, js)
+    async with pool.acquire() as a, pool.acquire() as b, pool.acquire() as conn:
+        committed_late = a.transaction()
+        await committed_late.start()
+        async with b.transaction():
+            await store.append(a, "case-late", 0, late[:1])
+            await store.append(b, "case-early", 0, early[:1])
+            await store.append(b, "case-early", 1, early[1:])
+            await store.append(a, "case-late", 1, late[1:])
+        out = await relay.pending(conn)
+        await committed_late.commit()
+        following = await relay.next_batch(conn, sending=out, forgetting=[])
+    assert [r.event_id for r in out] == [e.event_id for e in early]
+    assert [r.event_id for r in following] == [e.event_id for e in late]

@@ -11,7 +11,8 @@ from uuid import UUID, uuid5
 import asyncpg
 
 from casework.adapters.case_store import CaseStore
-from casework.domain import decisions
+from casework.domain import case as case_decider
+from casework.domain.case import ReportNewArrest
 from offramp_contracts import payload_of
 from offramp_contracts.events.intake import ParticipantArrestReported
 from offramp_contracts.identifiers import case_id_for_referral
@@ -52,11 +53,13 @@ class ArrestReports:
         await self._cases.record(
             conn,
             case,
-            decisions.report_new_arrest(
+            case_decider.decide(
+                ReportNewArrest(
+                    reported_by=reported.reported_by,
+                    role=reported.reporter_role,
+                    arrested_on=reported.arrested_on,
+                ),
                 case.state,
-                reported_by=reported.reported_by,
-                role=reported.reporter_role,
-                arrested_on=reported.arrested_on,
             ),
             actor=delivered.event.actor,
             correlation_id=delivered.event.correlation_id,

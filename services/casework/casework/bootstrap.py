@@ -15,12 +15,12 @@ from casework.adapters.timeline_signals import FACTS_CONSUMER, TimelineSignals, 
 from casework.arrest_reports import ARRESTS_CONSUMER, ArrestReports, arrest_subjects
 from casework.commands import Casework
 from casework.container import CaseworkContainer
+from casework.domain.transitions import TransitionRefused
 from casework.entrypoints import http_cases, http_commands, http_consent, http_roster
 from casework.settings import CaseworkSettings
 from casework.timeline.activities import CaseActivities
 from casework.timeline.starter import TimelineStarter
 from casework.timeline.workflow import CaseTimeline
-from offramp_contracts.lifecycle import TransitionRefused
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.patience import once_reachable

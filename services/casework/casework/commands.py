@@ -1,5 +1,7 @@
-"""Casework's use cases: each command runs in one transaction on the case as stored (its row
-locked), is refused whole or stored whole, and tells the case's timeline afterwards.
+"""Casework's command loop over a case: each command runs in one transaction on the case as
+stored (its row locked), is decided by the case's decider (`casework.domain.case`), refused
+whole or stored whole, and tells the case's timeline afterwards. The named use cases that build
+the commands are in `casework.use_cases`.
 
 Who may do what to a case: its case-management agency's staff (case managers and supervisors)
 do the casework; the site's liaison prosecutor records decisions; officers of the referring
@@ -17,16 +19,28 @@ from uuid import UUID
 
 import asyncpg
 
-from casework.adapters.case_store import CaseStore, Recorded, StoredCase
+from casework.adapters import command_keys
+from casework.adapters.case_store import CaseStore, Recorded, StoredCase, as_of
+from casework.domain import case as case_decider
+from casework.domain.case import CaseCommand
 from casework.domain.consent import LAW_ENFORCEMENT_ROLES, RECIPIENT_ROLES
-from offramp_contracts import EventEnvelope, EventPayload
+from offramp_contracts import EventEnvelope
 from offramp_contracts.profile import SiteProfile
 from servicekit.auth import AuthorizationError, Principal
+from servicekit.idempotency import HEADER, CommandKey, owner_of
 from servicekit.profiles import ProfileBook
 from servicekit.refusals import Refusal
 
 Party = Literal["case_staff", "prosecutor", "law_enforcement", "recipient"]
-Decide = Callable[[StoredCase, SiteProfile], Sequence[EventPayload]]
+CommandOf = Callable[[StoredCase, SiteProfile], CaseCommand]
+"""The command, as the case as stored and its site's profile make it."""
+
+
+@dataclass(frozen=True)
+class Ran:
+    recorded: Recorded
+    command: CaseCommand | None
+    """What was decided now; None for a retry answered as its first attempt was."""
 
 
 class CaseNotFound(Refusal, LookupError):
@@ -36,6 +50,18 @@ class CaseNotFound(Refusal, LookupError):
 
     def __init__(self, case_id: UUID) -> None:
         super().__init__(f"there is no case {case_id} in your jurisdiction")
+
+
+class IdempotencyKeyReused(Refusal):
+    status = 422
+    kind = "idempotency-key-reused"
+    title = "Refused"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"The {HEADER} {key!r} was already used for a different request; send it with a "
+            "new key."
+        )
 
 
 class TimelineNotifier(Protocol):
@@ -54,26 +80,45 @@ class Casework:
         case_id: UUID,
         caller: Principal,
         party: Party,
-        decide: Decide,
+        command_of: CommandOf,
         *,
         correlation_id: UUID,
-    ) -> Recorded:
+        key: CommandKey | None = None,
+    ) -> Ran:
+        """With `key`, a retry of a command that was stored (its answer lost, and the
+        middleware's claim with it) is answered as the first attempt was, storing nothing."""
         async with self.pool.acquire() as conn, conn.transaction():
             case = await self.cases.load(conn, case_id)
             if case is None or case.jurisdiction != caller.jurisdiction:
                 raise CaseNotFound(case_id)
             profile = self.profile_of(case)
             role = check_party(caller, party, case, profile)
+            if key is not None:
+                earlier = await command_keys.claim(
+                    conn,
+                    owner=owner_of(caller),
+                    key=key.key,
+                    fingerprint=key.fingerprint,
+                    case_id=case_id,
+                    version=case.version,
+                )
+                if earlier is not None:
+                    return Ran(_replayed(case, earlier, key), None)
+            command = command_of(case, profile)
             recorded = await self.cases.record(
                 conn,
                 case,
-                decide(case, profile),
+                case_decider.decide(command, case.state),
                 actor=caller.acting_as(role),
                 correlation_id=correlation_id,
                 causation_id=None,
             )
+            if key is not None:
+                await command_keys.settle(
+                    conn, owner=owner_of(caller), key=key.key, version=recorded.case.version
+                )
         await self.timeline.stored(case_id, recorded.events)
-        return recorded
+        return Ran(recorded, command)
 
     async def read(self, case_id: UUID, caller: Principal, party: Party) -> StoredCase:
         async with self.pool.acquire() as conn, conn.transaction(readonly=True):
@@ -104,6 +149,13 @@ class Casework:
 
     def profile_of(self, case: StoredCase) -> SiteProfile:
         return self.profiles.version(case.jurisdiction, case.state.policy_version)
+
+
+def _replayed(case: StoredCase, earlier: command_keys.Claimed, key: CommandKey) -> Recorded:
+    if (earlier.fingerprint, earlier.case_id) != (key.fingerprint, case.case_id):
+        raise IdempotencyKeyReused(key.key)
+    events = list(case.events[earlier.version_before : earlier.version_after])
+    return Recorded(as_of(case, earlier.version_after), events, replayed=True)
 
 
 def check_party(caller: Principal, party: Party, case: StoredCase, profile: SiteProfile) -> str:

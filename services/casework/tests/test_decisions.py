@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 
 from casework.domain import decisions
+from casework.domain.transitions import accept
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (
     CaseOpened,
@@ -15,7 +16,7 @@ from offramp_contracts.events.casework import (
     IntakeAssessmentCompleted,
     IntakeWindowMissed,
 )
-from offramp_contracts.lifecycle import CaseState, accept
+from offramp_contracts.lifecycle import CaseState
 
 CASE = UUID("0190a3b4-0000-7000-8000-0000000000aa")
 CM = StaffRef(subject="cm-1", agency="pontiac-case-management")

@@ -16,10 +16,11 @@ from casework.domain.disclosure import (
     Requester,
     ServiceLine,
 )
+from casework.domain.transitions import accept
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseOpened, ContactLogged
 from offramp_contracts.events.consent import ConsentRevoked, InformationCategory
-from offramp_contracts.lifecycle import CaseState, accept
+from offramp_contracts.lifecycle import CaseState
 
 CASE = UUID("0190a3b4-0000-7000-8000-0000000000d1")
 CM = StaffRef(subject="cm-1", agency="pontiac-case-management")

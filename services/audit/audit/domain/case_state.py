@@ -7,12 +7,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from offramp_contracts import EventEnvelope, payload_of
-from offramp_contracts.events.casework import CaseOpened
-from offramp_contracts.lifecycle import ALLOWED, CaseState, coarse_status, replay
+from offramp_contracts.lifecycle import CASE_EVENTS, CaseState, coarse_status, replay
 
-LIFECYCLE_EVENTS: frozenset[str] = frozenset(
-    {CaseOpened.event_type} | {model.event_type for models in ALLOWED.values() for model in models}
-)
+LIFECYCLE_EVENTS: frozenset[str] = frozenset(model.event_type for model in CASE_EVENTS)
 """The events that change a case; a case's history also holds its referral's intake events,
 which the lifecycle does not fold."""
 

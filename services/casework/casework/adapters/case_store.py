@@ -1,10 +1,10 @@
 """A case in Postgres: its event stream (the record) and its row in `cases` (the read model),
 changed together in the caller's transaction.
 
-Every change goes through `load` (which locks the case's row) and `record` (which runs each new
-event through the lifecycle before storing anything). The row lock serialises the HTTP commands
-and the timeline's activities on one case, so a decision is always taken on the case as it is;
-the event store's optimistic concurrency stays as the backstop.
+Every change goes through `load` (which locks the case's row) and `record` (which stores what
+the case's decider, `casework.domain.case`, decided on the case as loaded). The row lock
+serialises the HTTP commands and the timeline's activities on one case, so a decision is always
+taken on the case as it is; the event store's optimistic concurrency stays as the backstop.
 """
 
 from collections.abc import Sequence
@@ -19,8 +19,8 @@ from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.lifecycle import (
     CaseState,
-    accept,
     coarse_status,
+    evolve,
     intake_window_outcome,
     replay,
 )
@@ -41,7 +41,7 @@ class StoredCase:
     opened_at: datetime
     intake_deadline: datetime | None
     events: tuple[EventEnvelope, ...] = ()
-    """The case's stream, oldest first: what decisions beyond the lifecycle's state read (the
+    """The case's stream, oldest first: what decisions beyond the projected state read (the
     releases of information, what a disclosure may show)."""
 
     @property
@@ -53,6 +53,17 @@ class StoredCase:
 class Recorded:
     case: StoredCase
     events: list[EventEnvelope]
+    replayed: bool = False
+    """The command ran before (a retry under its Idempotency-Key): `case` and `events` are as
+    its first attempt stored them, and nothing was stored now."""
+
+
+def as_of(case: StoredCase, version: int) -> StoredCase:
+    """The case as it stood at `version` of its stream."""
+    events = case.events[:version]
+    state = replay(payload_of(envelope) for envelope in events)
+    assert state is not None, "every stored version of a case follows its CaseOpened"
+    return replace(case, state=state, version=version, events=events)
 
 
 class CaseStore:
@@ -84,7 +95,7 @@ class CaseStore:
             occurred_at=opened_at,
             event_ids=[event_id],
         )
-        state = accept(None, opened)
+        state = evolve(None, opened)
         await conn.execute(
             """INSERT INTO cases (case_id, referral_id, jurisdiction, door, referring_subject,
                                   referring_agency, policy_version, case_agency, status, phase,
@@ -145,9 +156,8 @@ class CaseStore:
         occurred_at: datetime | None = None,
         event_ids: Sequence[UUID] | None = None,
     ) -> Recorded:
-        """Store `payloads` as the case's next events, or raise `TransitionRefused` having
-        stored none of them."""
-        state = command_loop.fold(accept, case.state, payloads)
+        """Store `payloads`, decided on `case`, as the case's next events."""
+        state = command_loop.fold(evolve, case.state, payloads)
         if not payloads:
             return Recorded(case, [])
         origin = command_loop.Origin(actor, case.jurisdiction, correlation_id, causation_id)

@@ -1,10 +1,10 @@
 """What each casework command means in events: pure functions from the case as it stands (and
 the command's inputs) to the events to store.
 
-Each returns candidate events; the lifecycle (`offramp_contracts.lifecycle.accept`) then refuses
-any of them the case's state does not allow, so a command is either stored whole or refused
-whole. The timeline's decisions return an empty list when the moment has passed (a contact came
-in, the assessment was done): a timer firing late is never an error.
+Each returns candidate events; the case's guards (`casework.domain.transitions.accept`) then
+refuse any of them the case's state does not allow, so a command is either stored whole or
+refused whole. The timeline's decisions return an empty list when the moment has passed (a
+contact came in, the assessment was done): a timer firing late is never an error.
 """
 
 from dataclasses import dataclass

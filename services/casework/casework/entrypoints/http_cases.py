@@ -13,6 +13,7 @@ from casework.adapters.case_store import StoredCase
 from casework.commands import Casework
 from casework.container import CaseworkContainer
 from casework.domain.case_record import history_of, plan_of
+from casework.domain.transitions import TransitionRefused
 from offramp_contracts import Actor
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import (
@@ -24,7 +25,6 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.lifecycle import (
     GoalStatus,
     IntakeWindowOutcome,
-    TransitionRefused,
     coarse_status,
 )
 from offramp_contracts.profile import AgencyKind
@@ -261,8 +261,8 @@ async def prosecutor_diversions(
 
 
 def refusal_of_transition(refused: TransitionRefused) -> Refusal:
-    """The lifecycle's refusals (in `contracts/`, which cannot depend on servicekit) as
-    casework answers them: 409, and a closed case says so."""
+    """The case's guards' refusals (`casework.domain.transitions`) as casework answers them:
+    409, and a closed case says so."""
     return CaseRefused(refused)
 
 

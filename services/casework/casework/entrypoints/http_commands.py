@@ -1,19 +1,14 @@
 """The case manager's work, the supervisor's reassignment, the prosecutor's decision and new
-arrests, over HTTP. Each endpoint turns its body into a decision (casework.domain.decisions)
-and runs it as one command; the answer is the case as it now stands and the events stored."""
+arrests, over HTTP. Each route parses its body, calls its use case (`casework.use_cases`) and
+answers the case as it now stands and the events stored."""
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import uuid6
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from casework.adapters import roster
-from casework.adapters.case_store import Recorded, StoredCase
-from casework.commands import Decide, Party
-from casework.domain import decisions
+from casework.adapters.case_store import Recorded
+from casework.entrypoints.command_request import Commands, Sent
 from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
@@ -33,28 +28,22 @@ from casework.entrypoints.command_schemas import (
 from casework.entrypoints.http_cases import (
     AT_CARE_AGENCY,
     CASE_RECORD,
-    Cases,
     CaseStaff,
     CaseView,
     LawEnforcement,
-    staff_ref,
 )
-from offramp_contracts.events.base import EventPayload, StaffRef
-from offramp_contracts.events.casework import (
-    GoalChange,
-    IntakeAssessment,
-)
+from casework.use_cases import Made
 from offramp_contracts.lifecycle import coarse_status
-from offramp_contracts.profile import SiteProfile
 from servicekit.auth import Principal
-from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.http import require_role
 
 router = APIRouter(tags=["casework"])
 Supervisor = Annotated[Principal, Depends(require_role("supervisor", kinds=AT_CARE_AGENCY))]
 Prosecutor = Annotated[Principal, Depends(require_role("prosecutor"))]
 
 
-def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:
+def _result(sent: Sent, recorded: Recorded, created: UUID | None = None) -> CommandResult:
+    sent.answered(recorded)
     return CommandResult(
         case=CaseView.of(recorded.case),
         stored=[e.event_type for e in recorded.events],
@@ -62,35 +51,26 @@ def _result(recorded: Recorded, created: UUID | None = None) -> CommandResult:
     )
 
 
-async def _run(
-    cases: Cases, case_id: UUID, caller: Principal, party: Party, decide: Decide, request: Request
-) -> Recorded:
-    return await cases.run(
-        case_id, caller, party, decide, correlation_id=correlation_id_of(request)
-    )
+def _made(sent: Sent, made: Made) -> CommandResult:
+    return _result(sent, made.recorded, made.id)
 
 
 @router.post(
     "/cases/{case_id}/intake-assessment", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def complete_intake_assessment(
-    case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
     """Needs assessed and the signed release recorded: the participant is enrolled."""
-    at = datetime.now(UTC)
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.complete_intake_assessment(
-            case.state,
-            assessed_by=staff_ref(staff),
-            assessment=IntakeAssessment(needs=body.needs, notes=body.notes),
-            release_signed_on=body.release_signed_on,
-            at=at,
-            deadline=case.intake_deadline,
-            circumstances=body.circumstances.circumstances() if body.circumstances else None,
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    recorded = await commands.complete_intake_assessment(
+        sent.caller(staff),
+        case_id,
+        needs=body.needs,
+        notes=body.notes,
+        release_signed_on=body.release_signed_on,
+        circumstances=body.circumstances.circumstances() if body.circumstances else None,
+    )
+    return _result(sent, recorded)
 
 
 @router.post(
@@ -100,19 +80,12 @@ async def complete_intake_assessment(
     openapi_extra=CASE_RECORD,
 )
 async def record_circumstances(
-    case_id: UUID, body: CircumstancesIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: CircumstancesIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
     """A change of housing, income or employment status (each counted, never shown outside
     the case-management agency, in the outcomes reports)."""
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return [
-            decisions.record_circumstances(
-                case.state, by=staff_ref(staff), circumstances=body.circumstances()
-            )
-        ]
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    caller = sent.caller(staff)
+    return _result(sent, await commands.record_circumstances(caller, case_id, body.circumstances()))
 
 
 @router.post(
@@ -122,22 +95,16 @@ async def record_circumstances(
     openapi_extra=CASE_RECORD,
 )
 async def log_contact(
-    case_id: UUID, body: ContactIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ContactIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
-    contact_id = uuid6.uuid7()
-
-    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.log_contact(
-            case.state,
-            contact_id=contact_id,
-            logged_by=staff_ref(staff),
-            contacted_at=body.contacted_at,
-            method=body.method,
-            notes=body.notes,
-            inactivity_period=profile.inactivity_period,
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), contact_id)
+    made = await commands.log_contact(
+        sent.caller(staff),
+        case_id,
+        contacted_at=body.contacted_at,
+        method=body.method,
+        notes=body.notes,
+    )
+    return _made(sent, made)
 
 
 @router.post(
@@ -147,19 +114,21 @@ async def log_contact(
     openapi_extra=CASE_RECORD,
 )
 async def add_goal(
-    case_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: GoalIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
-    goal_id = uuid6.uuid7()
-    return await _goal(cases, case_id, goal_id, "added", body.description, staff, request)
+    return _made(sent, await commands.add_goal(sent.caller(staff), case_id, body.description))
 
 
 @router.patch(
     "/cases/{case_id}/goals/{goal_id}", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def update_goal(
-    case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
-    return await _goal(cases, case_id, goal_id, "updated", body.description, staff, request)
+    caller = sent.caller(staff)
+    return _made(
+        sent, await commands.change_goal(caller, case_id, goal_id, "updated", body.description)
+    )
 
 
 @router.post(
@@ -172,10 +141,13 @@ async def achieve_goal(
     goal_id: UUID,
     body: GoalChangeIn,
     staff: CaseStaff,
-    cases: Cases,
-    request: Request,
+    commands: Commands,
+    sent: Sent,
 ) -> CommandResult:
-    return await _goal(cases, case_id, goal_id, "achieved", body.description, staff, request)
+    caller = sent.caller(staff)
+    return _made(
+        sent, await commands.change_goal(caller, case_id, goal_id, "achieved", body.description)
+    )
 
 
 @router.post(
@@ -188,28 +160,14 @@ async def drop_goal(
     goal_id: UUID,
     body: GoalChangeIn,
     staff: CaseStaff,
-    cases: Cases,
-    request: Request,
+    commands: Commands,
+    sent: Sent,
 ) -> CommandResult:
     """Dropping a goal is no failure of the participant's: plans change (harm reduction)."""
-    return await _goal(cases, case_id, goal_id, "dropped", body.description, staff, request)
-
-
-async def _goal(
-    cases: Cases,
-    case_id: UUID,
-    goal_id: UUID,
-    change: GoalChange,
-    description: str,
-    staff: Principal,
-    request: Request,
-) -> CommandResult:
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.change_goal(
-            case.state, goal_id=goal_id, change=change, by=staff_ref(staff), description=description
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), goal_id)
+    caller = sent.caller(staff)
+    return _made(
+        sent, await commands.change_goal(caller, case_id, goal_id, "dropped", body.description)
+    )
 
 
 @router.post(
@@ -219,21 +177,12 @@ async def _goal(
     openapi_extra=CASE_RECORD,
 )
 async def refer_to_service(
-    case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
-    referral_id = uuid6.uuid7()
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.refer_to_service(
-            case.state,
-            service_referral_id=referral_id,
-            service=body.service,
-            provider=body.provider,
-            by=staff_ref(staff),
-            notes=body.notes,
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request), referral_id)
+    made = await commands.refer_to_service(
+        sent.caller(staff), case_id, service=body.service, provider=body.provider, notes=body.notes
+    )
+    return _made(sent, made)
 
 
 @router.post(
@@ -246,38 +195,30 @@ async def record_service_outcome(
     service_referral_id: UUID,
     body: ServiceOutcomeIn,
     staff: CaseStaff,
-    cases: Cases,
-    request: Request,
+    commands: Commands,
+    sent: Sent,
 ) -> CommandResult:
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.record_service_outcome(
-            case.state,
-            service_referral_id=service_referral_id,
-            outcome=body.outcome,
-            by=staff_ref(staff),
-            notes=body.notes,
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    recorded = await commands.record_service_outcome(
+        sent.caller(staff),
+        case_id,
+        service_referral_id,
+        outcome=body.outcome,
+        notes=body.notes,
+    )
+    return _result(sent, recorded)
 
 
 @router.post(
     "/cases/{case_id}/non-compliance", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def report_non_compliance(
-    case_id: UUID, body: NonComplianceIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: NonComplianceIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
     """Only where the site attaches conditions, and only one of them (otherwise 422)."""
-
-    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.report_non_compliance(
-            case.state,
-            condition=body.condition,
-            details=body.details,
-            site_conditions=profile.conditions,
-        )
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    recorded = await commands.report_non_compliance(
+        sent.caller(staff), case_id, condition=body.condition, details=body.details
+    )
+    return _result(sent, recorded)
 
 
 @router.post(
@@ -286,17 +227,15 @@ async def report_non_compliance(
     openapi_extra=CASE_RECORD,
 )
 async def record_prosecutor_decision(
-    case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, cases: Cases, request: Request
+    case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, commands: Commands, sent: Sent
 ) -> CoarseCommandResult:
     """After a missed intake window or reported non-compliance; filing closes the case. The
     prosecutor is answered with the coarse status only, like every law-enforcement read."""
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.record_prosecutor_decision(
-            case.state, decision=body.decision, prosecutor=staff_ref(prosecutor), reason=body.reason
+    recorded = sent.answered(
+        await commands.record_prosecutor_decision(
+            sent.caller(prosecutor), case_id, decision=body.decision, reason=body.reason
         )
-
-    recorded = await _run(cases, case_id, prosecutor, "prosecutor", decide, request)
+    )
     return CoarseCommandResult(
         case_id=case_id,
         referral_id=recorded.case.state.referral_id,
@@ -309,61 +248,29 @@ async def record_prosecutor_decision(
     "/cases/{case_id}/arrests", status_code=201, response_model=None, openapi_extra=CASE_RECORD
 )
 async def report_new_arrest(
-    case_id: UUID, body: ArrestIn, caller: LawEnforcement, cases: Cases, request: Request
+    case_id: UUID, body: ArrestIn, caller: LawEnforcement, commands: Commands, sent: Sent
 ) -> dict[str, object]:
     """An officer or the prosecutor reports a new arrest; they learn nothing of the case."""
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        role = "prosecutor" if caller.has_role("prosecutor") else "officer"
-        return decisions.report_new_arrest(
-            case.state, reported_by=staff_ref(caller), role=role, arrested_on=body.arrested_on
-        )
-
-    recorded = await _run(cases, case_id, caller, "law_enforcement", decide, request)
+    recorded = sent.answered(
+        await commands.report_new_arrest(sent.caller(caller), case_id, body.arrested_on)
+    )
     return {"case_id": str(case_id), "stored": [e.event_type for e in recorded.events]}
 
 
 @router.post("/cases/{case_id}/closure", response_model=CommandResult, openapi_extra=CASE_RECORD)
 async def close_case(
-    case_id: UUID, body: ClosureIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ClosureIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
     """Graduated is the case manager's judgement; there are no fixed criteria."""
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.close_case(case.state, reason=body.reason)
-
-    return _result(await _run(cases, case_id, staff, "case_staff", decide, request))
+    return _result(sent, await commands.close_case(sent.caller(staff), case_id, body.reason))
 
 
 @router.put(
     "/cases/{case_id}/case-manager", response_model=CommandResult, openapi_extra=CASE_RECORD
 )
 async def reassign(
-    case_id: UUID,
-    body: AssignmentIn,
-    supervisor: Supervisor,
-    cases: Cases,
-    runtime: Runtime,
-    request: Request,
+    case_id: UUID, body: AssignmentIn, supervisor: Supervisor, commands: Commands, sent: Sent
 ) -> CommandResult:
     """A supervisor gives the case to an active case manager on their agency's roster."""
-    await cases.read(case_id, supervisor, "case_staff")  # another agency's case: 404 first
-    async with runtime.pool.acquire() as conn:
-        active = await roster.is_active(
-            conn,
-            jurisdiction=supervisor.jurisdiction,
-            agency=supervisor.agency,
-            subject=body.case_manager,
-        )
-    if not active:
-        raise decisions.InvalidCommand(
-            f"{body.case_manager} is not an active case manager of {supervisor.agency}; "
-            "register them on the roster first"
-        )
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return decisions.assign(
-            case.state, case_manager=StaffRef(subject=body.case_manager, agency=case.agency)
-        )
-
-    return _result(await _run(cases, case_id, supervisor, "case_staff", decide, request))
+    caller = sent.caller(supervisor)
+    return _result(sent, await commands.reassign(caller, case_id, body.case_manager))

@@ -14,19 +14,16 @@ A case of another agency, or outside the caller's jurisdiction, is 404 for every
 the disclosure endpoint, who are refused before any case is looked up.
 """
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import uuid6
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from casework.adapters import consent_tables
 from casework.adapters.case_store import StoredCase
-from casework.domain import consent, disclosure
-from casework.domain.consent import CaseParties
-from casework.domain.disclosure import Requester
+from casework.domain import consent
+from casework.entrypoints.command_request import Commands, Sent
 from casework.entrypoints.consent_schemas import (
     DisclosureList,
     DisclosureRecord,
@@ -35,12 +32,10 @@ from casework.entrypoints.consent_schemas import (
     ReleaseView,
     RevocationIn,
 )
-from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff, staff_ref
-from offramp_contracts.events.base import EventPayload
-from offramp_contracts.lifecycle import TransitionRefused
-from offramp_contracts.profile import SiteProfile
+from casework.entrypoints.http_cases import CASE_RECORD, Cases, CaseStaff
+from casework.use_cases import ReleaseNow
 from servicekit.auth import Principal
-from servicekit.http import Runtime, correlation_id_of, require_role
+from servicekit.http import Runtime, require_role
 from servicekit.inputs import IsoInstant
 
 router = APIRouter(tags=["consent"])
@@ -50,17 +45,13 @@ Asker = Annotated[
 ]
 
 
-def parties_of(case: StoredCase, profile: SiteProfile) -> CaseParties:
-    return CaseParties(
-        case_id=case.case_id,
-        agency=case.agency,
-        prosecutor_agency=profile.agencies.prosecutor,
-        referring_agency=case.state.referring_officer.agency,
-    )
-
-
 def _closure_time(case: StoredCase) -> datetime | None:
     return consent.consent_record(case.events).case_closed_at
+
+
+def _view(sent: Sent, now: ReleaseNow) -> ReleaseView:
+    sent.answered(now.recorded)
+    return ReleaseView.of(now.release, now.at, now.case_closed_at)
 
 
 @router.post(
@@ -70,37 +61,13 @@ def _closure_time(case: StoredCase) -> datetime | None:
     openapi_extra=CASE_RECORD,
 )
 async def record_release(
-    case_id: UUID, body: ReleaseIn, staff: CaseStaff, cases: Cases, request: Request
+    case_id: UUID, body: ReleaseIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> ReleaseView:
     """Case managers and supervisors of the case's agency record a release the participant
     signed. Refused: a missing element (422 `release-incomplete`, each named with how to
     supply it), a release that cannot be right (422 `release-invalid`), one to law enforcement
     or a prosecutor (422 `release-to-law-enforcement`), a closed case (409)."""
-    release_id = uuid6.uuid7()
-    form = body.form()
-
-    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
-        if not case.state.is_open:
-            raise TransitionRefused(
-                f"case {case.case_id} was closed ({case.state.closure_reason}); it takes no new "
-                "release. Its past disclosures stay listed at "
-                f"GET /cases/{case.case_id}/disclosures",
-                case_closed=True,
-            )
-        granted = consent.grant(
-            form,
-            parties_of(case, profile),
-            release_id=release_id,
-            recorded_by=staff_ref(staff),
-            now=datetime.now(UTC),
-        )
-        return [granted]
-
-    recorded = await cases.run(
-        case_id, staff, "case_staff", decide, correlation_id=correlation_id_of(request)
-    )
-    record = consent.consent_record(recorded.case.events)
-    return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
+    return _view(sent, await commands.record_release(sent.caller(staff), case_id, body.form()))
 
 
 @router.get(
@@ -128,66 +95,30 @@ async def revoke_release(
     release_id: UUID,
     body: RevocationIn,
     staff: CaseStaff,
-    cases: Cases,
-    request: Request,
+    commands: Commands,
+    sent: Sent,
 ) -> ReleaseView:
     """Case managers and supervisors of the case's agency record that the participant revoked a
     release (in writing, orally or electronically, at `revoked_at` or now). It ends at that
     instant; a closed case still takes it."""
-    now = datetime.now(UTC)
-
-    def decide(case: StoredCase, _: SiteProfile) -> Sequence[EventPayload]:
-        return [
-            consent.revoke(
-                consent.consent_record(case.events),
-                case_id=case.case_id,
-                release_id=release_id,
-                revoked_at=body.revoked_at or now,
-                method=body.method,
-                recorded_by=staff_ref(staff),
-                now=datetime.now(UTC),
-            )
-        ]
-
-    recorded = await cases.run(
-        case_id, staff, "case_staff", decide, correlation_id=correlation_id_of(request)
+    now = await commands.revoke_release(
+        sent.caller(staff), case_id, release_id, revoked_at=body.revoked_at, method=body.method
     )
-    record = consent.consent_record(recorded.case.events)
-    return ReleaseView.of(record.releases[release_id], datetime.now(UTC), record.case_closed_at)
+    return _view(sent, now)
 
 
 @router.get("/cases/{case_id}/disclosure", response_model=DisclosureView, openapi_extra=CASE_RECORD)
 async def read_disclosure(
-    case_id: UUID, asker: Asker, cases: Cases, request: Request, response: Response
+    case_id: UUID, asker: Asker, commands: Commands, sent: Sent, response: Response
 ) -> DisclosureView:
     """A public defender (or another agency's case manager or supervisor) reads what the
     releases in force that name their role and agency (or them) allow, with the federal
     redisclosure notice; the disclosure is recorded (`InformationDisclosed`) in the same
     transaction. Officers and prosecutors: always 403 (Golden Rule). No release in force (none,
     revoked, expired by date or by the case closing): 403 `no-valid-release`."""
-    requester = Requester(asker.subject, asker.agency, asker.roles)
-    disclosure.refuse_law_enforcement(requester)
-    made: list[disclosure.Disclosure] = []
-
-    def decide(case: StoredCase, profile: SiteProfile) -> Sequence[EventPayload]:
-        # The clock is read under the case's row lock, after any revocation that came first.
-        made.append(
-            disclosure.disclose(
-                consent.consent_record(case.events),
-                disclosure.care_record(case.state, case.events),
-                requester,
-                parties_of(case, profile),
-                datetime.now(UTC),
-            )
-        )
-        return [made[0].event]
-
-    recorded = await cases.run(
-        case_id, asker, "recipient", decide, correlation_id=correlation_id_of(request)
-    )
-    (stored,), (given,) = recorded.events, made
+    disclosed = await commands.disclose(sent.caller(asker), case_id)
     response.headers["Cache-Control"] = "no-store"
-    return DisclosureView.of(stored, given)
+    return DisclosureView.of(disclosed.stored, disclosed.disclosure)
 
 
 @router.get(

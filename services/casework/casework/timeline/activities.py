@@ -9,10 +9,18 @@ from temporalio import activity
 
 from casework.adapters import roster
 from casework.adapters.case_store import CaseStore, StoredCase
+from casework.domain import case as case_decider
 from casework.domain import decisions
 from casework.domain.assignment import NoCaseManagers, least_loaded
+from casework.domain.case import (
+    AssignCaseManager,
+    BecomeInactive,
+    CaseCommand,
+    MissIntakeWindow,
+    ReportProgress,
+)
 from casework.timeline.model import TimelineFacts, TimelineStep
-from offramp_contracts.events.base import EventPayload, StaffRef
+from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.lifecycle import CaseState
 from servicekit.events import derived_event_id, system_actor
@@ -104,8 +112,8 @@ class CaseActivities:
                     start.case_id,
                 )
                 return None
-            payloads = decisions.assign(
-                case.state, case_manager=StaffRef(subject=chosen, agency=agency)
+            payloads = case_decider.decide(
+                AssignCaseManager(StaffRef(subject=chosen, agency=agency)), case.state
             )
             await self._cases.record(
                 conn,
@@ -124,7 +132,7 @@ class CaseActivities:
         return await self._timed(
             step,
             "IntakeWindowMissed",
-            lambda case: decisions.miss_intake_window(case.state, step.at),
+            lambda case: MissIntakeWindow(deadline=step.at),
         )
 
     @activity.defn(name="mark_inactive")
@@ -133,9 +141,7 @@ class CaseActivities:
         return await self._timed(
             step,
             "ClientBecameInactive",
-            lambda case: decisions.become_inactive(
-                case.state, opened_at=case.opened_at, period=period, at=step.at
-            ),
+            lambda case: BecomeInactive(opened_at=case.opened_at, period=period, at=step.at),
         )
 
     @activity.defn(name="report_progress")
@@ -143,16 +149,16 @@ class CaseActivities:
         return await self._timed(
             step,
             f"ProgressReportDue/{step.number}",
-            lambda case: decisions.report_progress(case.state, step.number),
+            lambda case: ReportProgress(step.number),
         )
 
     async def _timed(
-        self, step: TimelineStep, key: str, decide: Callable[[StoredCase], list[EventPayload]]
+        self, step: TimelineStep, key: str, command_of: Callable[[StoredCase], CaseCommand]
     ) -> TimelineFacts:
         start = step.start
         async with self._pool.acquire() as conn, conn.transaction():
             case = await self._require(conn, step)
-            payloads = decide(case)
+            payloads = case_decider.decide(command_of(case), case.state)
             recorded = await self._cases.record(
                 conn,
                 case,
