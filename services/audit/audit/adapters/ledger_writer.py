@@ -31,7 +31,13 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from audit.adapters.checkpoint_store import Checkpointer
-from audit.adapters.ledger_store import Arrival, LedgerHead, append_batch, entry_bytes, read_head
+from audit.adapters.ledger_store import (
+    Arrival,
+    LedgerHead,
+    append_batch,
+    canonical_event,
+    read_head,
+)
 from audit.domain.merkle import leaf_hash
 from audit.settings import LEDGER_DB_ROLE
 from offramp_contracts import EventEnvelope, payload_of
@@ -186,8 +192,8 @@ class LedgerWriter:
                 envelope = EventEnvelope.from_wire(msg.data)
                 # Before anything else: the ledger records only what its producer signed.
                 provenance = check_provenance(self._keyring, msg.subject, envelope, msg.headers)
-                arrival = Arrival(msg.subject, envelope, provenance)
-                entry_bytes(1, arrival)  # can it be canonicalised at all?
+                # Can it be canonicalised at all? Made once: the entry is built around it.
+                arrival = Arrival(msg.subject, envelope, provenance, canonical_event(envelope))
                 payload_of(envelope)  # UnknownEventType is a ValueError too
             except ProvenanceError as error:
                 unusable.append((msg, envelope, f"provenance: {error}"))

@@ -7,20 +7,27 @@ checkpoints are for. A rewrite is then placed between the last checkpoint that s
 the first that does not, which is as precise as signed roots allow.
 """
 
+import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from audit.domain.chain import ChainVerifier, StoredEntry
+from audit.domain.chain import ChainVerifier, StoredEntry, event_bytes_in
 from audit.domain.checkpoint import SignedCheckpoint, signature_problem
 from audit.domain.merkle import TreeFrontier, leaf_hash
 from offramp_contracts import EventEnvelope
 from offramp_contracts.provenance import ownership_problem
-from servicekit.provenance import Keys, event_signature_problem
+from servicekit.provenance import (
+    SIGNATURE_CONTEXT,
+    Keys,
+    ProducerKey,
+    event_signature_problem,
+)
 
 Fault = Literal[
     "changed", "missing", "reordered", "broken_link", "bad_signature", "unsigned", "not_owner"
@@ -59,11 +66,48 @@ class LedgerReport:
         return f"broken at {where} ({self.fault}): {self.explanation}"
 
 
+def _signed_as_stored(stored: StoredEntry, subject: object, keys: Keys) -> ProducerKey | None:
+    """The key whose signature is over the very bytes this entry holds its event as, if any.
+
+    What a producer signs is `signed_bytes_of` the event: the signature context and the
+    event's RFC 8785 bytes, which a canonical entry holds verbatim. So the signature is checked
+    over the stored bytes, with nothing canonicalised again, and a signature that holds proves
+    those bytes canonical too (they are the ones the producer made)."""
+    if not stored.key_id or not stored.signature:
+        return None
+    key = keys.get(stored.key_id)
+    if key is None:
+        return None
+    try:
+        event = event_bytes_in(stored.entry.encode(), stored.seq, subject)
+        if event is None:
+            return None
+        signature = base64.b64decode(stored.signature, validate=True)
+        key.public_key.verify(signature, SIGNATURE_CONTEXT + event)
+    except (InvalidSignature, ValueError):  # binascii.Error is a ValueError
+        return None
+    return key
+
+
 def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, str] | None:
-    """None if a key of the keyring signed the event this entry holds, that key's producer is
-    the one the entry names, and it owns the entry's subject; otherwise the fault and why."""
+    """None if a key of the keyring signed the event this entry holds, exactly as it holds it,
+    that key's producer is the one the entry names, and it owns the entry's subject; otherwise
+    the fault and why. An entry that passes is canonical JSON: the signed bytes are."""
     content = json.loads(stored.entry)
-    key, problem = event_signature_problem(content["event"], stored.key_id, stored.signature, keys)
+    key = _signed_as_stored(stored, content.get("subject"), keys)
+    problem = None
+    if key is None:
+        # Not signed as stored: say why as a consumer would (servicekit.provenance).
+        key, problem = event_signature_problem(
+            content["event"], stored.key_id, stored.signature, keys
+        )
+        if key is not None and problem is None:
+            # The producer signed this event, but not in these bytes: the entry was rewritten
+            # in another form of the same JSON, so it is not what was hashed.
+            return "changed", (
+                f"entry {stored.seq} was altered: it does not hold its event as the RFC 8785 "
+                f"bytes {key.producer} signed"
+            )
     if key is None or problem is not None:
         fault: Fault = "unsigned" if not stored.signature else "bad_signature"
         return fault, f"entry {stored.seq} is {problem}"
@@ -131,7 +175,10 @@ class LedgerWalk:
         if self._failure is not None:
             return False
         for stored in entries:
-            if not self._chain.feed([stored]):
+            # An entry whose signature is checked below is proven canonical by it; the others
+            # (no keyring, or appended before signing) are canonicalised as ever.
+            signed = self._producer_keys is not None and stored.seq > self._unsigned_through
+            if not self._chain.feed([stored], form_proven=signed):
                 chain = self._chain.result()
                 self._failure = self._broken(
                     chain.first_bad_seq, None, chain.fault, chain.explanation or ""
