@@ -38,7 +38,7 @@ _EVENT_OPENS = b'{"event":'
 
 
 def _entry_closes(seq: int, subject: Any) -> bytes:
-    return b',"seq":' + str(seq).encode() + b',"subject":' + rfc8785.dumps(subject) + b"}"
+    return b',"seq":' + rfc8785.dumps(seq) + b',"subject":' + rfc8785.dumps(subject) + b"}"
 
 
 def canonical_entry(seq: int, subject: str, canonical_event: bytes) -> bytes:
