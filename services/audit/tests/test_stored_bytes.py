@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from audit import proofs
 from audit.adapters import ledger_store
 from audit.adapters.checkpoint_store import Checkpointer
+from audit.adapters.ledger_writer import proven_producer
 from audit.domain.chain import (
     GENESIS_HASH,
     StoredEntry,
@@ -33,7 +35,8 @@ from offramp_contracts.events.casework import ClientEngaged
 from servicekit.events import new_event
 from servicekit.eventstore import EventStore
 from servicekit.outbox import notify_channel
-from tests.producers import PRODUCER_KEYS, arrival
+from servicekit.provenance import ProvenanceError, check_provenance
+from tests.producers import PRODUCER_KEYS, SIGNERS, arrival
 
 SUBJECT = "lead.pontiac.casework.ClientEngaged"
 KEY = Ed25519PrivateKey.generate()
@@ -217,3 +220,40 @@ async def test_an_export_rewritten_in_another_form_and_rehashed_fails_the_offlin
     exported.write_text(json.dumps(bundle))
     assert check_file(exported, None) == 1
     assert "entry 1 is not in RFC 8785 canonical form" in capsys.readouterr().out
+
+
+def test_the_writer_proves_the_producer_over_the_bytes_it_made_as_a_consumer_would() -> None:
+    event = an_event(1)
+    headers = SIGNERS["casework"].headers(event)
+    made = ledger_store.canonical_event(event)
+    assert proven_producer(PRODUCER_KEYS, SUBJECT, event, headers, made) == check_provenance(
+        PRODUCER_KEYS, SUBJECT, event, headers
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "signer", "why"),
+    [
+        (SUBJECT, "intake", "wrong producer"),
+        ("lead.elsewhere.casework.ClientEngaged", "casework", "travelled on"),
+        (SUBJECT, None, "unsigned"),
+    ],
+)
+def test_the_writer_refuses_what_a_consumer_refuses_for_the_same_reason(
+    subject: str, signer: str | None, why: str
+) -> None:
+    event = an_event(1)
+    headers = SIGNERS[signer].headers(event) if signer else {}
+    made = ledger_store.canonical_event(event)
+    with pytest.raises(ProvenanceError, match=why) as refused:
+        proven_producer(PRODUCER_KEYS, subject, event, headers, made)
+    with pytest.raises(ProvenanceError) as consumer:
+        check_provenance(PRODUCER_KEYS, subject, event, headers)
+    assert str(refused.value) == str(consumer.value)
+
+
+def test_a_signature_over_other_bytes_is_refused_even_if_the_headers_are_real() -> None:
+    event, other = an_event(1), an_event(2)
+    headers = SIGNERS["casework"].headers(other)
+    with pytest.raises(ProvenanceError, match="bad signature"):
+        proven_producer(PRODUCER_KEYS, SUBJECT, event, headers, ledger_store.canonical_event(event))

@@ -66,13 +66,21 @@ class LedgerReport:
         return f"broken at {where} ({self.fault}): {self.explanation}"
 
 
+def signature_holds(key: ProducerKey, signature: str, event: bytes) -> bool:
+    """Whether `signature` (base64, as carried) is `key`'s over an event whose RFC 8785 bytes
+    are `event`: what a producer signs is `signed_bytes_of` the event, the signature context
+    and those bytes (servicekit.provenance), so bytes made once need not be made again."""
+    try:
+        key.public_key.verify(base64.b64decode(signature, validate=True), SIGNATURE_CONTEXT + event)
+    except (InvalidSignature, ValueError):  # binascii.Error is a ValueError
+        return False
+    return True
+
+
 def _signed_as_stored(stored: StoredEntry, subject: object, keys: Keys) -> ProducerKey | None:
     """The key whose signature is over the very bytes this entry holds its event as, if any.
-
-    What a producer signs is `signed_bytes_of` the event: the signature context and the
-    event's RFC 8785 bytes, which a canonical entry holds verbatim. So the signature is checked
-    over the stored bytes, with nothing canonicalised again, and a signature that holds proves
-    those bytes canonical too (they are the ones the producer made)."""
+    A canonical entry holds the event's signed bytes verbatim, so nothing is canonicalised
+    again, and a signature that holds proves those bytes canonical (the producer made them)."""
     if not stored.key_id or not stored.signature:
         return None
     key = keys.get(stored.key_id)
@@ -80,13 +88,9 @@ def _signed_as_stored(stored: StoredEntry, subject: object, keys: Keys) -> Produ
         return None
     try:
         event = event_bytes_in(stored.entry.encode(), stored.seq, subject)
-        if event is None:
-            return None
-        signature = base64.b64decode(stored.signature, validate=True)
-        key.public_key.verify(signature, SIGNATURE_CONTEXT + event)
-    except (InvalidSignature, ValueError):  # binascii.Error is a ValueError
+    except ValueError:  # a subject rfc8785 cannot write: not a canonical entry
         return None
-    return key
+    return key if event is not None and signature_holds(key, stored.signature, event) else None
 
 
 def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, str] | None:
