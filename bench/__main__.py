@@ -10,6 +10,7 @@ from bench import (
     ingest,
     intake_http,
     memory,
+    outcomes_rebuild,
     outcomes_reports,
     relay,
     replay,
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[str], None]] = {
     "memory": memory.main,
     "scaling": scaling.main,
     "outcomes_reports": outcomes_reports.main,
+    "outcomes_rebuild": outcomes_rebuild.main,
     "console_pages": console_pages.main,
     "signing": signing.main,
 }

@@ -1,5 +1,6 @@
 """Which events exist, at which schema version, on which subject; and how old versions upcast."""
 
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -94,7 +95,13 @@ class UnknownEventType(ValueError):
 
 def event_catalogue() -> Mapping[str, type[EventPayload]]:
     """Every published event type, mapped to the payload model of its current version."""
-    return MappingProxyType({model.event_type: model for model in _CURRENT})
+    return _catalogue_of(_CURRENT)
+
+
+@functools.cache
+def _catalogue_of(models: tuple[type[EventPayload], ...]) -> Mapping[str, type[EventPayload]]:
+    # Built once per set of models: every consumed event looks its type up here.
+    return MappingProxyType({model.event_type: model for model in models})
 
 
 def payload_of(envelope: EventEnvelope) -> EventPayload:

@@ -87,6 +87,8 @@ OPERATIONS: dict[tuple[str, str, str], Operation] = {
     ("casework", "GET", "/event-keys"): PUBLIC,
     ("casework", "GET", "/cases"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}"): only(CASE_STAFF),
+    # The case's events in words: goals' wording, providers. Its own agency's staff only.
+    ("casework", "GET", "/cases/{case_id}/history"): only(CASE_STAFF),
     ("casework", "GET", "/cases/{case_id}/status"): only(LAW_ENFORCEMENT),
     ("casework", "GET", "/diversions"): only("prosecutor"),
     ("casework", "POST", "/cases/{case_id}/intake-assessment"): only(CASE_STAFF),

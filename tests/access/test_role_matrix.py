@@ -176,6 +176,10 @@ async def test_every_role_on_every_endpoint(system: System, seeded: Seeded) -> N
     async with system.client("audit", token(system, "audit", "auditor")) as audit:
         history = await audit.get(f"/ledger/cases/{seeded.case_id}/history")
     assert CARE_DETAIL in history.text
+    # And case staff read it in the goal's wording and the provider, in the case and its history.
+    async with system.client("casework", token(system, "casework", "case_manager")) as casework:
+        for path in (f"/cases/{seeded.case_id}", f"/cases/{seeded.case_id}/history"):
+            assert CARE_DETAIL in (await casework.get(path)).text, path
 
 
 def _judge(

@@ -114,6 +114,9 @@ async def test_the_case_manager_keeps_the_intervention_plan(
         await expect(page.get_by_text("Saved: goal.")).to_be_visible()
     await expect(plan.get_by_role("heading", name="Goal 1: Open")).to_be_visible()
     await expect(plan.get_by_role("heading", name="Goal 2: Open")).to_be_visible()
+    goal_1, goal_2 = plan.locator(".goal").nth(0), plan.locator(".goal").nth(1)
+    await expect(goal_1.locator(".wording")).to_have_text("Get an ID card")
+    await expect(goal_2.locator(".wording")).to_have_text("Find a place to stay")
 
     # Rewording a goal needs the new words: casework refuses an empty one, shown in words.
     await page.get_by_role("button", name="Update goal 1").click()
@@ -124,6 +127,7 @@ async def test_the_case_manager_keeps_the_intervention_plan(
     await page.get_by_role("button", name="Update goal 1").click()
     await expect(page.get_by_text("Saved: goal-updated.")).to_be_visible()
     await expect(page.locator("#plan-error")).to_have_count(0)
+    await expect(goal_1.locator(".wording")).to_have_text("ID card and birth papers")
 
     await page.get_by_role("button", name="Goal 1 achieved").click()
     await expect(plan.get_by_role("heading", name="Goal 1: Achieved")).to_be_visible()
@@ -131,6 +135,16 @@ async def test_the_case_manager_keeps_the_intervention_plan(
     await page.get_by_label("Goal 2: its new wording, or a note").fill("staying with family now")
     await page.get_by_role("button", name="Drop goal 2").click()
     await expect(plan.get_by_role("heading", name="Goal 2: Dropped")).to_be_visible()
+    await expect(goal_2).to_contain_text("Dropped with the note: staying with family now")
+    # The timeline is casework's own record of the case, newest first, in words.
+    timeline = page.locator("ol.timeline li")
+    await expect(timeline.first).to_contain_text(
+        "Goal dropped: “Find a place to stay” (note: staying with family now)"
+    )
+    await expect(
+        timeline.filter(has_text="Goal updated: “ID card and birth papers”")
+    ).to_have_count(1)
+    await expect(timeline.last).to_contain_text("Case opened: social contact by officer-17")
     goals = (await the_case(console_system, run))["goals"]
     assert [g["status"] for g in goals] == ["achieved", "dropped"], goals
     await check_page(page, "case-manager-plan")
@@ -147,6 +161,9 @@ async def test_the_case_manager_refers_to_a_service_and_records_its_outcome(
     await page.get_by_role("button", name="Make service referral").click()
     await expect(page.get_by_text("Saved: service-referral.")).to_be_visible()
     await expect(services.get_by_role("heading", name="Referral 1: no outcome yet")).to_be_visible()
+    await expect(services.locator(".provider")).to_have_text(
+        "Housing at Lighthouse of Oakland County"
+    )
     await page.get_by_label("What came of referral 1").select_option("waitlisted")
     await page.get_by_role("button", name="Record outcome of referral 1").click()
     await expect(
@@ -161,6 +178,12 @@ async def test_the_case_manager_refers_to_a_service_and_records_its_outcome(
     await page.get_by_role("button", name="Record outcome of referral 1").click()
     await expect(services.get_by_role("heading", name="Referral 1: Completed")).to_be_visible()
     await expect(page.get_by_label("What came of referral 1")).to_have_count(0)
+    await expect(services.locator(".provider")).to_have_text(
+        "Housing at Lighthouse of Oakland County"
+    )
+    await expect(page.locator("ol.timeline li").first).to_contain_text(
+        "Outcome of housing at Lighthouse of Oakland County: completed"
+    )
     await stale.get_by_label("What came of referral 1").select_option("declined")
     await stale.get_by_role("button", name="Record outcome of referral 1").click()
     refusal = stale.locator("#services-error")
@@ -229,7 +252,7 @@ async def test_the_case_manager_closes_the_case_as_graduated(
     await page.get_by_role("checkbox", name="A closed case takes no more").check()
     await page.get_by_role("button", name="Close the case").click()
     await expect(page.get_by_text("Saved: closed.")).to_be_visible()
-    await expect(page.get_by_text("Closed: Graduated")).to_be_visible()
+    await expect(page.locator("ol.timeline li").first).to_contain_text("Case closed: graduated")
     for gone in ("Add goal", "Make service referral", "Record contact now", "Close the case"):
         await expect(page.get_by_role("button", name=gone)).to_have_count(0)
     case = await the_case(console_system, run)

@@ -114,6 +114,8 @@ async def test_an_officer_refers_and_an_answer_lost_with_the_signal_makes_one_re
     page = await context.new_page()
     await sign_in(page, console_system.url, run.officer_key)
     await expect(page.get_by_role("heading", name="Refer a person")).to_be_visible()
+    # The console's service worker keeps the form on the device (tests/console/test_console_offline.py).
+    await expect(page.get_by_text("kept on this device and sent when it returns")).to_be_visible()
     # Only Pontiac's two doors are offered.
     assert await page.get_by_role("radio", name="Community referral").count() == 0
     await check_page(page, "officer-refer")
@@ -130,7 +132,8 @@ async def test_an_officer_refers_and_an_answer_lost_with_the_signal_makes_one_re
         if await no.count():
             await no.check()
 
-    # The first attempt reaches intake, but its answer is lost with the signal.
+    # The first attempt reaches intake, but its answer is lost with the signal. The worker's
+    # requests are the context's (a page's routes never see them).
     lost: list[str] = []
     keys: list[str] = []
 
@@ -144,13 +147,13 @@ async def test_an_officer_refers_and_an_answer_lost_with_the_signal_makes_one_re
         else:
             await route.continue_()
 
-    await page.route("**/officer/referrals", lose_the_answer)
+    await context.route("**/officer/referrals", lose_the_answer)
     await page.get_by_role("button", name="Send referral").click()
     await expect(page.get_by_text("saved on this device")).to_be_visible()
     assert await page.evaluate("window.offrampPendingReferrals()") == 1
     assert lost and lost[0]
 
-    await context.set_offline(False)  # the browser's `online` event sends it again
+    await context.set_offline(False)  # the worker sends it again when the signal returns
     await page.wait_for_url("**/officer/referrals?made=*")
     await expect(page.get_by_text("Waiting for the prosecutor's review")).to_be_visible()
     async with console_system.system.client("intake", officer_token(console_system, run)) as intake:
@@ -210,6 +213,13 @@ async def test_the_case_manager_records_the_assessment_and_a_release(
     await page.get_by_label("Notes", exact=True).fill(CARE_MARKER)
     await page.get_by_role("button", name="Record contact now").click()
     await expect(page.get_by_text("Saved: contact.")).to_be_visible()
+    # Goals' wording and a provider are care's too: they must reach no officer's page either.
+    await page.get_by_label("A new goal, in the participant's words").fill(CARE_MARKER)
+    await page.get_by_role("button", name="Add goal").click()
+    await expect(page.locator(".goal .wording")).to_have_text(CARE_MARKER)
+    await page.get_by_label("Provider").fill(CARE_MARKER)
+    await page.get_by_role("button", name="Make service referral").click()
+    await expect(page.locator(".service .provider")).to_contain_text(CARE_MARKER)
 
     # A release that names no information is refused, and casework's reason is shown in words.
     release = page.locator("form.release")

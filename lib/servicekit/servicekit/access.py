@@ -190,6 +190,8 @@ class RefusalTally:
             log.exception(
                 "could not record repeated refusals", action=run.first.action, count=run.repeats
             )
+
+
 async def record_lookup(
     conn: asyncpg.Connection,
     store: EventStore,

@@ -130,6 +130,8 @@ def one_line(text: str) -> str:
     """An error as one line without tabs: pydantic's span lines, and a listing keeps one letter
     per line with tab-separated columns."""
     return " ".join(text.split())
+
+
 class ReplayRequests:
     """Replays the letters a command asked to replay, for the consumers this process runs.
     Several replicas may pick the same letter: the inbox keeps it to one effect."""

@@ -38,10 +38,12 @@ class Console:
     async def case_page(
         self, token: str, case_id: UUID, *, supervisor: bool = False
     ) -> dict[str, Any]:
-        """The case and its releases; for a supervisor also the roster's active case managers,
-        whom the case can be given to."""
-        case, releases = await asyncio.gather(
-            self._s.casework.case(token, case_id), self._s.casework.releases(token, case_id)
+        """The case, its history (newest first) and its releases; for a supervisor also the
+        roster's active case managers, whom the case can be given to."""
+        case, history, releases = await asyncio.gather(
+            self._s.casework.case(token, case_id),
+            self._s.casework.history(token, case_id),
+            self._s.casework.releases(token, case_id),
         )
         others: list[dict[str, Any]] = []
         if supervisor:
@@ -49,7 +51,8 @@ class Console:
             others = [
                 p for p in roster if p.get("active") and p.get("subject") != case["case_manager"]
             ]
-        return {"case": case, "releases": releases, "reassign_to": others}
+        timeline = [{**entry, "by": _who(entry["actor"])} for entry in reversed(history)]
+        return {"case": case, "timeline": timeline, "releases": releases, "reassign_to": others}
 
     async def alerts(self, token: str) -> list[dict[str, Any]]:
         """The prosecutor's inbox messages that ask for a decision or tell of an arrest."""
@@ -62,6 +65,14 @@ class Console:
             return {"service": api.name, "ready": ready, "checks": _checks(answer)}
 
         return list(await asyncio.gather(*(one(api) for api in self._s.all())))
+
+
+def _who(actor: dict[str, str]) -> str:
+    """A person by their sign-in name and agency; a service acting on its own (an admitted
+    referral assigned, a timer run out) by its name."""
+    if actor.get("role") == "system":
+        return f"{actor.get('subject', '').removeprefix('service:')}, on its own"
+    return f"{actor['subject']} ({actor['agency']})"
 
 
 def _checks(answer: Any) -> dict[str, str]:

@@ -148,9 +148,7 @@ class Intake:
                     prosecutor_agency=profile.agencies.prosecutor,
                     at=now,
                 )
-            await self._settle(conn, state, request, envelopes[-1].event_id, now)
-            row = await tables.referral(conn, command.referral_id)
-            assert row is not None
+            row = await self._settle(conn, state, request, envelopes[-1].event_id, now)
         log.info("referral received", referral_id=str(command.referral_id), status=row.status)
         return Submitted(row, replayed=False)
 
@@ -178,10 +176,7 @@ class Intake:
             )
             state, envelopes = await self._record(conn, state, [reviewed, decided], request, None)
             await tables.leave_review(conn, referral_id)
-            await self._settle(conn, state, request, envelopes[-1].event_id, now)
-            updated = await tables.referral(conn, referral_id)
-            assert updated is not None
-        return updated
+            return await self._settle(conn, state, request, envelopes[-1].event_id, now)
 
     async def withdraw(
         self, referral_id: UUID, request: Request, *, reason: str
@@ -197,9 +192,7 @@ class Intake:
             await self._record(conn, state, [withdrawn], request, None)
             await tables.leave_review(conn, referral_id)
             await tables.leave_waitlist(conn, referral_id)
-            await tables.set_status(conn, referral_id, "withdrawn", now)
-            updated = await tables.referral(conn, referral_id)
-            assert updated is not None
+            updated = await tables.set_status(conn, referral_id, "withdrawn", now)
         log.info("referral withdrawn", referral_id=str(referral_id))
         return updated
 
@@ -296,12 +289,15 @@ class Intake:
         request: Request,
         causation_id: UUID,
         now: datetime,
-    ) -> None:
+    ) -> tables.ReferralRow:
         """After a decision: the read model shows it, and an eligible referral is placed."""
         if state.status == "eligible":
-            await self._fill_places(conn, request.jurisdiction, state, request, causation_id, now)
-        else:
-            await tables.set_status(conn, state.referral_id, state.status, now)
+            placed = await self._fill_places(
+                conn, request.jurisdiction, state, request, causation_id, now
+            )
+            assert placed is not None, "a newcomer is always admitted or waitlisted"
+            return placed
+        return await tables.set_status(conn, state.referral_id, state.status, now)
 
     async def _fill_places(
         self,
@@ -311,27 +307,34 @@ class Intake:
         request: Request,
         causation_id: UUID,
         now: datetime,
-    ) -> None:
+    ) -> tables.ReferralRow | None:
         """Gives the site's free places to the waitlist and the newcomer in priority order; a
-        newcomer without a place joins the waitlist. Capacity is the profile's in force today."""
+        newcomer without a place joins the waitlist. Capacity is the profile's in force today.
+        The newcomer's row as it now stands (None without a newcomer)."""
         await tables.lock_site(conn, jurisdiction)
         capacity = self._profile_in_force(jurisdiction, now).capacity
-        free = capacity - await tables.open_cases(conn, jurisdiction)
-        queue = await tables.waiting(conn, jurisdiction)
+        open_cases, queue = await tables.places_taken(conn, jurisdiction)
+        free = capacity - open_cases
         if newcomer is not None:
             queue.append(Waiting(newcomer.referral_id, newcomer.door, now))
         admitted = {entry.referral_id for entry in next_admissions(queue, free)}
+        newcomers_row = None
         for entry in queue:
             if entry.referral_id not in admitted:
                 continue
             state = newcomer if newcomer and entry.referral_id == newcomer.referral_id else None
             if state is None:
                 state, _ = await self._load(conn, entry.referral_id)
-            await self._place(conn, state, jurisdiction, request, causation_id, now, has_place=True)
+            row = await self._place(
+                conn, state, jurisdiction, request, causation_id, now, has_place=True
+            )
+            if newcomer is not None and entry.referral_id == newcomer.referral_id:
+                newcomers_row = row
         if newcomer is not None and newcomer.referral_id not in admitted:
-            await self._place(
+            newcomers_row = await self._place(
                 conn, newcomer, jurisdiction, request, causation_id, now, has_place=False
             )
+        return newcomers_row
 
     async def _place(
         self,
@@ -343,7 +346,7 @@ class Intake:
         now: datetime,
         *,
         has_place: bool,
-    ) -> None:
+    ) -> tables.ReferralRow:
         placed = referrals.place(state, has_place=has_place)
         state, _ = await self._record(conn, state, [placed], request, causation_id)
         if has_place:
@@ -352,7 +355,7 @@ class Intake:
             await tables.record_waiting(
                 conn, Waiting(state.referral_id, state.door, now), jurisdiction
             )
-        await tables.set_status(conn, state.referral_id, state.status, now)
+        return await tables.set_status(conn, state.referral_id, state.status, now)
 
     async def _load(
         self, conn: asyncpg.Connection, referral_id: UUID

@@ -1,6 +1,7 @@
 """Reading cases over HTTP: the agency's caseload and a case in full for its own agency's staff;
 the coarse status alone for the referring officer and the liaison prosecutor."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -11,10 +12,13 @@ from pydantic import BaseModel, Field
 from casework.adapters.case_store import StoredCase
 from casework.commands import Casework
 from casework.container import CaseworkContainer
+from casework.domain.case_record import history_of, plan_of
+from offramp_contracts import Actor
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import (
     ClientBecameActive,
     CoarseStatusName,
+    ServiceKind,
     ServiceOutcome,
 )
 from offramp_contracts.lifecycle import (
@@ -71,11 +75,21 @@ class CaseSummary(BaseModel):
 class Goal(BaseModel):
     goal_id: UUID
     status: GoalStatus
+    description: str = Field(description="The goal's wording, as added or last reworded.")
+    note: str = Field(description="What was written when it was achieved or dropped.")
+    added_at: datetime
+    changed_at: datetime
 
 
 class ServiceReferral(BaseModel):
     service_referral_id: UUID
-    outcome: ServiceOutcome | None
+    service: ServiceKind
+    provider: str
+    notes: str
+    referred_at: datetime
+    outcome: ServiceOutcome | None = Field(description="The latest outcome recorded, if any.")
+    outcome_notes: str
+    outcome_at: datetime | None
 
 
 class CaseView(BaseModel):
@@ -107,6 +121,7 @@ class CaseView(BaseModel):
     @classmethod
     def of(cls, case: StoredCase) -> "CaseView":
         s = case.state
+        plan = plan_of(case.events)
         return cls(
             case_id=s.case_id,
             referral_id=s.referral_id,
@@ -124,11 +139,8 @@ class CaseView(BaseModel):
             active_again=_active_again(s.active_again) if s.active_again else None,
             contacts=s.contacts,
             last_contact_at=s.last_contact_at,
-            goals=[Goal(goal_id=g, status=st) for g, st in s.goals.items()],
-            service_referrals=[
-                ServiceReferral(service_referral_id=r, outcome=o)
-                for r, o in s.service_referrals.items()
-            ],
+            goals=[Goal(**asdict(g)) for g in plan.goals],
+            service_referrals=[ServiceReferral(**asdict(r)) for r in plan.service_referrals],
             progress_reports=s.progress_reports,
             non_compliance_reports=s.non_compliance_reports,
             new_arrests=s.new_arrests,
@@ -175,6 +187,26 @@ async def case_in_full(case_id: UUID, staff: CaseStaff, cases: Cases) -> CaseVie
     """The case as its case-management agency knows it; for another agency it does not exist
     (404)."""
     return CaseView.of(await cases.read(case_id, staff, "case_staff"))
+
+
+class HistoryLine(BaseModel):
+    """One event of the case as casework recorded it."""
+
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor = Field(description="Who caused it: a person, or casework acting on its own.")
+    summary: str = Field(description="What happened, in one plain line.")
+
+
+@router.get("/cases/{case_id}/history", response_model=list[HistoryLine], openapi_extra=CASE_RECORD)
+async def case_history(case_id: UUID, staff: CaseStaff, cases: Cases) -> list[HistoryLine]:
+    """The case's own history, oldest first, for its case-management agency only: every event
+    of its stream with who, when and a line in words. What was learned in care is in these
+    lines (a goal's wording, a provider), so no one outside that agency may read them."""
+    case = await cases.read(case_id, staff, "case_staff")
+    return [HistoryLine(**asdict(entry)) for entry in history_of(case.events)]
 
 
 @router.get("/cases/{case_id}/status", response_model=CoarseView, openapi_extra=CASE_RECORD)

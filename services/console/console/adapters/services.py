@@ -116,6 +116,10 @@ class Casework(ServiceApi):
     async def case(self, token: str, case_id: UUID) -> Json:
         return await self.get(f"/cases/{case_id}", token)
 
+    async def history(self, token: str, case_id: UUID) -> Json:
+        """The case's events as casework recorded them, oldest first, each with its line."""
+        return await self.get(f"/cases/{case_id}/history", token)
+
     async def command(self, token: str, case_id: UUID, what: str, body: Json) -> Json:
         return await self.post(f"/cases/{case_id}/{what}", token, body)
 

@@ -2,11 +2,12 @@
 alerts. What these pages show is what intake, casework and notify answer these roles: the
 coarse status only, never anything learned in care."""
 
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Header, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from console.adapters.services import ServiceError
 from console.domain.session import Session
@@ -17,6 +18,12 @@ router = APIRouter()
 Officer = Annotated[Session, Depends(needs("officer"))]
 Prosecutor = Annotated[Session, Depends(needs("prosecutor"))]
 LawEnforcement = Annotated[Session, Depends(needs("officer", "prosecutor"))]
+SERVICE_WORKER = Path(__file__).parent / "static" / "sw.js"
+
+
+def referrer_of(me: Session) -> str:
+    """Who a referral kept on a device was made by: sent again, it goes only under their name."""
+    return f"{me.subject}@{me.agency}"
 
 
 @router.get("/")
@@ -24,10 +31,22 @@ async def home(me: Me) -> Response:
     return go(me.home)
 
 
+@router.get("/sw.js", include_in_schema=False)
+async def service_worker() -> Response:
+    """The worker that keeps an officer's referral on the device until intake has it. Served
+    from the root so that its scope can be `/officer`; never cached, so a new one takes over."""
+    return FileResponse(
+        SERVICE_WORKER,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 @router.get("/officer")
 async def referral_form(request: Request, me: Officer, deps: Deps) -> Response:
     form = await deps.console.referral_form(me.token)
-    return render(request, "officer/refer.html", {"form": form}, me=me)
+    context = {"form": form, "referred_by": referrer_of(me)}
+    return render(request, "officer/refer.html", context, me=me)
 
 
 @router.post("/officer/referrals", dependencies=[Csrf])
@@ -40,6 +59,15 @@ async def refer(
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     key = idempotency_header or fields.get("idempotency_key", "")
     from_queue = request.headers.get("X-Offline-Queue") == "1"
+    made_by = fields.get("referred_by", "")
+    if made_by and made_by != referrer_of(me):
+        # Kept on a shared device by another officer: never sent under this person's name.
+        message = (
+            f"This referral was saved on this device by {made_by}: sign in as them to send it."
+        )
+        if from_queue:
+            return JSONResponse({"message": message, "keep": True}, status_code=409)
+        raise ServiceError("console", 409, message)
     try:
         offset = int(fields.get("utc_offset_minutes") or 0)
         referral = await deps.console.refer(me.token, fields, key, offset)
@@ -47,7 +75,12 @@ async def refer(
         if from_queue:
             return JSONResponse({"message": error.message}, status_code=error.status)
         form = await deps.console.referral_form(me.token)
-        context = {"form": form, "error": error.message, "values": fields}
+        context = {
+            "form": form,
+            "error": error.message,
+            "values": fields,
+            "referred_by": referrer_of(me),
+        }
         return render(request, "officer/refer.html", context, me=me, status=error.status)
     if from_queue:
         return JSONResponse(

@@ -86,13 +86,17 @@ async def participants_with(
 
 async def set_status(
     conn: asyncpg.Connection, referral_id: UUID, status: Status, at: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE referrals SET status = $2, updated_at = $3 WHERE referral_id = $1",
+) -> ReferralRow:
+    """The referral's read-model row as it now stands."""
+    row = await conn.fetchrow(
+        f"""UPDATE referrals SET status = $2, updated_at = $3 WHERE referral_id = $1
+            RETURNING {_REFERRAL_COLUMNS}""",
         referral_id,
         status,
         at,
     )
+    assert row is not None, "a referral's status is set only once its row is stored"
+    return ReferralRow(**dict(row))
 
 
 async def referral(
@@ -227,34 +231,43 @@ async def reviews_for(pool: asyncpg.Pool, *, jurisdiction: str, agency: str) -> 
 
 async def lock_site(conn: asyncpg.Connection, jurisdiction: str) -> None:
     """Held until the transaction ends: places are counted and given by one transaction at a
-    time per site."""
-    await conn.execute(
-        "INSERT INTO sites (jurisdiction) VALUES ($1) ON CONFLICT DO NOTHING", jurisdiction
+    time per site. The site's row exists after its first referral; until then it is made."""
+    locked = await conn.fetchval(
+        "SELECT 1 FROM sites WHERE jurisdiction = $1 FOR UPDATE", jurisdiction
     )
-    await conn.execute("SELECT 1 FROM sites WHERE jurisdiction = $1 FOR UPDATE", jurisdiction)
+    if locked is None:
+        await conn.execute(
+            "INSERT INTO sites (jurisdiction) VALUES ($1) ON CONFLICT DO NOTHING", jurisdiction
+        )
+        await conn.execute("SELECT 1 FROM sites WHERE jurisdiction = $1 FOR UPDATE", jurisdiction)
 
 
-async def open_cases(conn: asyncpg.Connection, jurisdiction: str) -> int:
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM admissions WHERE jurisdiction = $1 AND closed_at IS NULL",
+async def places_taken(conn: asyncpg.Connection, jurisdiction: str) -> tuple[int, list[Waiting]]:
+    """The site's open cases and its waitlist, read in one statement. Run under the site's
+    lock (a statement of its own before this one, so this statement's snapshot is taken after
+    every admission that committed while it waited)."""
+    rows = await conn.fetch(
+        """SELECT (SELECT count(*) FROM admissions
+                   WHERE jurisdiction = $1 AND closed_at IS NULL) AS open,
+                  w.referral_id, w.door, w.since
+           FROM (SELECT 1) AS one
+           LEFT JOIN waitlist w ON w.jurisdiction = $1""",
         jurisdiction,
     )
-    return count
-
-
-async def waiting(conn: asyncpg.Connection, jurisdiction: str) -> list[Waiting]:
-    rows = await conn.fetch(
-        "SELECT referral_id, door, since FROM waitlist WHERE jurisdiction = $1", jurisdiction
-    )
-    return [Waiting(row["referral_id"], row["door"], row["since"]) for row in rows]
+    queue = [
+        Waiting(row["referral_id"], row["door"], row["since"])
+        for row in rows
+        if row["referral_id"] is not None
+    ]
+    return int(rows[0]["open"]), queue
 
 
 async def record_admission(
     conn: asyncpg.Connection, referral_id: UUID, jurisdiction: str, at: datetime
 ) -> None:
-    await conn.execute("DELETE FROM waitlist WHERE referral_id = $1", referral_id)
     await conn.execute(
-        "INSERT INTO admissions (referral_id, jurisdiction, admitted_at) VALUES ($1, $2, $3)",
+        """WITH left_the_waitlist AS (DELETE FROM waitlist WHERE referral_id = $1)
+           INSERT INTO admissions (referral_id, jurisdiction, admitted_at) VALUES ($1, $2, $3)""",
         referral_id,
         jurisdiction,
         at,

@@ -29,7 +29,7 @@ from offramp_contracts.events.intake import Offence, Person, Screening
 from servicekit.access import participant_record, shown
 from servicekit.auth import LAW_ENFORCEMENT_ROLES, AuthorizationError, Principal
 from servicekit.http import Runtime, correlation_id_of, require_role
-from servicekit.idempotency import idempotent_what
+from servicekit.idempotency import idempotent_by_route
 
 router = APIRouter(tags=["referrals"])
 _referrer_roles = require_role("officer", "case_manager", "supervisor")
@@ -104,7 +104,7 @@ async def get_referral_form(officer: Referrer, intake: IntakeService) -> Referra
     status_code=201,
     response_model=ReferralOut,
     responses={201: {"description": "Referred (or, on a retry, the referral already made)"}},
-    openapi_extra=idempotent_what("referral"),
+    openapi_extra=idempotent_by_route("referral"),
 )
 async def post_referral(
     body: ReferralIn,
