@@ -3,6 +3,7 @@ signature over them: whatever an attacker does to those bytes is still found at 
 `verify` against the database and by `offramp-audit check` of an export."""
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,25 @@ def test_a_rehashed_entry_whose_event_changed_no_longer_carries_its_signature(
     )
 
 
+@given(victim=st.integers(0, 5), member=st.sampled_from(["event", "seq", "subject"]))
+def test_a_rehashed_entry_with_a_member_renamed_is_found_at_its_entry(
+    victim: int, member: str
+) -> None:
+    """The entry's own member renamed (the last of that name: the event holds a "subject"
+    too), the entry rehashed: it is named at its entry, not a crash of the walk."""
+    entries = signed_ledger(6)
+    before, name, after = entries[victim].entry.rpartition(f'"{member}":')
+    report = walk(rehashed_from(entries, victim, f'{before}"x{name[1:]}{after}'))
+    assert (report.intact, report.first_bad_seq) == (False, victim + 1)
+    assert report.fault == ("reordered" if member == "seq" else "changed")
+
+
+@given(keys=st.booleans(), text=st.sampled_from(["[]", "1", '"entry"', "null"]))
+def test_a_rehashed_entry_that_is_not_an_object_is_found_as_changed(keys: bool, text: str) -> None:
+    report = walk(rehashed_from(signed_ledger(3), 1, text), keys=keys)
+    assert (report.intact, report.first_bad_seq, report.fault) == (False, 2, "changed")
+
+
 async def signed_ledger_in(pool: asyncpg.Pool, n: int) -> None:
     """`n` signed events appended as the writer appends them (each event canonicalised once on
     receipt), and a checkpoint over them all."""
@@ -205,21 +225,33 @@ async def test_stored_bytes_changed_behind_the_triggers_fail_verify_and_the_offl
     assert check_file(exported, None) == 1
 
 
-async def test_an_export_rewritten_in_another_form_and_rehashed_fails_the_offline_check(
-    role_pool: asyncpg.Pool, tmp_path: Path, capsys: Any
+@pytest.mark.parametrize(
+    ("rewrite", "why"),
+    [
+        (lambda text: json.dumps(json.loads(text), indent=1), "is not in RFC 8785 canonical form"),
+        (lambda text: "[]", "is not a ledger entry (not a JSON object)"),
+        (lambda text: text.replace('{"event":', '{"xevent":', 1), "was altered: it is not a"),
+    ],
+)
+async def test_an_export_rewritten_and_rehashed_fails_the_offline_check(
+    role_pool: asyncpg.Pool,
+    tmp_path: Path,
+    capsys: Any,
+    rewrite: Callable[[str], str],
+    why: str,
 ) -> None:
     await signed_ledger_in(role_pool, 4)
     bundle = await proofs.export(
         role_pool, KEY.public_key(), PRODUCER_KEYS, first=1, last=4, checkpoint=None
     )
     first = bundle["entries"][0]
-    first["entry"] = json.dumps(json.loads(first["entry"]), indent=1)
+    first["entry"] = rewrite(first["entry"])
     first["hash"] = chain_hash(first["previous_hash"], first["entry"].encode())
     bundle["entries"][1]["previous_hash"] = first["hash"]
     exported = tmp_path / "export.json"
     exported.write_text(json.dumps(bundle))
     assert check_file(exported, None) == 1
-    assert "entry 1 is not in RFC 8785 canonical form" in capsys.readouterr().out
+    assert f"entry 1 {why}" in capsys.readouterr().out
 
 
 def test_the_writer_proves_the_producer_over_the_bytes_it_made_as_a_consumer_would() -> None:

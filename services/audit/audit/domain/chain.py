@@ -133,9 +133,12 @@ class ChainVerifier:
             canonical_form = body if form_proven else canonical(content)
         except (ValueError, TypeError) as error:
             return bad("changed", f"entry {stored.seq} is not valid JSON: {error}")
-        if not isinstance(content, dict) or content.get("seq") != stored.seq:
-            held = content.get("seq") if isinstance(content, dict) else None
-            return bad("reordered", f"entry {stored.seq} holds the content of entry {held}")
+        if not isinstance(content, dict):
+            return bad("changed", f"entry {stored.seq} was altered: it is not a ledger entry")
+        if content.get("seq") != stored.seq:
+            return bad(
+                "reordered", f"entry {stored.seq} holds the content of entry {content.get('seq')}"
+            )
         if chain_hash(self.previous_hash, body) != stored.hash:
             return bad(
                 "changed", f"entry {stored.seq} was altered: its content no longer matches its hash"

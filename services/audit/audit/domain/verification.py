@@ -98,7 +98,16 @@ def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, st
     that key's producer is the one the entry names, and it owns the entry's subject; otherwise
     the fault and why. An entry that passes is canonical JSON: the signed bytes are."""
     content = json.loads(stored.entry)
-    key = _signed_as_stored(stored, content.get("subject"), keys)
+    if not (
+        isinstance(content, dict)
+        and isinstance(content.get("event"), dict)
+        and isinstance(content.get("subject"), str)
+    ):
+        # The chain hashes the stored bytes without canonicalising them, so a rehashed entry
+        # of another shape gets this far: named here, where a KeyError would end the walk
+        # without naming any entry.
+        return "changed", f"entry {stored.seq} was altered: it is not a ledger entry"
+    key = _signed_as_stored(stored, content["subject"], keys)
     problem = None
     if key is None:
         # Not signed as stored: say why as a consumer would (servicekit.provenance).
