@@ -2,8 +2,10 @@
 against a bare JetStream pull-consume-and-ack loop over the same stream in the same batch size.
 
 The ledger is filled with whole case histories (admission, opening, assignment, contacts,
-engagement, closing), published onto JetStream as the services' relays publish them, while
-audit runs as its own process. `fill` is shared with the replay benchmark.
+engagement, closing), published onto JetStream as the services' relays publish them, each
+signed by its producer (intake's and casework's event keys, put in the keyring the audit
+process trusts), while audit runs as its own process. `fill` is shared with the replay
+benchmark.
 """
 
 import asyncio
@@ -14,9 +16,10 @@ from uuid import UUID, uuid4
 
 import nats
 import uuid6
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import JetStreamContext
 
-from bench.harness import loadavg, publish_all, report, servers
+from bench.harness import loadavg, report, servers
 from bench.system import CM_AGENCY, JURISDICTION, OFFICER_AGENCY, STREAM, Stack, stack, started
 from offramp_contracts import Actor, EventEnvelope, subject_for
 from offramp_contracts.events.base import EventPayload, StaffRef
@@ -30,7 +33,9 @@ from offramp_contracts.events.casework import (
 from offramp_contracts.events.intake import ReferralAdmitted
 from offramp_contracts.identifiers import case_id_for_referral
 from offramp_devstack.waiting import wait_for
+from servicekit.event_keys import add_to_keyring
 from servicekit.events import new_event
+from servicekit.provenance import EventSigner
 
 # Cases, of seven events each: quick ≈ 2,100 events, full ≈ 50,000.
 SIZES = {"smoke": 10, "quick": 300, "full": 7200}
@@ -113,12 +118,43 @@ class Filled:
     publish_seconds: float  # of which publishing them all took this long
 
 
+def signers(config: Stack) -> dict[str, EventSigner]:
+    """An event key for each producer of the histories, in the keyring audit reads (the
+    embedded default's, beside the token issuer's key): the ledger appends only what a
+    producer it trusts signed, and parks the rest."""
+    keyring = config.servers.home / "event-keys"
+    made = {p: EventSigner(p, Ed25519PrivateKey.generate()) for p in ("intake", "casework")}
+    for signer in made.values():
+        add_to_keyring(keyring, signer.public)
+    return made
+
+
+async def publish_signed(
+    js: JetStreamContext, messages: list[tuple[str, bytes, dict[str, str]]], *, window: int = 256
+) -> float:
+    """Publishes (subject, body, headers) with `window` acks outstanding, each with a fresh
+    Nats-Msg-Id beside its signature headers; returns the seconds it took."""
+    began = time.perf_counter()
+    for start in range(0, len(messages), window):
+        await asyncio.gather(
+            *(
+                js.publish(subject, body, headers={**headers, "Nats-Msg-Id": str(uuid4())})
+                for subject, body, headers in messages[start : start + window]
+            )
+        )
+    return time.perf_counter() - began
+
+
 async def fill(config: Stack, cases: int) -> Filled:
-    """Publishes `cases` histories onto the bus while audit runs and waits until every event is
-    in the ledger."""
+    """Publishes `cases` histories onto the bus, signed by their producers, while audit runs and
+    waits until every event is in the ledger."""
     histories = [case_history(n) for n in range(cases)]
     events = [e for _, history in histories for e in history]
-    messages = [(subject_for("bench", e.jurisdiction, e.event_type), e.wire_json()) for e in events]
+    keys = signers(config)
+    messages = []
+    for e in events:
+        subject = subject_for("bench", e.jurisdiction, e.event_type)
+        messages.append((subject, e.wire_json(), keys[subject.split(".")[2]].headers(e)))
     ids = [e.event_id for e in events]
     conn = await config.connect("audit")
     client = await nats.connect(config.servers.nats.url, **config.servers.nats.connect_options())
@@ -135,7 +171,7 @@ async def fill(config: Stack, cases: int) -> Filled:
             return bool(found == len(ids))
 
         began = time.perf_counter()
-        publish_seconds = await publish_all(client.jetstream(), messages)
+        publish_seconds = await publish_signed(client.jetstream(), messages)
         await wait_for(
             all_in_ledger, timeout=60 + len(ids) / 50, what="every event in the ledger", every=0.1
         )

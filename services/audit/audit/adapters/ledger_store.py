@@ -9,7 +9,14 @@ from uuid import UUID
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.domain.chain import GENESIS_HASH, StoredEntry, canonical, chain_hash, ledger_entry
+from audit.domain.chain import (
+    GENESIS_HASH,
+    StoredEntry,
+    canonical,
+    canonical_entry,
+    chain_hash,
+    ledger_entry,
+)
 from audit.domain.checkpoint import SignedCheckpoint
 from audit.domain.merkle import TreeFrontier
 from audit.domain.verification import LedgerReport, LedgerWalk
@@ -32,6 +39,9 @@ class Arrival:
     # Its proven producer (the writer checks before appending); None only in the ledger's own
     # tests, and `verify` names such an entry as unsigned.
     provenance: Provenance | None = None
+    # The event's RFC 8785 bytes, made once on receipt (`canonical_event`); None: made when
+    # the entry is.
+    canonical_event: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,27 @@ class LedgerHead:
         return self.frontier.size
 
 
-def entry_bytes(seq: int, arrival: Arrival) -> bytes:
-    """What is stored and hashed for an arrival at `seq`. Raises rfc8785's
+def canonical_event(event: EventEnvelope) -> bytes:
+    """The event's RFC 8785 bytes, as every entry holding it holds them. Raises rfc8785's
     CanonicalizationError (a ValueError) for data JSON cannot carry exactly."""
+    return canonical(json.loads(event.model_dump_json()))
+
+
+def entry_bytes(seq: int, arrival: Arrival) -> bytes:
+    """What is stored and hashed for an arrival at `seq`: the canonical entry."""
+    if arrival.canonical_event is not None:
+        return canonical_entry(seq, arrival.subject, arrival.canonical_event)
     return canonical(
         ledger_entry(seq, arrival.subject, json.loads(arrival.event.model_dump_json()))
     )
+
+
+# One statement for the whole batch, prepared once per session: the rows go as arrays.
+_INSERT_BATCH = """
+    INSERT INTO ledger (seq, event_id, subject, entry, previous_hash, hash,
+                        producer, key_id, signature)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::text[])"""
 
 
 async def append_batch(conn: asyncpg.Connection, arrivals: Sequence[Arrival]) -> list[Appended]:
@@ -72,17 +97,18 @@ async def append_batch(conn: asyncpg.Connection, arrivals: Sequence[Arrival]) ->
     gapless and each entry hashes onto the committed head."""
     if not conn.is_in_transaction():
         raise RuntimeError("append_batch must run inside the caller's transaction")
+    # Its own statement, before anything is read: a statement reads the snapshot taken when it
+    # began, so the head must be read by one that starts after the lock is held.
     await conn.execute(_APPEND_LOCK)
-    present = {
-        row["event_id"]
-        for row in await conn.fetch(
-            "SELECT event_id FROM ledger WHERE event_id = ANY($1::uuid[])",
-            [a.event.event_id for a in arrivals],
-        )
-    }
-    head = await conn.fetchrow("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
-    seq = head["seq"] if head else 0
-    previous = head["hash"] if head else GENESIS_HASH
+    known = await conn.fetchrow(
+        """SELECT ARRAY(SELECT event_id FROM ledger WHERE event_id = ANY($1::uuid[])) AS present,
+                  (SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1) AS seq,
+                  (SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1) AS hash""",
+        [a.event.event_id for a in arrivals],
+    )
+    present = set(known["present"])
+    seq = known["seq"] or 0
+    previous = known["hash"] or GENESIS_HASH
     appended: list[Appended] = []
     for arrival in arrivals:
         if arrival.event.event_id in present:
@@ -104,35 +130,18 @@ async def append_batch(conn: asyncpg.Connection, arrivals: Sequence[Arrival]) ->
         )
         previous = digest
     if appended:
-        await conn.copy_records_to_table(
-            "ledger",
-            columns=[
-                "seq",
-                "event_id",
-                "subject",
-                "entry",
-                "previous_hash",
-                "hash",
-                "producer",
-                "key_id",
-                "signature",
-            ],
-            records=[
-                (
-                    a.seq,
-                    a.event_id,
-                    a.subject,
-                    a.entry.decode(),
-                    a.previous_hash,
-                    a.hash,
-                    *(
-                        (a.provenance.producer, a.provenance.key_id, a.provenance.signature)
-                        if a.provenance
-                        else (None, None, None)
-                    ),
-                )
-                for a in appended
-            ],
+        signed = [a.provenance for a in appended]
+        await conn.execute(
+            _INSERT_BATCH,
+            [a.seq for a in appended],
+            [a.event_id for a in appended],
+            [a.subject for a in appended],
+            [a.entry.decode() for a in appended],
+            [a.previous_hash for a in appended],
+            [a.hash for a in appended],
+            [p.producer if p else None for p in signed],
+            [p.key_id if p else None for p in signed],
+            [p.signature if p else None for p in signed],
         )
     return appended
 

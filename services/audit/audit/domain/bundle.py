@@ -177,7 +177,12 @@ def _check_entries(
         body = text.encode()
         if canonical(json.loads(text)) != body:
             result.problems.append(f"entry {seq} is not in RFC 8785 canonical form")
-        if json.loads(text).get("seq") != seq:
+        content = json.loads(text)
+        if not isinstance(content, dict):
+            result.problems.append(
+                f"entry {seq} is not a ledger entry (not a JSON object): it was altered"
+            )
+        elif content.get("seq") != seq:
             result.problems.append(f"entry {seq} holds the content of another position")
         if chain_hash(item["previous_hash"], body) != item["hash"]:
             result.problems.append(f"entry {seq} does not match its hash: it was altered")

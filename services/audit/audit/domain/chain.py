@@ -1,4 +1,11 @@
-"""The hash chain: `hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of the entry)`."""
+"""The hash chain: `hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of the entry)`.
+
+The ledger stores each entry as exactly the bytes that were hashed (its `entry` column has held
+them since the first migration), so checking an entry hashes what is stored: any byte changed
+shows, and nothing is canonicalised again. That the stored bytes are canonical JSON is proven
+apart, by the producer's signature over the event they hold (`audit.domain.verification`), or,
+for an entry that carries none, by canonicalising it as before.
+"""
 
 import hashlib
 import json
@@ -22,6 +29,31 @@ def chain_hash(previous_hash: str, canonical_entry: bytes) -> str:
 def ledger_entry(seq: int, subject: str, event: dict[str, Any]) -> dict[str, Any]:
     """What is hashed: the position, the subject it travelled on and the event as published."""
     return {"seq": seq, "subject": subject, "event": event}
+
+
+# RFC 8785 orders members by their names ("event" < "seq" < "subject") and writes a nested
+# value exactly as it would write it alone, so a canonical entry is these pieces around the
+# canonical event, byte for byte.
+_EVENT_OPENS = b'{"event":'
+
+
+def _entry_closes(seq: int, subject: Any) -> bytes:
+    return b',"seq":' + rfc8785.dumps(seq) + b',"subject":' + rfc8785.dumps(subject) + b"}"
+
+
+def canonical_entry(seq: int, subject: str, canonical_event: bytes) -> bytes:
+    """`canonical(ledger_entry(seq, subject, event))` from the event's canonical bytes, made
+    once: the writer canonicalises each event once, before its position is known."""
+    return _EVENT_OPENS + canonical_event + _entry_closes(seq, subject)
+
+
+def event_bytes_in(entry: bytes, seq: int, subject: Any) -> bytes | None:
+    """The bytes a canonical entry at `seq` holds its event as; None if `entry` is not laid
+    out as `canonical_entry` lays it out (then it is not canonical either)."""
+    closes = _entry_closes(seq, subject)
+    if not entry.startswith(_EVENT_OPENS) or not entry.endswith(closes):
+        return None
+    return entry[len(_EVENT_OPENS) : len(entry) - len(closes)]
 
 
 @dataclass(frozen=True)
@@ -59,10 +91,12 @@ class ChainVerifier:
         self.checked = 0
         self.failure: Verification | None = None
 
-    def feed(self, entries: Iterable[StoredEntry]) -> bool:
-        """Returns False once a bad entry is found."""
+    def feed(self, entries: Iterable[StoredEntry], *, form_proven: bool = False) -> bool:
+        """Returns False once a bad entry is found. `form_proven`: the caller proves that these
+        entries are canonical JSON some other way (the signature over their event, checked
+        next), so they are not canonicalised again here."""
         for stored in entries:
-            failure = self._check(stored)
+            failure = self._check(stored, form_proven)
             if failure is not None:
                 self.failure = failure
                 return False
@@ -74,7 +108,7 @@ class ChainVerifier:
     def result(self) -> Verification:
         return self.failure or Verification(True, self.checked, self.previous_hash)
 
-    def _check(self, stored: StoredEntry) -> Verification | None:
+    def _check(self, stored: StoredEntry, form_proven: bool) -> Verification | None:
         def bad(fault: Fault, why: str) -> Verification:
             return Verification(
                 False, self.checked, self.previous_hash, self.expected_seq, fault, why
@@ -93,17 +127,25 @@ class ChainVerifier:
                 "broken_link",
                 f"entry {stored.seq} does not point at the hash of entry {stored.seq - 1}",
             )
+        body = stored.entry.encode()
         try:
-            content = json.loads(stored.entry)
-            recomputed = chain_hash(self.previous_hash, canonical(content))
+            content = json.loads(body)
+            canonical_form = body if form_proven else canonical(content)
         except (ValueError, TypeError) as error:
             return bad("changed", f"entry {stored.seq} is not valid JSON: {error}")
+        if not isinstance(content, dict):
+            return bad("changed", f"entry {stored.seq} was altered: it is not a ledger entry")
         if content.get("seq") != stored.seq:
             return bad(
                 "reordered", f"entry {stored.seq} holds the content of entry {content.get('seq')}"
             )
-        if recomputed != stored.hash:
+        if chain_hash(self.previous_hash, body) != stored.hash:
             return bad(
                 "changed", f"entry {stored.seq} was altered: its content no longer matches its hash"
+            )
+        if canonical_form != body:
+            return bad(
+                "changed",
+                f"entry {stored.seq} was altered: it is not the canonical JSON that was hashed",
             )
         return None

@@ -7,20 +7,27 @@ checkpoints are for. A rewrite is then placed between the last checkpoint that s
 the first that does not, which is as precise as signed roots allow.
 """
 
+import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from audit.domain.chain import ChainVerifier, StoredEntry
+from audit.domain.chain import ChainVerifier, StoredEntry, event_bytes_in
 from audit.domain.checkpoint import SignedCheckpoint, signature_problem
 from audit.domain.merkle import TreeFrontier, leaf_hash
 from offramp_contracts import EventEnvelope
 from offramp_contracts.provenance import ownership_problem
-from servicekit.provenance import Keys, event_signature_problem
+from servicekit.provenance import (
+    SIGNATURE_CONTEXT,
+    Keys,
+    ProducerKey,
+    event_signature_problem,
+)
 
 Fault = Literal[
     "changed", "missing", "reordered", "broken_link", "bad_signature", "unsigned", "not_owner"
@@ -59,11 +66,61 @@ class LedgerReport:
         return f"broken at {where} ({self.fault}): {self.explanation}"
 
 
+def signature_holds(key: ProducerKey, signature: str, event: bytes) -> bool:
+    """Whether `signature` (base64, as carried) is `key`'s over an event whose RFC 8785 bytes
+    are `event`: what a producer signs is `signed_bytes_of` the event, the signature context
+    and those bytes (servicekit.provenance), so bytes made once need not be made again."""
+    try:
+        key.public_key.verify(base64.b64decode(signature, validate=True), SIGNATURE_CONTEXT + event)
+    except (InvalidSignature, ValueError):  # binascii.Error is a ValueError
+        return False
+    return True
+
+
+def _signed_as_stored(stored: StoredEntry, subject: object, keys: Keys) -> ProducerKey | None:
+    """The key whose signature is over the very bytes this entry holds its event as, if any.
+    A canonical entry holds the event's signed bytes verbatim, so nothing is canonicalised
+    again, and a signature that holds proves those bytes canonical (the producer made them)."""
+    if not stored.key_id or not stored.signature:
+        return None
+    key = keys.get(stored.key_id)
+    if key is None:
+        return None
+    try:
+        event = event_bytes_in(stored.entry.encode(), stored.seq, subject)
+    except ValueError:  # a subject rfc8785 cannot write: not a canonical entry
+        return None
+    return key if event is not None and signature_holds(key, stored.signature, event) else None
+
+
 def entry_provenance_problem(stored: StoredEntry, keys: Keys) -> tuple[Fault, str] | None:
-    """None if a key of the keyring signed the event this entry holds, that key's producer is
-    the one the entry names, and it owns the entry's subject; otherwise the fault and why."""
+    """None if a key of the keyring signed the event this entry holds, exactly as it holds it,
+    that key's producer is the one the entry names, and it owns the entry's subject; otherwise
+    the fault and why. An entry that passes is canonical JSON: the signed bytes are."""
     content = json.loads(stored.entry)
-    key, problem = event_signature_problem(content["event"], stored.key_id, stored.signature, keys)
+    if not (
+        isinstance(content, dict)
+        and isinstance(content.get("event"), dict)
+        and isinstance(content.get("subject"), str)
+    ):
+        # The chain hashes the stored bytes without canonicalising them, so a rehashed entry
+        # of another shape gets this far: named here, where a KeyError would end the walk
+        # without naming any entry.
+        return "changed", f"entry {stored.seq} was altered: it is not a ledger entry"
+    key = _signed_as_stored(stored, content["subject"], keys)
+    problem = None
+    if key is None:
+        # Not signed as stored: say why as a consumer would (servicekit.provenance).
+        key, problem = event_signature_problem(
+            content["event"], stored.key_id, stored.signature, keys
+        )
+        if key is not None and problem is None:
+            # The producer signed this event, but not in these bytes: the entry was rewritten
+            # in another form of the same JSON, so it is not what was hashed.
+            return "changed", (
+                f"entry {stored.seq} was altered: it does not hold its event as the RFC 8785 "
+                f"bytes {key.producer} signed"
+            )
     if key is None or problem is not None:
         fault: Fault = "unsigned" if not stored.signature else "bad_signature"
         return fault, f"entry {stored.seq} is {problem}"
@@ -131,7 +188,10 @@ class LedgerWalk:
         if self._failure is not None:
             return False
         for stored in entries:
-            if not self._chain.feed([stored]):
+            # An entry whose signature is checked below is proven canonical by it; the others
+            # (no keyring, or appended before signing) are canonicalised as ever.
+            signed = self._producer_keys is not None and stored.seq > self._unsigned_through
+            if not self._chain.feed([stored], form_proven=signed):
                 chain = self._chain.result()
                 self._failure = self._broken(
                     chain.first_bad_seq, None, chain.fault, chain.explanation or ""
