@@ -73,6 +73,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Re-export the JSON Schemas and the AsyncAPI document from the contracts.

@@ -130,4 +130,3 @@ async def measure(size: str) -> None:
 
 def main(size: str) -> None:
     asyncio.run(measure(size))
-

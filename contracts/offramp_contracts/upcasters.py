@@ -30,6 +30,8 @@ def _eligibility_decided_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
 def _access_denied_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     """v1 recorded every refusal as its own event."""
     return {**data, "count": 1, "first_refused_at": None, "last_refused_at": None}
+
+
 def _referral_received_v2_to_v3(data: Mapping[str, Any]) -> dict[str, Any]:
     """v2 never said where prior activity was: the place is unknown, so a social contact
     decided under v2 keeps its decision and a fresh judgement would ask for the place."""

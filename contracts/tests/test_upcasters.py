@@ -82,6 +82,8 @@ def test_a_v1_refusal_stands_for_one_refusal() -> None:
     }
     v2 = AccessDenied.model_validate(UPCASTERS[("AccessDenied", 1)](v1))
     assert (v2.count, v2.first_refused_at, v2.last_refused_at) == (1, None, None)
+
+
 def test_a_v2_referral_reads_as_v3_with_the_place_of_prior_activity_unknown(
     envelope_of: EnvelopeOf, case_opened: CaseOpened
 ) -> None:

@@ -79,7 +79,9 @@ async def test_only_the_cases_own_agency_records_circumstances(casework: Casewor
     officer = casework.client(casework.token("officer-7", "officer", "pontiac-pd"))
     async with other, officer:
         for http in (other, officer):
-            answer = await http.post(f"/cases/{case_id}/circumstances", json={"housing": "permanent"})
+            answer = await http.post(
+                f"/cases/{case_id}/circumstances", json={"housing": "permanent"}
+            )
             problem(answer, 403)
     assert await casework.payloads(case_id, "CircumstancesRecorded") == []
 

@@ -73,9 +73,7 @@ async def test_a_replicated_stream_keeps_every_message_through_a_node_killed_and
         cluster.stop()
 
 
-async def publish_until_acked(
-    js: JetStreamContext, subject: str, body: bytes, msg_id: str
-) -> None:
+async def publish_until_acked(js: JetStreamContext, subject: str, body: bytes, msg_id: str) -> None:
     """As the outbox relay does: while the stream elects a new leader (and the client finds
     another node) a publish has no responder; send it again, the same message id, until acked."""
     deadline = asyncio.get_running_loop().time() + 30

@@ -96,9 +96,7 @@ def complete_intake_assessment(
     )
     if circumstances is not None:
         events.append(
-            record_circumstances(
-                state, by=assessed_by, circumstances=circumstances, at_intake=True
-            )
+            record_circumstances(state, by=assessed_by, circumstances=circumstances, at_intake=True)
         )
     return events
 
