@@ -230,10 +230,12 @@ _FAILED_RULES = (
     + _SELECTED
     + """
 failed AS (
-    SELECT k.referral_id, k.race, k.ethnicity, k.referred_on, o.value AS rule
-    FROM cohort k JOIN owned o ON o.owner = k.referral_id
-    WHERE o.kind = 'failed_rule'
-    GROUP BY k.referral_id, k.race, k.ethnicity, k.referred_on, o.value
+    -- A failed rule is a fact of the referral itself, never of its case: no join to cases,
+    -- whose nested loop over facts took seconds on tables not yet analysed.
+    SELECT k.referral_id, k.race, k.ethnicity, k.referred_on, f.value AS rule
+    FROM cohort k JOIN facts f ON f.referral_id = k.referral_id
+    WHERE f.kind = 'failed_rule' AND f.jurisdiction = $1 AND f.recorded_at <= $2
+    GROUP BY k.referral_id, k.race, k.ethnicity, k.referred_on, f.value
 )
 SELECT race, ethnicity, rule, count(*) AS n,
        (array_agg(referral_id ORDER BY referred_on, referral_id))[1] AS first_referral,
