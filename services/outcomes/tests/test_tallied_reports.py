@@ -113,9 +113,11 @@ def events(generator: random.Random, jurisdiction: str, persons: list[str]) -> l
     return found
 
 
-@pytest.fixture
-async def pool(isolation: Any) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(isolation.database_url, "outcomes", max_size=2)
+@pytest.fixture(scope="module")
+async def pool(servers: Any) -> AsyncIterator[asyncpg.Pool]:
+    """Filled once for the module: the tests only read it."""
+    database_url = await servers.postgres.create_database(f"t_{uuid4().hex[:12]}")
+    pool = await create_pool(database_url, "outcomes", max_size=2)
     async with pool.acquire() as conn:
         await migrate(conn, "outcomes", migrations())
     generator = random.Random(13)
