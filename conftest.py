@@ -30,6 +30,23 @@ from tests.profiles import SHIPPED_PROFILES
 settings.register_profile("offramp", deadline=None)
 settings.load_profile("offramp")
 
+# The longest files first: `make test` hands whole files to two workers in collection order, and
+# the scale suite, collected last, left one worker running it alone at the end of the run.
+LONGEST_FIRST = (
+    "tests/scale/test_scale.py",
+    "tests/operations/test_readme.py",
+    "tests/faults/test_faults.py",
+    "tests/access/test_role_matrix.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: every file keeps its own order
+
 
 @dataclass(frozen=True)
 class Servers:
