@@ -10,16 +10,18 @@ from fastapi import FastAPI
 
 from audit.adapters.checkpoint_store import Checkpointer
 from audit.adapters.gauges import LedgerGauges
+from audit.adapters.ledger_reads import PostgresLedgerReads
 from audit.adapters.ledger_store import ledger_pool
 from audit.adapters.ledger_writer import CONSUMER_NAME as LEDGER_CONSUMER
 from audit.adapters.ledger_writer import LedgerWriter, WriterConfig
 from audit.adapters.signing_key import load_signing_key
 from audit.container import AuditContainer
+from audit.domain.case_state import fold_case
 from audit.domain.checkpoint import CheckpointPolicy
 from audit.entrypoints import http_witnesses
 from audit.entrypoints.http import router
-from audit.ledger import Ledger
 from audit.settings import AuditSettings
+from audit.use_cases import LedgerQueries
 from servicekit.http import create_service_app
 from servicekit.migrations import Migration, migrations_in, plumbing_migrations
 from servicekit.runtime import ServiceRuntime
@@ -69,9 +71,16 @@ def create_app(settings: AuditSettings) -> FastAPI:
         writer = ledger_writer(rt, settings, key)
         rt.metrics.watch_durable(LEDGER_CONSUMER)
         gauges = LedgerGauges(rt.metrics, settings)
-        rt.provide(
-            AuditContainer(ledger=Ledger(settings, pool, key, rt.keyring, writer, gauges=gauges))
+        queries = LedgerQueries(
+            settings=settings,
+            pool=pool,
+            reads=PostgresLedgerReads(pool),
+            producer_keys=rt.keyring,
+            signing_key=key,
+            case_fold=fold_case,
+            gauges=gauges,
         )
+        rt.provide(AuditContainer(queries=queries, writer=writer, pool=pool))
         rt.spawn("ledger-writer", writer.run)
 
     app = create_service_app(
@@ -89,7 +98,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
                 yield
             finally:
                 if isinstance(runtime.container, AuditContainer):
-                    await runtime.container.ledger.pool.close()
+                    await runtime.container.pool.close()
 
     app.router.lifespan_context = lifespan
     app.include_router(router)

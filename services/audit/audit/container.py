@@ -2,9 +2,15 @@
 
 from dataclasses import dataclass
 
-from audit.ledger import Ledger
+import asyncpg
+
+from audit.adapters.ledger_writer import LedgerWriter
+from audit.use_cases import LedgerQueries
 
 
 @dataclass(frozen=True)
 class AuditContainer:
-    ledger: Ledger
+    queries: LedgerQueries
+    writer: LedgerWriter
+    # Sessions in the ledger role; closed when the service stops.
+    pool: asyncpg.Pool

@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.adapters import checkpoint_store, cosignature_store
 from audit.domain.note import NoteSigner, note_text
+from audit.domain.refusals import CosignatureRefused
 from audit.domain.witness import Cosignature, cosigned_by, quorum_met
-from audit.proofs import NotFound, note
+from audit.proofs import NotFound as NotFound
+from audit.proofs import note
 from audit.settings import AuditSettings
 
 
@@ -47,9 +49,13 @@ async def cosign(
     pool: asyncpg.Pool, notes: NoteSigner, witnesses: Witnesses, number: int, line: str
 ) -> Cosignature:
     """Store `line` if it is a valid cosignature of checkpoint `number` by a trusted witness;
-    NotFound for no such checkpoint, ValueError saying why the line is not accepted."""
-    cosignature = cosigned_by(await _text(pool, notes, number), line, witnesses.keys)
-    return await cosignature_store.add(pool, number, cosignature)
+    NotFound for no such checkpoint, CosignatureRefused saying why the line is not accepted."""
+    try:
+        cosignature = cosigned_by(await _text(pool, notes, number), line, witnesses.keys)
+        return await cosignature_store.add(pool, number, cosignature)
+    except ValueError as error:
+        # Storing it refuses a time no date can hold (ValueError) the same way.
+        raise CosignatureRefused(str(error)) from error
 
 
 async def cosigned_note(pool: asyncpg.Pool, notes: NoteSigner, number: int) -> str:

@@ -10,24 +10,16 @@ from audit.domain.bundle import ProvenEntry, consistency_bundle, entries_bundle
 from audit.domain.checkpoint import SignedCheckpoint, key_id
 from audit.domain.merkle import consistency_proof, inclusion_proof
 from audit.domain.note import NoteSigner
+
+# Re-exported: callers and the database suites name the refusals as proofs.NotFound etc.
+from audit.domain.refusals import BadRange as BadRange
+from audit.domain.refusals import NotFound as NotFound
+from audit.domain.refusals import Unvouched as Unvouched
 from audit.domain.verification import LedgerReport
 from servicekit.provenance import Keys
 
 # An export holds one audit path per entry; past this, ask for several ranges.
 MAX_EXPORT_ENTRIES = 10_000
-
-
-class NotFound(LookupError):
-    """The entry, range or checkpoint asked for does not exist (404)."""
-
-
-class Unvouched(Exception):
-    """The stored checkpoint does not carry the ledger's valid signature, so the ledger will
-    not sign it again in another format (409)."""
-
-
-class BadRange(ValueError):
-    """The range or pair asked for cannot be proven (422)."""
 
 
 async def _checkpoint(pool: asyncpg.Pool, number: int | None) -> SignedCheckpoint:

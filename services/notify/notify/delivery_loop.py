@@ -214,18 +214,3 @@ class DeliveryLoop:
             webhook_id=f"msg_{row['delivery_id'].hex}",
             body=webhook_body(row),
         )
-
-
-async def retry_parked(pool: asyncpg.Pool, delivery_id: object, jurisdiction: str) -> bool:
-    """An operator's retry: the delivery gets a fresh round of attempts."""
-    result = await pool.execute(
-        """UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
-               finished_at = NULL
-           WHERE delivery_id = $1 AND jurisdiction = $2 AND status = 'parked'""",
-        delivery_id,
-        jurisdiction,
-    )
-    if result.endswith(" 1"):
-        await pool.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
-        return True
-    return False

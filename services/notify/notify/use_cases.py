@@ -1,11 +1,13 @@
-"""Notify's use cases that change where notifications go: e-mail addresses (a person's own, an
-office's) and partners' webhook subscriptions.
+"""Notify's use cases: those that change where notifications go (e-mail addresses, a person's
+own and an office's, and partners' webhook subscriptions), and the inbox and deliveries as
+people and operators read and act on them.
 
-Each is one command through servicekit's command loop, in one transaction: the event on its
-stream, the outbox row that takes it to the bus (and so to the audit ledger) and the projection
+Each change of where notifications go is one command through servicekit's command loop, in
+one transaction: the event on its stream, the outbox row that takes it to the bus (and so to the audit ledger) and the projection
 row (`adapters/channel_tables.py`) commit together or not at all. The events say who may be
 told where (an e-mail domain, a webhook origin); the addresses, URLs and signing secrets stay in
-the projection rows alone.
+the projection rows alone. Marking a message read and retrying a parked delivery change only
+notify's own tables, as they did before there were use cases (no event says so yet).
 """
 
 from dataclasses import dataclass
@@ -14,8 +16,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import asyncpg
 import uuid6
 
-from notify.adapters import channel_tables
+from notify.adapters import channel_tables, inbox, notification_store
 from notify.adapters.channel_tables import OfficeAddressRow, SubscriptionRow
+from notify.adapters.inbox import InboxRow, Reader
+from notify.adapters.notification_store import DeliveryRow
 from notify.adapters.webhooks import checked_addresses, new_secret
 from notify.domain import contacts, subscriptions
 from notify.domain.contacts import AddressCommand, AddressState
@@ -69,6 +73,26 @@ class EndWebhookSubscription:
     subscription_id: UUID
 
 
+@dataclass(frozen=True)
+class ReadInbox:
+    """Messages to the reader and to their office, newest first."""
+
+    reader: Reader
+    unread_only: bool = False
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    message_id: UUID
+
+
+@dataclass(frozen=True)
+class RetryDelivery:
+    """A parked delivery of the operator's jurisdiction gets a fresh round of attempts."""
+
+    delivery_id: UUID
+
+
 # Refusals -------------------------------------------------------------------------------------
 
 
@@ -96,6 +120,36 @@ class IdempotencyKeyReused(Refusal):
         super().__init__(
             f"The Idempotency-Key {key!r} was already used for a different webhook "
             "subscription; send it with a new key."
+        )
+
+
+class NoSuchMessage(Refusal):
+    status = 404
+    kind = "not-found"
+    title = "No such message"
+
+    def __init__(self, message_id: UUID) -> None:
+        super().__init__(f"You have no message {message_id}.")
+
+
+class NoEmailAddress(Refusal):
+    status = 404
+    kind = "not-found"
+    title = "No e-mail address"
+
+    def __init__(self) -> None:
+        super().__init__("Register one with PUT /me/email.")
+
+
+class NoSuchParkedDelivery(Refusal):
+    status = 404
+    kind = "not-found"
+    title = "No such parked delivery"
+
+    def __init__(self, delivery_id: UUID) -> None:
+        super().__init__(
+            f"Delivery {delivery_id} is not parked in your jurisdiction; list them with "
+            "GET /deliveries?status=parked."
         )
 
 
@@ -246,11 +300,33 @@ class NotifyUseCases:
             )
             await channel_tables.deactivate_subscription(conn, command.subscription_id)
 
+    # The inbox and the deliveries ---------------------------------------------------------------
+
+    async def inbox(self, query: ReadInbox) -> list[InboxRow]:
+        return await inbox.messages_for(self.pool, query.reader, unread_only=query.unread_only)
+
+    async def mark_read(self, command: MarkRead, reader: Reader) -> None:
+        """A message to the reader is marked read; a message to their office is marked read
+        for them only, so each member of the office sees what they have not read yet."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await inbox.mark_read(conn, reader, command.message_id):
+                raise NoSuchMessage(command.message_id)
+
+    async def deliveries(self, jurisdiction: str, status: str) -> list[DeliveryRow]:
+        return await notification_store.deliveries_in(self.pool, jurisdiction, status)
+
+    async def retry_delivery(self, command: RetryDelivery, jurisdiction: str) -> None:
+        if not await notification_store.retry_parked(self.pool, command.delivery_id, jurisdiction):
+            raise NoSuchParkedDelivery(command.delivery_id)
+
     # Reads ------------------------------------------------------------------------------------
 
-    async def my_email(self, jurisdiction: str, me: NotificationRecipient) -> str | None:
+    async def my_email(self, jurisdiction: str, me: NotificationRecipient) -> str:
         async with self.pool.acquire() as conn:
-            return await channel_tables.email_of(conn, jurisdiction, me, lock=False)
+            email = await channel_tables.email_of(conn, jurisdiction, me, lock=False)
+        if email is None:
+            raise NoEmailAddress()
+        return email
 
     async def office_addresses(self, jurisdiction: str) -> list[OfficeAddressRow]:
         async with self.pool.acquire() as conn:

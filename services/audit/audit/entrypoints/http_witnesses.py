@@ -1,19 +1,13 @@
 """Witnesses over HTTP: a partner agency's witness, signed in as its agency's auditor, posts
 its cosignature of a checkpoint; auditors read who cosigned and whether the quorum is met."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from audit import cosigning
-from audit.entrypoints.http import BIGINT_MAX, LEDGER, Auditor, LedgerDep, not_found, notes_of
-from audit.proofs import NotFound
-from servicekit.problems import Problem
+from audit.entrypoints.http import LEDGER, Auditor, CheckpointNumber, Queries
+from audit.use_cases import AddCosignature, ShowWitnessing
 
 router = APIRouter(tags=["checkpoints"])
-
-CheckpointNumber = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
 class CosignatureIn(BaseModel):
@@ -43,22 +37,11 @@ class WitnessingOut(BaseModel):
     responses={404: {"description": "No such checkpoint"}, 422: {"description": "Not accepted"}},
 )
 async def add_cosignature(
-    auditor: Auditor, ledger: LedgerDep, number: CheckpointNumber, body: CosignatureIn
+    auditor: Auditor, queries: Queries, number: CheckpointNumber, body: CosignatureIn
 ) -> CosignatureOut:
     """Store a witness's C2SP cosignature/v1 of checkpoint `number`'s signed note, if a witness
     this ledger trusts made it; a witness cosigning again keeps its first cosignature."""
-    try:
-        made = await cosigning.cosign(
-            ledger.pool,
-            notes_of(ledger),
-            cosigning.witnesses_from(ledger.settings),
-            number,
-            body.cosignature,
-        )
-    except NotFound as error:
-        raise not_found(error) from error
-    except ValueError as error:
-        raise Problem(422, "cosignature-refused", "Cosignature not accepted", str(error)) from error
+    made = await queries.add_cosignature(AddCosignature(number, body.cosignature))
     return CosignatureOut(
         checkpoint=number, witness=made.witness, timestamp=made.timestamp, line=made.line
     )
@@ -66,16 +49,11 @@ async def add_cosignature(
 
 @router.get("/ledger/checkpoints/{number}/cosignatures", openapi_extra=LEDGER)
 async def cosignatures(
-    auditor: Auditor, ledger: LedgerDep, number: CheckpointNumber
+    auditor: Auditor, queries: Queries, number: CheckpointNumber
 ) -> WitnessingOut:
     """Which trusted witnesses validly cosigned checkpoint `number`, and whether that is the
     quorum (k of n) the ledger's settings require."""
-    try:
-        found = await cosigning.witnessing(
-            ledger.pool, notes_of(ledger), cosigning.witnesses_from(ledger.settings), number
-        )
-    except NotFound as error:
-        raise not_found(error) from error
+    found = await queries.witnessing(ShowWitnessing(number))
     return WitnessingOut(
         checkpoint=found.checkpoint,
         quorum=found.quorum,

@@ -16,17 +16,18 @@ from uuid import UUID
 
 import asyncpg
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from tqdm import tqdm
 
-from audit import proofs
-from audit.adapters import history_store, ledger_store
+from audit.adapters import ledger_store
+from audit.adapters.ledger_reads import PostgresLedgerReads
 from audit.adapters.redrive import redrive
 from audit.adapters.signing_key import load_signing_key
 from audit.domain.bundle import check_bundle
-from audit.domain.note import NoteSigner
+from audit.domain.refusals import BadRange, NotFound, Unvouched
 from audit.entrypoints import witness_cli
 from audit.settings import AuditSettings
+from audit.use_cases import CaseHistory, ExportRange, LedgerQueries, ReferralHistory, VerifyLedger
 from offramp_contracts.events.audit import RecordRef
 from servicekit.access import record_command
 from servicekit.event_keys import Keyring, keyring_dir
@@ -91,7 +92,7 @@ def run_command(args: argparse.Namespace) -> int:
     commands: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {
         "verify": lambda pool: _verify(pool, settings, args),
         "export": lambda pool: _export(pool, settings, args),
-        "history": lambda pool: _history(pool, args),
+        "history": lambda pool: _history(pool, settings, args),
         "redrive": lambda pool: _redrive(pool, settings, args),
     }
     return asyncio.run(_with_pool(settings, args, commands[args.command]))
@@ -155,10 +156,38 @@ async def _record_command(
         )
 
 
+def _queries(
+    pool: asyncpg.Pool,
+    settings: AuditSettings,
+    *,
+    signing_key: Ed25519PrivateKey | None,
+    producer_keys: Keys | None = None,
+) -> LedgerQueries:
+    return LedgerQueries(
+        settings=settings,
+        pool=pool,
+        reads=PostgresLedgerReads(pool),
+        producer_keys=producer_keys if producer_keys is not None else KeySet({}),
+        signing_key=signing_key,
+    )
+
+
+def _signing_key(settings: AuditSettings) -> Ed25519PrivateKey:
+    return load_signing_key(settings.signing_key_path(), create=False)
+
+
 async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    keys = [_pem_key(p) for p in args.public_key] or [
-        load_signing_key(settings.signing_key_path(), create=False).public_key()
-    ]
+    # With public keys given, the ledger's private key is neither needed nor read.
+    trusted = tuple(_pem_key(p) for p in args.public_key)
+    producers: Keys = (
+        _producer_keys(args.producer_keys) if args.producer_keys else Keyring(keyring_dir(settings))
+    )
+    queries = _queries(
+        pool,
+        settings,
+        signing_key=None if trusted else _signing_key(settings),
+        producer_keys=producers,
+    )
     total = await ledger_store.size(pool)
     with tqdm(
         total=total,
@@ -168,45 +197,38 @@ async def _verify(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Na
         file=sys.stderr,
         disable=True if args.no_progress else None,  # None: only on a terminal
     ) as bar:
-        producers: Keys = (
-            _producer_keys(args.producer_keys)
-            if args.producer_keys
-            else Keyring(keyring_dir(settings))
-        )
-        report = await proofs.verify(pool, keys, producers, progress=bar.update)
-    print(report.summary)
-    return 0 if report.intact else 1
+        verified = await queries.verify(VerifyLedger(trusted, witnessed=False), bar.update)
+    print(verified.report.summary)
+    return 0 if verified.report.intact else 1
 
 
 async def _export(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
-    signing_key = load_signing_key(settings.signing_key_path(), create=False)
+    queries = _queries(
+        pool,
+        settings,
+        signing_key=_signing_key(settings),
+        producer_keys=Keyring(keyring_dir(settings)),
+    )
     try:
-        bundle = await proofs.export(
-            pool,
-            signing_key.public_key(),
-            Keyring(keyring_dir(settings)),
-            first=args.first,
-            last=args.last,
-            checkpoint=args.checkpoint,
-            notes=NoteSigner(settings.note_origin(), signing_key),
-        )
-    except (proofs.NotFound, proofs.BadRange, proofs.Unvouched) as error:
+        exported = await queries.export(ExportRange(args.first, args.last, args.checkpoint))
+    except (NotFound, BadRange, Unvouched) as error:
         print(f"cannot export: {error}", file=sys.stderr)
         return 2
-    args.out.write_text(json.dumps(bundle, indent=1))
+    args.out.write_text(json.dumps(exported.bundle, indent=1))
     print(
         f"wrote entries {args.first} to {args.last} with checkpoint "
-        f"{bundle['checkpoint']['number']} to {args.out}; check it with "
+        f"{exported.bundle['checkpoint']['number']} to {args.out}; check it with "
         f"`offramp-audit check {args.out} --public-key ledger.pem`"
     )
     return 0
 
 
-async def _history(pool: asyncpg.Pool, args: argparse.Namespace) -> int:
+async def _history(pool: asyncpg.Pool, settings: AuditSettings, args: argparse.Namespace) -> int:
+    queries = _queries(pool, settings, signing_key=None)
     if args.case:
-        events = await history_store.case_events(pool, args.case)
+        events = await queries.case_history(CaseHistory(args.case))
     else:
-        events = await history_store.referral_events(pool, args.referral)
+        events = await queries.referral_history(ReferralHistory(args.referral))
     for item in events:
         e = item.event
         print(

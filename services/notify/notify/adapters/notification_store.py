@@ -2,6 +2,8 @@
 and webhook deliveries owed for it, all written in the caller's transaction."""
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
@@ -120,10 +122,27 @@ async def enqueue_deliveries(
     return len(rows)
 
 
-async def deliveries_in(pool: asyncpg.Pool, jurisdiction: str, status: str) -> list[asyncpg.Record]:
+@dataclass(frozen=True)
+class DeliveryRow:
+    delivery_id: UUID
+    channel: str
+    # The e-mail address, or the webhook URL.
+    destination: str
+    trigger: str | None
+    recipient_agency: str
+    recipient_subject: str | None
+    recipient_role: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+async def deliveries_in(pool: asyncpg.Pool, jurisdiction: str, status: str) -> list[DeliveryRow]:
     """The newest 500 e-mail and webhook deliveries of a jurisdiction in `status`, each with
     where it goes and whom it is for."""
-    rows: list[asyncpg.Record] = await pool.fetch(
+    rows = await pool.fetch(
         """SELECT d.delivery_id, d.channel, coalesce(d.email, s.url) AS destination, m.trigger,
                   m.recipient_agency, m.recipient_subject, m.recipient_role, d.status,
                   d.attempts, d.last_error, d.created_at, d.finished_at
@@ -135,4 +154,20 @@ async def deliveries_in(pool: asyncpg.Pool, jurisdiction: str, status: str) -> l
         jurisdiction,
         status,
     )
-    return rows
+    return [DeliveryRow(**dict(row)) for row in rows]
+
+
+async def retry_parked(pool: asyncpg.Pool, delivery_id: UUID, jurisdiction: str) -> bool:
+    """An operator's retry: the delivery gets a fresh round of attempts. False if no such
+    delivery is parked in the jurisdiction."""
+    result = await pool.execute(
+        """UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
+               finished_at = NULL
+           WHERE delivery_id = $1 AND jurisdiction = $2 AND status = 'parked'""",
+        delivery_id,
+        jurisdiction,
+    )
+    if result.endswith(" 1"):
+        await pool.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
+        return True
+    return False

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from notify.adapters.inbox import Reader
 from notify.container import NotifyContainer
 from notify.use_cases import NotifyUseCases
 from servicekit.auth import AuthorizationError, Principal
@@ -24,3 +25,10 @@ def origin_of(principal: Principal, http: Request, role: str | None = None) -> O
     if acting is None:
         raise AuthorizationError("Changing where you are told needs a role; the token has none.")
     return Origin(principal.acting_as(acting), principal.jurisdiction, correlation_id_of(http))
+
+
+def reader_of(principal: Principal) -> Reader:
+    """Whose inbox: the caller's own messages, and their offices' in their agency."""
+    return Reader(
+        principal.jurisdiction, principal.agency, principal.subject, frozenset(principal.roles)
+    )

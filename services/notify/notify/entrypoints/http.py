@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from notify.entrypoints.callers import UseCases, reader_of
+from notify.use_cases import MarkRead, ReadInbox
 from servicekit.access import participant_record, shown
-from servicekit.http import Authenticated, Runtime
-from servicekit.problems import Problem
+from servicekit.http import Authenticated
 
 router = APIRouter(tags=["inbox"])
 
@@ -30,41 +31,19 @@ class InboxMessage(BaseModel):
     read_at: datetime | None
 
 
-_VISIBLE = """
-    m.jurisdiction = $1 AND m.recipient_agency = $2
-    AND (m.recipient_subject = $3
-         OR (m.recipient_subject IS NULL AND m.recipient_role = ANY($4::text[])))
-"""
-
-
 @router.get(
     "/inbox", response_model=list[InboxMessage], openapi_extra=participant_record("inbox_message")
 )
 async def my_inbox(
     me: Authenticated,
-    runtime: Runtime,
+    use_cases: UseCases,
     request: Request,
     status: Literal["all", "unread"] = "all",
 ) -> list[InboxMessage]:
     """Messages to you and to your office, newest first; each names the referral or case it is
     about, so each read is recorded as a read of those."""
-    rows = await runtime.pool.fetch(
-        f"""SELECT m.message_id, m.subject, m.body, m.referral_id, m.case_id, m.trigger,
-                   m.coarse_status, m.created_at,
-                   CASE WHEN m.recipient_subject IS NULL THEN m.recipient_role END AS to_office,
-                   coalesce(m.read_at, r.read_at) AS read_at
-            FROM in_app_messages m
-            LEFT JOIN message_reads r ON r.message_id = m.message_id AND r.reader_subject = $3
-            WHERE {_VISIBLE}
-              AND ($5 = 'all' OR coalesce(m.read_at, r.read_at) IS NULL)
-            ORDER BY m.created_at DESC LIMIT 200""",
-        me.jurisdiction,
-        me.agency,
-        me.subject,
-        sorted(me.roles),
-        status,
-    )
-    answer = [InboxMessage(**dict(row)) for row in rows]
+    rows = await use_cases.inbox(ReadInbox(reader_of(me), unread_only=status == "unread"))
+    answer = [InboxMessage(**vars(row)) for row in rows]
     shown(request, "referral", {m.referral_id for m in answer if m.referral_id})
     shown(request, "case", {m.case_id for m in answer if m.case_id})
     return answer
@@ -75,31 +54,7 @@ async def my_inbox(
     status_code=204,
     openapi_extra=participant_record("inbox_message", "message_id"),
 )
-async def mark_read(message_id: UUID, me: Authenticated, runtime: Runtime) -> None:
+async def mark_read(message_id: UUID, me: Authenticated, use_cases: UseCases) -> None:
     """A message to you is marked read; a message to your office is marked read for you only,
     so each member of the office sees what they have not read yet."""
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        office_message = await conn.fetchval(
-            f"SELECT m.recipient_subject IS NULL FROM in_app_messages m "
-            f"WHERE m.message_id = $5 AND {_VISIBLE}",
-            me.jurisdiction,
-            me.agency,
-            me.subject,
-            sorted(me.roles),
-            message_id,
-        )
-        if office_message is None:
-            # Someone else's message is as absent as a missing one: nothing leaks about it.
-            raise Problem(404, "not-found", "No such message", f"You have no message {message_id}.")
-        if office_message:
-            await conn.execute(
-                """INSERT INTO message_reads (message_id, reader_subject) VALUES ($1, $2)
-                   ON CONFLICT DO NOTHING""",
-                message_id,
-                me.subject,
-            )
-        else:
-            await conn.execute(
-                "UPDATE in_app_messages SET read_at = coalesce(read_at, now()) WHERE message_id = $1",
-                message_id,
-            )
+    await use_cases.mark_read(MarkRead(message_id), reader_of(me))

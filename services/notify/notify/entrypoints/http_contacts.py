@@ -13,7 +13,6 @@ from offramp_contracts.events.notify import NotificationRecipient
 from servicekit.auth import Principal
 from servicekit.http import Authenticated, require_role
 from servicekit.idempotency import idempotent_what
-from servicekit.problems import Problem
 
 router = APIRouter(tags=["contact addresses"])
 Operator = Annotated[Principal, Depends(require_role("operator"))]
@@ -49,12 +48,8 @@ async def register_my_email(
 
 @router.get("/me/email", response_model=EmailAddress)
 async def my_email(me: Authenticated, use_cases: UseCases) -> EmailAddress:
-    email = await use_cases.my_email(
-        me.jurisdiction, NotificationRecipient(agency=me.agency, subject=me.subject)
-    )
-    if email is None:
-        raise Problem(404, "not-found", "No e-mail address", "Register one with PUT /me/email.")
-    return EmailAddress(email=email)
+    me_as_recipient = NotificationRecipient(agency=me.agency, subject=me.subject)
+    return EmailAddress(email=await use_cases.my_email(me.jurisdiction, me_as_recipient))
 
 
 @router.delete("/me/email", status_code=204, openapi_extra=idempotent_what("e-mail address"))

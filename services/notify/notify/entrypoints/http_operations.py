@@ -10,14 +10,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from notify.adapters.notification_store import deliveries_in
-from notify.delivery_loop import retry_parked
 from notify.entrypoints.callers import UseCases, origin_of
-from notify.use_cases import EndWebhookSubscription, SubscribeWebhook
+from notify.use_cases import EndWebhookSubscription, RetryDelivery, SubscribeWebhook
 from servicekit.auth import Principal
-from servicekit.http import Runtime, require_role
+from servicekit.http import require_role
 from servicekit.idempotency import MAX_KEY, MIN_KEY, idempotent_what
-from servicekit.problems import Problem
 
 router = APIRouter(tags=["operations"])
 Operator = Annotated[Principal, Depends(require_role("operator"))]
@@ -124,23 +121,16 @@ class DeliveryView(BaseModel):
 @router.get("/deliveries", response_model=list[DeliveryView])
 async def deliveries(
     operator: Operator,
-    runtime: Runtime,
+    use_cases: UseCases,
     status: Literal["parked", "pending", "delivered"] = "parked",
 ) -> list[DeliveryView]:
     """Parked deliveries (the default) are the ones that need an operator: retry them once the
     receiving end is fixed."""
-    rows = await deliveries_in(runtime.pool, operator.jurisdiction, status)
-    return [DeliveryView(**dict(row)) for row in rows]
+    rows = await use_cases.deliveries(operator.jurisdiction, status)
+    return [DeliveryView(**vars(row)) for row in rows]
 
 
 @router.post("/deliveries/{delivery_id}/retry", status_code=202)
-async def retry(delivery_id: UUID, operator: Operator, runtime: Runtime) -> dict[str, str]:
-    if not await retry_parked(runtime.pool, delivery_id, operator.jurisdiction):
-        raise Problem(
-            404,
-            "not-found",
-            "No such parked delivery",
-            f"Delivery {delivery_id} is not parked in your jurisdiction; list them with "
-            "GET /deliveries?status=parked.",
-        )
+async def retry(delivery_id: UUID, operator: Operator, use_cases: UseCases) -> dict[str, str]:
+    await use_cases.retry_delivery(RetryDelivery(delivery_id), operator.jurisdiction)
     return {"status": "pending"}
