@@ -8,10 +8,12 @@ from uuid import UUID, uuid4
 import pytest
 from nats.aio.client import Client as NATS
 
+from intake.container import IntakeContainer
 from offramp_contracts import Actor
 from offramp_contracts.events.casework import CaseClosed
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.events import new_event
+from servicekit.inbox import InboxConsumer
 from tests.bus import published_about, republish, types_about
 from tests.conftest import System, wait_for
 from tests.profiles import customised_profiles
@@ -154,7 +156,7 @@ async def test_a_redelivered_closure_frees_only_one_place(
         timeout=30,
         what="the first waiting referral to be admitted",
     )
-    consumer = system.services["intake"].runtime.extras["consumer"]
+    consumer = system.services["intake"].runtime.container_as(IntakeContainer).consumer
     await wait_for(lambda: _handled(consumer, 2), timeout=30, what="both closures handled")
     assert await status_of(system, officer, third["referral_id"]) == "waitlisted"
 
@@ -163,5 +165,5 @@ async def _is(system: System, token: str, referral_id: str, status: str) -> bool
     return await status_of(system, token, referral_id) == status
 
 
-async def _handled(consumer: Any, count: int) -> bool:
+async def _handled(consumer: InboxConsumer, count: int) -> bool:
     return bool(consumer.handled >= count)

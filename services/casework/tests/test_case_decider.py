@@ -37,7 +37,7 @@ def given(*events: EventPayload, door: str = "arrest_diversion") -> CaseState:
     opened = CaseOpened(
         case_id=CASE,
         referral_id=CASE,
-        door=door,  # type: ignore[arg-type]
+        door=door,
         referring_officer=StaffRef(subject="o-1", agency="pontiac-pd"),
         policy_version="2026.1",
     )

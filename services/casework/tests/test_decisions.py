@@ -30,7 +30,7 @@ def case(door: str = "arrest_diversion") -> CaseState:
         CaseOpened(
             case_id=CASE,
             referral_id=CASE,
-            door=door,  # type: ignore[arg-type]
+            door=door,
             referring_officer=StaffRef(subject="o-1", agency="pd"),
             policy_version="2026.1",
         ),

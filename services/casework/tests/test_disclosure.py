@@ -114,7 +114,7 @@ def test_substance_use_needs_and_services_leave_only_under_their_own_category() 
     plain = disclose(
         record(release(information=frozenset({"assessed_needs", "service_referrals"})))
     )
-    assert plain.content.assessed_needs == {"housing", "id_documents"}
+    assert plain.content.assessed_needs == frozenset({"housing", "id_documents"})
     assert plain.content.service_referrals == (ServiceLine("housing", "Haven", "connected"),)
     assert plain.content.substance_use_treatment is None
 
