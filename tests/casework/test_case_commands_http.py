@@ -41,6 +41,13 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
+def ok_list(response: httpx.Response, status: int = 200) -> list[dict[str, Any]]:
+    """The answer of a route that lists things (`ok` is for one)."""
+    assert response.status_code == status, response.text
+    listed: list[dict[str, Any]] = response.json()
+    return listed
+
+
 async def new_case(casework: Casework, door: str = "arrest_diversion", **kw: Any) -> UUID:
     case_id = await casework.admit(door, **kw)  # type: ignore[arg-type]
     await casework.opened(case_id)

@@ -1,6 +1,7 @@
 """A full site: eligible referrals wait, arrest diversions first, and are admitted in that order
 as cases close. Runs the pilot with a capacity of one place."""
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -99,7 +100,7 @@ async def test_waitlisted_referrals_are_admitted_arrest_diversions_first_as_plac
 
     for referral_id in (social["referral_id"], arrest["referral_id"]):
         (admitted,) = await wait_for(
-            lambda rid=referral_id: admitted_on_bus(rid), timeout=30, what="ReferralAdmitted"
+            partial(admitted_on_bus, referral_id), timeout=30, what="ReferralAdmitted"
         )
         assert admitted.data["from_waitlist"] is True
     assert await types_about(nats_client, isolation, social["referral_id"], "intake") == [

@@ -2,6 +2,7 @@
 at start and says which setting to fix; it never falls back to an anonymous connection."""
 
 from pathlib import Path
+
 import pytest
 
 from offramp_devstack.nats_auth import ensure_credentials

@@ -13,7 +13,11 @@ QUESTIONS: list[dict[str, Any]] = [
     {"field": "prior_area_activity_verified", "kind": "yes_no", "doors": ["social_contact"]},
     {"field": "prior_area_activity_on", "kind": "date", "doors": ["social_contact"]},
 ]
-PLACE: dict[str, Any] = {"field": "prior_area_activity_place", "kind": "text", "doors": ["social_contact"]}
+PLACE: dict[str, Any] = {
+    "field": "prior_area_activity_place",
+    "kind": "text",
+    "doors": ["social_contact"],
+}
 FORM = {
     "door": "arrest_diversion",
     "given_name": " Sam ",
