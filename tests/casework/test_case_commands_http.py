@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
+from offramp_contracts.events.base import Door
 from tests.casework.harness import Casework
 
 NOW = datetime.now(UTC)
@@ -48,8 +49,8 @@ def ok_list(response: httpx.Response, status: int = 200) -> list[dict[str, Any]]
     return listed
 
 
-async def new_case(casework: Casework, door: str = "arrest_diversion", **kw: Any) -> UUID:
-    case_id = await casework.admit(door, **kw)  # type: ignore[arg-type]
+async def new_case(casework: Casework, door: Door = "arrest_diversion", **kw: Any) -> UUID:
+    case_id = await casework.admit(door, **kw)
     await casework.opened(case_id)
     return case_id
 

@@ -161,6 +161,7 @@ async def test_a_message_parked_again_after_its_ack_was_lost_is_one_dead_letter(
     async def lost_on_the_way() -> None:
         pass
 
+    # The ack is lost on its way: the server never hears of it and delivers the message again.
     first.ack = lost_on_the_way  # type: ignore[method-assign]
     assert await consumer.deliver(first) == "parked"
     [again] = await sub.fetch(1, timeout=10)  # back after the ack wait
