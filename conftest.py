@@ -4,7 +4,6 @@ database, its own subject root and stream, and its own task queue, so tests neve
 other's data."""
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,14 +14,12 @@ from hypothesis import settings
 from nats.aio.client import Client as NATS
 
 from offramp_devstack import (
-    Nats,
-    Postgres,
-    Temporal,
     free_ports,
     start_nats,
     start_postgres,
     start_temporal,
 )
+from tests.isolation import Isolation, Servers
 from tests.profiles import SHIPPED_PROFILES
 
 # Properties are judged by what they find, not by how long an example took: the tests share two
@@ -48,13 +45,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: every file keeps its own order
 
 
-@dataclass(frozen=True)
-class Servers:
-    postgres: Postgres
-    nats: Nats
-    temporal: Temporal
-
-
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     base = tmp_path_factory.mktemp("servers")
@@ -72,37 +62,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     finally:
         for server in (temporal.server, bus.server, postgres.server):
             server.stop()
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """The names that keep one test's system apart from every other test's."""
-
-    database_url: str
-    subject_root: str
-    stream_name: str
-    task_queue: str
-    key_path: Path
-    profiles_dir: Path
-
-    def settings(self, servers: Servers) -> dict[str, object]:
-        return {
-            "database_url": self.database_url,
-            "nats_url": servers.nats.url,
-            "nats_credentials_dir": servers.nats.credentials_dir,
-            "subject_root": self.subject_root,
-            "stream_name": self.stream_name,
-            "stream_duplicate_window_seconds": 120,
-            "temporal_address": servers.temporal.address,
-            "temporal_task_queue": self.task_queue,
-            "auth_local_key_path": self.key_path,
-            "profiles_dir": self.profiles_dir,
-            "http_port": 0,
-            # Tests wait on conditions by polling one route as one caller every 50 ms, faster
-            # than any person; the rate limit itself is tested with its own low setting
-            # (tests/edge/test_flood.py).
-            "http_rate_limit": "100000/minute",
-        }
 
 
 @pytest.fixture

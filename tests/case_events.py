@@ -83,7 +83,7 @@ def goal(n: int, change: str) -> InterventionPlanUpdated:
         case_id=CASE,
         goal_id=ident(100 + n),
         change=change,
-        updated_by=CM,  # type: ignore[arg-type]
+        updated_by=CM,
     )
 
 
@@ -96,7 +96,7 @@ def decision(kind: str = "continue") -> ProsecutorDecisionRecorded:
         case_id=CASE,
         referral_id=REFERRAL,
         decision=kind,
-        prosecutor=PROSECUTOR,  # type: ignore[arg-type]
+        prosecutor=PROSECUTOR,
     )
 
 
@@ -111,7 +111,7 @@ def report(number: int) -> ProgressReportDue:
 
 
 def closed(reason: str = "graduated") -> CaseClosed:
-    return CaseClosed(case_id=CASE, referral_id=REFERRAL, reason=reason)  # type: ignore[arg-type]
+    return CaseClosed(case_id=CASE, referral_id=REFERRAL, reason=reason)
 
 
 PD = StaffRef(subject="pd-1", agency="oakland-public-defender")

@@ -17,7 +17,7 @@ def test_an_envelope_cannot_be_changed_once_built(
 ) -> None:
     envelope = envelope_of(case_opened)
     with pytest.raises(ValidationError, match="frozen"):
-        envelope.stream_version = 2  # type: ignore[misc]
+        envelope.stream_version = 2  # type: ignore[misc]  # frozen: what the type forbids, tried
 
 
 def test_an_actor_cannot_be_changed_once_built(
@@ -25,12 +25,12 @@ def test_an_actor_cannot_be_changed_once_built(
 ) -> None:
     actor = envelope_of(case_opened).actor
     with pytest.raises(ValidationError, match="frozen"):
-        actor.role = "auditor"  # type: ignore[misc]
+        actor.role = "auditor"  # type: ignore[misc]  # frozen: what the type forbids, tried
 
 
 def test_a_payload_cannot_be_changed_once_built(case_opened: CaseOpened) -> None:
     with pytest.raises(ValidationError, match="frozen"):
-        case_opened.policy_version = "other"  # type: ignore[misc]
+        case_opened.policy_version = "other"  # type: ignore[misc]  # frozen: what the type forbids, tried
 
 
 def test_an_envelope_refuses_a_field_it_does_not_know(

@@ -114,6 +114,7 @@ def test_two_referrals_derive_different_case_ids() -> None:
 
 def test_the_catalogue_cannot_be_changed_by_its_callers() -> None:
     with pytest.raises(TypeError):
+        # What the read-only type forbids, tried at run time.
         event_catalogue()["CaseTeleported"] = CaseOpened  # type: ignore[index]
 
 

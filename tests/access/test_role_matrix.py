@@ -86,7 +86,7 @@ async def call(
     service, method, path = key
     operation = OPERATIONS[key]
     url = path.format(**seeded.path_values())
-    body = None if method in ("GET", "DELETE") else {}
+    body: dict[str, object] | None = None if method in ("GET", "DELETE") else {}
     async with system.client(service, bearer) as client:
         return await client.request(method, url, params=operation.query or None, json=body)
 

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
+from offramp_contracts.events.base import Door
 from tests.casework.harness import Casework
 
 NOW = datetime.now(UTC)
@@ -41,8 +42,15 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
-async def new_case(casework: Casework, door: str = "arrest_diversion", **kw: Any) -> UUID:
-    case_id = await casework.admit(door, **kw)  # type: ignore[arg-type]
+def ok_list(response: httpx.Response, status: int = 200) -> list[dict[str, Any]]:
+    """The answer of a route that lists things (`ok` is for one)."""
+    assert response.status_code == status, response.text
+    listed: list[dict[str, Any]] = response.json()
+    return listed
+
+
+async def new_case(casework: Casework, door: Door = "arrest_diversion", **kw: Any) -> UUID:
+    case_id = await casework.admit(door, **kw)
     await casework.opened(case_id)
     return case_id
 

@@ -67,8 +67,8 @@ async def test_a_change_naming_no_status_or_an_unknown_one_or_a_future_day_is_re
             problem(await http.post(f"/cases/{case_id}/circumstances", json=body), 422)
         # the fuzz of issue 7 sent this baseline with the assessment: refused, not a crash
         empty = {"as_of": None, "housing": None, "income": None, "employment": None}
-        body = {**ASSESSMENT, "circumstances": empty}
-        problem(await http.post(f"/cases/{case_id}/intake-assessment", json=body), 422)
+        assessment = {**ASSESSMENT, "circumstances": empty}
+        problem(await http.post(f"/cases/{case_id}/intake-assessment", json=assessment), 422)
     assert await casework.payloads(case_id, "CircumstancesRecorded") == []
 
 

@@ -18,7 +18,7 @@ from casework.domain.disclosure import REDISCLOSURE_NOTICE_TEXT
 from servicekit.event_keys import keyring_dir, signing_key_path
 from tests.casework.consent import PD_AGENCY, officer, prosecutor, public_defender, release_form
 from tests.casework.harness import Casework
-from tests.casework.test_case_commands_http import ASSESSMENT, new_case, ok, problem
+from tests.casework.test_case_commands_http import ASSESSMENT, new_case, ok, ok_list, problem
 from tests.conftest import wait_for
 
 
@@ -131,7 +131,7 @@ async def test_a_revocation_refuses_the_very_next_request(casework: Casework) ->
         assert "was revoked" in again["detail"]
         unknown = f"/cases/{case_id}/releases/{uuid6.uuid7()}/revocation"
         problem(await cm.post(unknown, json={"method": "orally"}), 404, "release-not-found")
-        (listed,) = ok(await cm.get(f"/cases/{case_id}/releases"))
+        (listed,) = ok_list(await cm.get(f"/cases/{case_id}/releases"))
         assert listed["status"] == "revoked"
     assert len(await disclosed(casework, case_id)) == 1
 
@@ -169,7 +169,7 @@ async def test_the_case_closing_ends_a_release_at_once_and_past_disclosures_stay
         closed = problem(await cm.post(f"{base}/releases", json=release_form(case_id)), 409)
         assert closed["type"].endswith("/case-closed")
         assert len(ok(await cm.get(f"{base}/disclosures"))["disclosures"]) == 1
-        (listed,) = ok(await cm.get(f"{base}/releases"))
+        (listed,) = ok_list(await cm.get(f"{base}/releases"))
         assert listed["status"] == "expired"
         # The participant's wish is still put on record after the case closed.
         ok(await cm.post(f"{base}/releases/{release_id}/revocation", json={"method": "in_writing"}))

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from temporalio.client import Client
 
+from offramp_contracts.events.casework import ClientBecameInactive
 from tests.casework.harness import OFFICER, Casework
 from tests.casework.test_timeline import (
     INACTIVITY,
@@ -52,6 +53,7 @@ async def test_a_contact_logged_late_brings_the_participant_back_and_the_officer
     assert await log_contact(casework, case_id, first) == ["ContactLogged", "ClientEngaged"]
 
     (inactive,) = await casework.wait_for_event(case_id, "ClientBecameInactive")
+    assert isinstance(inactive, ClientBecameInactive)
     assert inactive.inactive_since == first + INACTIVITY
     assert await officer_sees(casework, case_id) == "not_engaged"
 
@@ -73,6 +75,7 @@ async def test_a_contact_logged_late_brings_the_participant_back_and_the_officer
 
     # The timeline counts the period again from the late contact, not from the first one.
     _, again = await casework.wait_for_event(case_id, "ClientBecameInactive", count=2)
+    assert isinstance(again, ClientBecameInactive)
     assert again.inactive_since == late + INACTIVITY
     assert again.last_contact_at == late
     handle = timeline(temporal, case_id)

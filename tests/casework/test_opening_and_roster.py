@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from casework.container import CaseworkContainer
 from tests.casework.harness import Casework, admit
 from tests.conftest import wait_for
 from tests.profiles import SHIPPED_PROFILES, customised_profiles
@@ -83,7 +84,7 @@ async def test_a_referral_admitted_twice_opens_one_case(casework: Casework) -> N
     case_id = await casework.admit()
     await casework.opened(case_id)
     (opened,) = await casework.payloads(case_id, "CaseOpened")
-    consumer = casework.service.runtime.extras["consumer"]
+    consumer = casework.service.runtime.container_as(CaseworkContainer).consumer
     handled = consumer.handled
     again = await admit(casework.nats, casework.isolation, referral_id=opened.referral_id)
     assert again == case_id

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from tests.casework.consent import PD_AGENCY, officer, prosecutor, public_defender, release_form
 from tests.casework.harness import Casework
-from tests.casework.test_case_commands_http import new_case, ok, problem
+from tests.casework.test_case_commands_http import new_case, ok, ok_list, problem
 
 # Each element of DESIGN.md rule 10, and a form that lacks it.
 LACKING: dict[str, dict[str, Any]] = {
@@ -60,7 +60,7 @@ async def test_a_release_that_cannot_be_right_is_refused_saying_why(casework: Ca
     await casework.register("cm-1")
     case_id = await new_case(casework)
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
-    wrong = {
+    wrong: dict[str, dict[str, Any]] = {
         "the signature date": {"signature": {"signed_by": "participant", "signed_on": tomorrow}},
         "expires": {"expires_at": "2020-01-01T00:00:00Z"},
         "record it on that case": {"participant": "0190a3b4-0000-7000-8000-000000000000"},
@@ -94,7 +94,7 @@ async def test_a_release_is_recorded_on_the_stream_and_listed_in_force(casework:
     )
     async with casework.staff("cm-1") as http:
         made = ok(await http.post(f"/cases/{case_id}/releases", json=form), 201)
-        listed = ok(await http.get(f"/cases/{case_id}/releases"))
+        listed = ok_list(await http.get(f"/cases/{case_id}/releases"))
     assert made["status"] == "in_force"
     assert made["recipient"] == {"agency": PD_AGENCY, "role": "public_defender", "subject": "pd-1"}
     assert made["signature"]["representative"] == "Dana Rivera, guardian"

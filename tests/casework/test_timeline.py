@@ -11,13 +11,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from casework.timeline.model import workflow_id_for
 from casework.timeline.workflow import CaseTimeline
+from offramp_contracts.events.casework import (
+    ClientBecameInactive,
+    IntakeWindowMissed,
+    ProgressReportDue,
+)
 from tests.casework.harness import Casework
 from tests.profiles import customised_profiles
 
@@ -118,6 +122,7 @@ async def test_a_missed_window_returns_the_case_to_the_prosecutor_and_files_noth
     social = await casework.admit("social_contact")
 
     (missed,) = await casework.wait_for_event(arrest, "IntakeWindowMissed")
+    assert isinstance(missed, IntakeWindowMissed)
     assert missed.window_ended_at == await opened_at(casework, arrest) + INTAKE_WINDOW
     case = await view(casework, arrest)
     assert case["phase"] == "intake" and case["closure_reason"] is None
@@ -168,6 +173,7 @@ async def test_inactivity_keeps_the_participant_enrolled_and_the_next_contact_en
     first_at, stored = await contact()
     assert stored == ["ContactLogged", "ClientEngaged"]
     (inactive,) = await casework.wait_for_event(case_id, "ClientBecameInactive")
+    assert isinstance(inactive, ClientBecameInactive)
     assert inactive.last_contact_at == first_at
     assert inactive.inactive_since == first_at + INACTIVITY
     case = await view(casework, case_id)
@@ -178,6 +184,7 @@ async def test_inactivity_keeps_the_participant_enrolled_and_the_next_contact_en
     assert (await view(casework, case_id))["coarse_status"] == "engaged"
     # The period starts again from the new contact, not from the old one.
     _, again = await casework.wait_for_event(case_id, "ClientBecameInactive", count=2)
+    assert isinstance(again, ClientBecameInactive)
     assert again.inactive_since == second_at + INACTIVITY
     assert await casework.payloads(case_id, "CaseClosed") == []
     handle = timeline(temporal, case_id)
@@ -191,6 +198,7 @@ async def test_progress_reports_come_every_interval_with_the_coarse_status_only(
     await casework.register("cm-1")
     case_id = await casework.admit("social_contact")
     (first,) = await casework.wait_for_event(case_id, "ProgressReportDue")
+    assert isinstance(first, ProgressReportDue)
     assert first.coarse_status == "working_with_case_manager"
     async with casework.staff() as http:
         response = await http.post(
@@ -221,5 +229,5 @@ async def test_progress_reports_come_every_interval_with_the_coarse_status_only(
             "coarse_status",
         }
     description = await handle.describe()
-    assert description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+    assert description.status == WorkflowExecutionStatus.COMPLETED
     await replay_and_keep(handle, "progress-reports")

@@ -10,6 +10,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from casework.container import CaseworkContainer
 from casework.timeline.activities import facts_of
 from casework.timeline.model import FACTS_QUERY, TimelineFacts, workflow_id_for
 from offramp_contracts import payload_of
@@ -39,7 +40,7 @@ async def test_a_contact_whose_signal_was_lost_reaches_the_timeline_through_the_
     async def lost(case_id: UUID, events: Any) -> None:
         """The command's own signal never leaves, as if the process died after the commit."""
 
-    commands = casework.service.runtime.extras["casework"]
+    commands = casework.service.runtime.container_as(CaseworkContainer).casework
     monkeypatch.setattr(commands.timeline, "stored", lost)
     contacted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     async with casework.staff() as http:

@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from fastapi import FastAPI
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from audit.bootstrap import create_app as audit_app
 from audit.settings import AuditSettings
@@ -45,8 +45,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 360, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SCREENSHOTS = Path(os.environ.get("OFFRAMP_SCREENSHOTS_DIR", ".offramp/screenshots"))
 SERIOUS = {"serious", "critical"}
 
@@ -134,8 +134,8 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def new_context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
-    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+async def new_context(browser: Browser, viewport: ViewportSize) -> BrowserContext:
+    context = await browser.new_context(viewport=viewport)
     context.set_default_timeout(20_000)
     return context
 
@@ -157,7 +157,7 @@ async def check_page(page: Page, name: str) -> None:
     os.makedirs(SCREENSHOTS, exist_ok=True)
     original = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        await page.set_viewport_size(size)  # type: ignore[arg-type]
+        await page.set_viewport_size(size)
         await page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     if original:
         await page.set_viewport_size(original)

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from offramp_contracts.identifiers import case_id_for_referral
 from tests.conftest import wait_for
@@ -36,7 +36,7 @@ SUPERVISOR = f"sup-1@{AGENCY}"
 class Run:
     """One pass at this size, on its own case, with its own case manager to retire mid-form."""
 
-    viewport: dict[str, int]
+    viewport: ViewportSize
     leaver: str
     state: dict[str, Any] = field(default_factory=dict)
 

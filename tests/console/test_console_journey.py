@@ -13,7 +13,7 @@ from uuid import UUID
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, Route, ViewportSize, expect
 
 from offramp_contracts.identifiers import case_id_for_referral
 from tests.conftest import wait_for
@@ -45,7 +45,7 @@ class Run:
     """One pass of the journey: every page clicked through at this size, by its own officer so
     that the two passes' referrals stay apart."""
 
-    viewport: dict[str, int]
+    viewport: ViewportSize
     officer: str
     state: dict[str, Any] = field(default_factory=dict)
 

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, ViewportSize, expect
 
 from offramp_contracts.identifiers import case_id_for_referral
 from tests.conftest import wait_for
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.servers, pytest.mark.timeout(300)]
 
 @dataclass
 class Run:
-    viewport: dict[str, int]
+    viewport: ViewportSize
     officer: str
     state: dict[str, Any] = field(default_factory=dict)
 

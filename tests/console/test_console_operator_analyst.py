@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, ViewportSize, expect
 
 from intake.bootstrap import CONSUMER_VERSION
 from offramp_contracts.events.casework import CaseClosed
@@ -78,7 +78,7 @@ async def parked_ids(cs: ConsoleSystem) -> set[int]:
 
 @SIZES
 async def test_the_operator_replays_and_discards_dead_letters(
-    console_system: ConsoleSystem, browser: Browser, viewport: dict[str, int]
+    console_system: ConsoleSystem, browser: Browser, viewport: ViewportSize
 ) -> None:
     cs = console_system
     real, malformed = await park_real_and_malformed(cs)
@@ -169,7 +169,7 @@ async def suppressed_now(cs: ConsoleSystem, token: str) -> int:
 async def test_the_analyst_reads_the_equity_and_rearrest_reports(
     console_system: ConsoleSystem,
     browser: Browser,
-    viewport: dict[str, int],
+    viewport: ViewportSize,
     one_referral: dict[str, Any],
 ) -> None:
     context = await new_context(browser, viewport)

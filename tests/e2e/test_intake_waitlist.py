@@ -1,6 +1,7 @@
 """A full site: eligible referrals wait, arrest diversions first, and are admitted in that order
 as cases close. Runs the pilot with a capacity of one place."""
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -8,10 +9,12 @@ from uuid import UUID, uuid4
 import pytest
 from nats.aio.client import Client as NATS
 
+from intake.container import IntakeContainer
 from offramp_contracts import Actor
 from offramp_contracts.events.casework import CaseClosed
 from offramp_contracts.identifiers import case_id_for_referral
 from servicekit.events import new_event
+from servicekit.inbox import InboxConsumer
 from tests.bus import published_about, republish, types_about
 from tests.conftest import System, wait_for
 from tests.profiles import customised_profiles
@@ -97,7 +100,7 @@ async def test_waitlisted_referrals_are_admitted_arrest_diversions_first_as_plac
 
     for referral_id in (social["referral_id"], arrest["referral_id"]):
         (admitted,) = await wait_for(
-            lambda rid=referral_id: admitted_on_bus(rid), timeout=30, what="ReferralAdmitted"
+            partial(admitted_on_bus, referral_id), timeout=30, what="ReferralAdmitted"
         )
         assert admitted.data["from_waitlist"] is True
     assert await types_about(nats_client, isolation, social["referral_id"], "intake") == [
@@ -154,7 +157,7 @@ async def test_a_redelivered_closure_frees_only_one_place(
         timeout=30,
         what="the first waiting referral to be admitted",
     )
-    consumer = system.services["intake"].runtime.extras["consumer"]
+    consumer = system.services["intake"].runtime.container_as(IntakeContainer).consumer
     await wait_for(lambda: _handled(consumer, 2), timeout=30, what="both closures handled")
     assert await status_of(system, officer, third["referral_id"]) == "waitlisted"
 
@@ -163,5 +166,5 @@ async def _is(system: System, token: str, referral_id: str, status: str) -> bool
     return await status_of(system, token, referral_id) == status
 
 
-async def _handled(consumer: Any, count: int) -> bool:
+async def _handled(consumer: InboxConsumer, count: int) -> bool:
     return bool(consumer.handled >= count)

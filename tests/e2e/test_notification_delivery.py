@@ -75,7 +75,7 @@ async def test_a_webhook_is_retried_after_500s_and_recorded_once_despite_redeliv
 
         async def consumed_again() -> bool:
             info = await nats_client.jetstream().consumer_info(isolation.stream_name, CONSUMER_NAME)
-            return info.delivered.stream_seq >= sequence and info.num_ack_pending == 0
+            return bool(info.delivered.stream_seq >= sequence and info.num_ack_pending == 0)
 
         await wait_for(consumed_again, timeout=30, what="notify to take the redelivered event")
         assert await deliveries(system, "pending") == []

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from casework.container import CaseworkContainer
 from casework.timeline.model import workflow_id_for
 from casework.timeline.workflow import CaseTimeline
 from offramp_contracts import EventEnvelope
@@ -61,7 +62,7 @@ async def test_a_redelivered_admission_opens_one_case_and_one_workflow(
     envelope = await intake_pool.fetchval(
         "SELECT envelope FROM events WHERE event_type = 'ReferralAdmitted'"
     )
-    consumer = system.services["casework"].runtime.extras["consumer"]
+    consumer = system.services["casework"].runtime.container_as(CaseworkContainer).consumer
     client = await nats.connect(servers.nats.url, **servers.nats.connect_options())
     try:
         js = client.jetstream()
@@ -106,7 +107,7 @@ async def test_an_ineligible_referral_opens_no_case_but_is_in_the_ledger(system:
     await wait_for(both_events_in_ledger, timeout=60, what="both intake events in the ledger")
     # Casework opens cases on ReferralAdmitted, which an ineligible referral never gets: once
     # both events are published, casework has nothing pending and no case.
-    consumer = system.services["casework"].runtime.extras["consumer"]
+    consumer = system.services["casework"].runtime.container_as(CaseworkContainer).consumer
     info = await system.services["casework"].runtime.js.consumer_info(
         consumer.stream, consumer.name
     )

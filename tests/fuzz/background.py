@@ -24,6 +24,7 @@ from intake.settings import IntakeSettings
 from notify.bootstrap import create_app as notify_app
 from notify.settings import NotifySettings
 from tests.conftest import RunningService, serve
+from tests.isolation import Servers, ServiceFields
 from tests.profiles import SHIPPED_PROFILES
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ class Names:
     tag: str
     key_path: Path
 
-    def settings(self, servers: Any) -> dict[str, object]:
+    def settings(self, servers: Servers) -> ServiceFields:
         return {
             "database_url": self.database_url,
             "nats_url": servers.nats.url,
@@ -78,7 +79,7 @@ class Names:
         }
 
 
-async def make_names(servers: Any, directory: Path) -> Names:
+async def make_names(servers: Servers, directory: Path) -> Names:
     tag = uuid4().hex[:12]
     database_url = await servers.postgres.create_database(f"t_{tag}")
     return Names(database_url, tag, directory / "local-issuer.pem")
@@ -90,24 +91,27 @@ def openapi_document(service: str) -> dict[str, Any]:
     return made.openapi()
 
 
-def factories(common: dict[str, object], smtp_port: int) -> dict[str, Callable[[], FastAPI]]:
+def factories(common: ServiceFields, smtp_port: int) -> dict[str, Callable[[], FastAPI]]:
     # Generated requests come by the thousand from a few callers: a limit this high lets them
     # reach the handlers (the 429 itself is tested in tests/edge/test_flood.py).
     common = {**common, "http_rate_limit": "100000/minute"}
-    notify_settings = {
-        **common,
-        # The seeded subscription's receiver is on loopback, as in the embedded default.
-        "webhook_allow_loopback": True,
-        "smtp_port": smtp_port,
-        "delivery_backoff_base_seconds": 0.05,
-        "delivery_backoff_max_seconds": 0.2,
-        "delivery_max_attempts": 2,
-        "delivery_poll_seconds": 0.2,
-    }
+
+    def notify_settings() -> NotifySettings:
+        return NotifySettings(
+            **common,
+            # The seeded subscription's receiver is on loopback, as in the embedded default.
+            webhook_allow_loopback=True,
+            smtp_port=smtp_port,
+            delivery_backoff_base_seconds=0.05,
+            delivery_backoff_max_seconds=0.2,
+            delivery_max_attempts=2,
+            delivery_poll_seconds=0.2,
+        )
+
     return {
         "intake": lambda: intake_app(IntakeSettings(**common)),
         "casework": lambda: casework_app(CaseworkSettings(**common)),
-        "notify": lambda: notify_app(NotifySettings(**notify_settings)),
+        "notify": lambda: notify_app(notify_settings()),
         # Checkpoints every few entries, so the proof endpoints have something to prove.
         "audit": lambda: audit_app(AuditSettings(**common, checkpoint_every_entries=4)),
     }

@@ -4,11 +4,11 @@ the tests of a module."""
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
-import schemathesis
+from schemathesis.core.result import Err
 
 from offramp_devstack.mailsink import MailSink
 from servicekit.auth import LocalIssuer
@@ -18,6 +18,11 @@ from tests.fuzz.callers import Caller, callers
 from tests.fuzz.documents import EXAMPLES, SEED, service_of
 from tests.fuzz.seeds import Seeds, plant
 from tests.fuzz.target import ACCESS_EVENTS, Target
+from tests.isolation import Servers
+
+if TYPE_CHECKING:
+    # Schemathesis names its OpenAPI case and operation types only for type checkers.
+    from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiOperation
 
 
 @dataclass
@@ -30,7 +35,7 @@ class FuzzedSystem:
     event_tables: list[str]
     targets: dict[str, Target]
 
-    def target(self, case: schemathesis.Case) -> Target:
+    def target(self, case: "OpenApiCase") -> Target:
         """The service the case is for; probed for who may call what before its first case."""
         service = service_of(case)
         if service not in self.targets:
@@ -41,7 +46,7 @@ class FuzzedSystem:
                 seeds=self.seeds,
                 events_with_correlation=self.events_with_correlation,
             )
-            target.probe([result.ok() for result in case.operation.schema.get_all_operations()])
+            target.probe(operations(case))
             self.targets[service] = target
         return self.targets[service]
 
@@ -58,6 +63,17 @@ class FuzzedSystem:
         return [row["event_type"] for row in rows]
 
 
+def operations(case: "OpenApiCase") -> list["OpenApiOperation"]:
+    """Every operation of the document the case comes from; the documents are the services'
+    own, so one that schemathesis cannot read fails the fuzz with its reason."""
+    found = []
+    for result in case.operation.schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        found.append(result.ok())
+    return found
+
+
 def pytest_report_header() -> str:
     """Shown when pytest is run on tests/fuzz: the seed to give OFFRAMP_FUZZ_SEED to send the
     same requests again."""
@@ -71,7 +87,7 @@ async def open_pool(database_url: str) -> asyncpg.Pool:
 
 @pytest.fixture(scope="module")
 def fuzzed_system(
-    servers: Any, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+    servers: Servers, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FuzzedSystem]:
     """One system for the module: every operation's test sends its requests to it."""
     with ExitStack() as stack:

@@ -12,10 +12,15 @@ A longer exploration than `make test` runs (see README, Development):
 
 import os
 import random
+from typing import TYPE_CHECKING
 
 import schemathesis
 
 from tests.fuzz.background import openapi_document
+
+if TYPE_CHECKING:
+    # Schemathesis names its OpenAPI case and operation types only for type checkers.
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 SERVICES = ("intake", "casework", "notify", "audit")
 EXAMPLES = int(os.environ.get("OFFRAMP_FUZZ_EXAMPLES", "10"))
@@ -48,6 +53,6 @@ def schemas() -> dict[str, schemathesis.BaseSchema]:
     }
 
 
-def service_of(case: schemathesis.Case) -> str:
+def service_of(case: "OpenApiCase") -> str:
     title: str = case.operation.schema.raw_schema["info"]["title"]
     return title.removeprefix("Offramp ")

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import requests
@@ -15,6 +15,10 @@ from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 
 from tests.fuzz.callers import Caller
+
+if TYPE_CHECKING:
+    # Schemathesis names its OpenAPI case and operation types only for type checkers.
+    from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiOperation
 
 # Stored for every read and every refusal by design (issue 6): the one trace a refusal leaves.
 ACCESS_EVENTS = ("RecordAccessed", "AccessDenied")
@@ -55,7 +59,7 @@ class Target:
     refused: dict[str, tuple[Caller, ...]] = field(default_factory=dict)
     answers: dict[str, Answers] = field(default_factory=lambda: defaultdict(Answers))
 
-    def probe(self, operations: list[schemathesis.APIOperation]) -> None:
+    def probe(self, operations: list["OpenApiOperation"]) -> None:
         """Ask each operation once per caller, with no body and known ids: an answer other than
         401 or 403 means the caller's token and role got past the checks that come first.
         Callers without a valid token are all answered alike: the first of them asks for all."""
@@ -65,7 +69,8 @@ class Target:
             path = operation.path.format_map(
                 _Placeholder({name: values[0] for name, values in self.seeds.items()})
             )
-            admitted, refused = [], []
+            admitted: list[Caller] = []
+            refused: list[Caller] = []
             for caller in askers:
                 response = self.session.request(
                     operation.method.upper(), self.url + path, headers=caller.headers(), timeout=30
@@ -79,7 +84,7 @@ class Target:
     def public(self, label: str) -> bool:
         return any(not c.authenticated for c in self.admitted[label])
 
-    def send(self, case: schemathesis.Case) -> None:
+    def send(self, case: "OpenApiCase") -> None:
         """The case as someone who may call the operation and, if the request is valid and the
         operation not public, again as someone who may not (an invalid one would be refused
         for the same reason before its data is read). Which callers, and whether it names
@@ -95,7 +100,7 @@ class Target:
         if refused and valid:
             self._send_as(refused[choice % len(refused)], case)
 
-    def _send_as(self, caller: Caller, case: schemathesis.Case) -> None:
+    def _send_as(self, caller: Caller, case: "OpenApiCase") -> None:
         label = case.operation.label
         correlation_id = str(uuid4())
         response = case.call(
@@ -121,7 +126,7 @@ class Target:
             ],
         )
 
-    def _aim_at_known_ids(self, case: schemathesis.Case, choice: int) -> None:
+    def _aim_at_known_ids(self, case: "OpenApiCase", choice: int) -> None:
         """Half of the requests name things that exist, so they get past the lookup: a body
         or query that breaks the schema must be refused even for a real case."""
         for offset, name in enumerate(sorted(case.path_parameters or {})):
@@ -131,7 +136,7 @@ class Target:
 
     def _no_stored_event_from_refusal(self, correlation_id: str) -> schemathesis.CheckFunction:
         def no_stored_event_from_refusal(
-            ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case
+            ctx: schemathesis.CheckContext, response: Any, case: "OpenApiCase"
         ) -> None:
             if 400 <= response.status_code < 500:
                 stored = self.events_with_correlation(correlation_id)
@@ -146,7 +151,7 @@ class Target:
         self, caller: Caller, label: str
     ) -> schemathesis.CheckFunction:
         def refused_callers_get_nothing(
-            ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case
+            ctx: schemathesis.CheckContext, response: Any, case: "OpenApiCase"
         ) -> None:
             if not caller.authenticated and not self.public(label):
                 assert response.status_code in (401, *FORM_REFUSALS), (
@@ -163,7 +168,7 @@ class Target:
         return refused_callers_get_nothing
 
 
-def _valid_path(case: schemathesis.Case) -> bool:
+def _valid_path(case: "OpenApiCase") -> bool:
     """Whether the generated path parameters keep to the schema (a case that breaks them must
     reach the service as generated)."""
     if case.meta is None:
@@ -172,9 +177,7 @@ def _valid_path(case: schemathesis.Case) -> bool:
     return path is None or path.mode.is_positive
 
 
-def _problem_details(
-    ctx: schemathesis.CheckContext, response: Any, case: schemathesis.Case
-) -> None:
+def _problem_details(ctx: schemathesis.CheckContext, response: Any, case: "OpenApiCase") -> None:
     """Every error is an RFC 9457 problem that says what was wrong."""
     if response.status_code < 400:
         return
@@ -200,7 +203,7 @@ class _Placeholder(dict[str, str]):
         return "00000000-0000-0000-0000-000000000000"
 
 
-def _fingerprint(case: schemathesis.Case) -> int:
+def _fingerprint(case: "OpenApiCase") -> int:
     """A number fixed by the generated request alone, so that a replayed or shrunk example goes
     with the same caller and ids: Hypothesis needs the test to be a function of its input."""
 

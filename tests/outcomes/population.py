@@ -62,7 +62,7 @@ def _at(day: date) -> datetime:
 
 async def _send(nats: NATS, isolation: Any, payload: EventPayload, stream: str, version: int,
                 day: date, role: str = "officer") -> EventEnvelope:  # fmt: skip
-    actor = Actor(subject="someone", agency="pontiac-pd", role=role)  # type: ignore[arg-type]
+    actor = Actor(subject="someone", agency="pontiac-pd", role=role)
     event = new_event(
         payload, stream_id=stream, stream_version=version, jurisdiction="pontiac", actor=actor,
         correlation_id=uuid4(), causation_id=None, occurred_at=_at(day),
@@ -75,9 +75,9 @@ async def refer(nats: NATS, isolation: Any, truth: Truth, race: frozenset[str]) 
     rid, stream = truth.referral_id, f"referral-{truth.referral_id}"
     given, family = truth.names
     await _send(nats, isolation, ReferralReceived(
-        referral_id=rid, door=truth.door, source="law_enforcement",  # type: ignore[arg-type]
+        referral_id=rid, door=truth.door, source="law_enforcement",
         person=Person(given_name=given, family_name=family, date_of_birth=date(1990, 4, 2),
-                      race=race, ethnicity=truth.ethnicity),  # type: ignore[arg-type]
+                      race=race, ethnicity=truth.ethnicity),
         offence=Offence(category="drug_possession", description="NAME-LEAK-description",
                         place="Saginaw St", occurred_at=_at(truth.referred_on)),
         screening=Screening(), referring_officer=OFFICER, policy_version="2026.1",
@@ -87,21 +87,21 @@ async def refer(nats: NATS, isolation: Any, truth: Truth, race: frozenset[str]) 
                         else "passed", reason="over the limit"),)  # fmt: skip
     await _send(nats, isolation, EligibilityDecided(
         referral_id=rid, decision=decision, decided_by="policy", rules=rules,
-        door=truth.door, referring_officer=OFFICER, policy_version="2026.1",  # type: ignore[arg-type]
+        door=truth.door, referring_officer=OFFICER, policy_version="2026.1",
     ), stream, 2, truth.referred_on)  # fmt: skip
     if truth.standing == "waitlisted":
         await _send(nats, isolation, ReferralWaitlisted(
-            referral_id=rid, door=truth.door, referring_officer=OFFICER,  # type: ignore[arg-type]
+            referral_id=rid, door=truth.door, referring_officer=OFFICER,
         ), stream, 3, truth.referred_on)  # fmt: skip
     if truth.standing != "admitted":
         return
     await _send(nats, isolation, ReferralAdmitted(
-        referral_id=rid, door=truth.door, referring_officer=OFFICER,  # type: ignore[arg-type]
+        referral_id=rid, door=truth.door, referring_officer=OFFICER,
         policy_version="2026.1", from_waitlist=False,
     ), stream, 3, truth.referred_on)  # fmt: skip
     case_id, case_stream = case_id_for_referral(rid), f"case-{case_id_for_referral(rid)}"
     await _send(nats, isolation, CaseOpened(
-        case_id=case_id, referral_id=rid, door=truth.door,  # type: ignore[arg-type]
+        case_id=case_id, referral_id=rid, door=truth.door,
         referring_officer=OFFICER, policy_version="2026.1",
     ), case_stream, 1, truth.referred_on, "system")  # fmt: skip
     version = 2
@@ -118,7 +118,7 @@ async def refer(nats: NATS, isolation: Any, truth: Truth, race: frozenset[str]) 
     if truth.housing:
         await _send(nats, isolation, CircumstancesRecorded(
             case_id=case_id, referral_id=rid, recorded_by=CM, as_of=truth.referred_on,
-            at_intake=True, housing=truth.housing,  # type: ignore[arg-type]
+            at_intake=True, housing=truth.housing,
         ), case_stream, version, truth.referred_on, "case_manager")  # fmt: skip
         version += 1
     if truth.arrested_on:

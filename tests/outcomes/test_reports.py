@@ -57,7 +57,7 @@ async def publish(nats: NATS, isolation: Any, service: RunningService, people: P
             "SELECT count(*) FROM referrals WHERE referral_id = ANY($1)", ids
         )
         pending = await pool.fetchval("SELECT count(*) FROM inbox")
-        return referrals == len(ids) and pending >= expected_events(people)
+        return bool(referrals == len(ids) and pending >= expected_events(people))
 
     await wait_for(folded, timeout=120, what="the population folded into the read model")
 

@@ -3,13 +3,16 @@ fixed time and hope."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def wait_for(
-    condition: Callable[[], Awaitable[Any]], *, timeout: float, what: str, every: float = 0.05
-) -> Any:
-    """Poll `condition` until it returns something truthy, or fail saying what never happened."""
+    condition: Callable[[], Awaitable[T | None]], *, timeout: float, what: str, every: float = 0.05
+) -> T:
+    """Poll `condition` until it returns something truthy, or fail saying what never happened;
+    the truthy answer is returned (a condition answers None or a falsy value until then)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await condition()

@@ -50,7 +50,9 @@ async def test_a_replicated_stream_keeps_every_message_through_a_node_killed_and
         # A new R3 stream may not have elected its leader yet when add_stream returns.
         for n in range(50):
             await publish_until_acked(js, "kept.before", str(n).encode(), f"before-{n}")
-        leader = (await js.stream_info("KEPT")).cluster.leader  # type: ignore[union-attr]
+        cluster_info = (await js.stream_info("KEPT")).cluster
+        leader = cluster_info.leader if cluster_info else None
+        assert leader is not None, "a replicated stream names the node that leads it"
         cluster.kill(leader)
         for n in range(50):
             await publish_until_acked(js, "kept.during", str(n).encode(), f"during-{n}")

@@ -7,6 +7,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -117,10 +118,10 @@ async def _create_stream_and_publish(nats: Nats) -> tuple[str, int]:
         await client.close()
 
 
-def _jsz(monitor_port: int) -> dict[str, object]:
+def _jsz(monitor_port: int) -> dict[str, Any]:
     resp = httpx.get(f"http://127.0.0.1:{monitor_port}/jsz", timeout=5)
     resp.raise_for_status()
-    data: dict[str, object] = resp.json()
+    data: dict[str, Any] = resp.json()
     return data
 
 
@@ -137,7 +138,7 @@ def test_nats_jetstream_enabled_and_store_survives_restart(
         == 200
     )
     jsz = _jsz(monitor)
-    assert jsz["config"]["store_dir"].startswith(str(store.resolve()))  # type: ignore[index]
+    assert jsz["config"]["store_dir"].startswith(str(store.resolve()))
 
     assert asyncio.run(_create_stream_and_publish(nats)) == ("ORDERS", 1)
     nats.server.stop()

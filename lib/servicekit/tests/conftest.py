@@ -14,6 +14,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from lib.servicekit.tests.inbox_kit import Kit
 from offramp_contracts import EventEnvelope
 from offramp_contracts.events.casework import ClientEngaged
 from offramp_devstack.waiting import wait_for as wait_until
@@ -148,3 +149,17 @@ async def background(pool: asyncpg.Pool, js: JetStreamContext) -> AsyncIterator[
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@pytest.fixture
+def kit(
+    settings: ServiceSettings,
+    pool: asyncpg.Pool,
+    js: JetStreamContext,
+    events: EventFactory,
+    effects: Effects,
+    background: Start,
+    wait_for: WaitFor,
+) -> Kit:
+    """The inbox consumer's tests' pieces in one (lib/servicekit/tests/inbox_kit.py)."""
+    return Kit(settings, pool, js, events, effects, background, wait_for)

@@ -2,7 +2,6 @@
 at start and says which setting to fix; it never falls back to an anonymous connection."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -10,16 +9,17 @@ from offramp_devstack.nats_auth import ensure_credentials
 from servicekit.jetstream import NatsCredentialsError, connect_nats, nats_identity
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
+from tests.isolation import Isolation, Servers, ServiceFields
 
 
-def without_credentials(servers: Any, isolation: Any) -> dict[str, object]:
+def without_credentials(servers: Servers, isolation: Isolation) -> ServiceFields:
     settings = isolation.settings(servers)
     del settings["nats_credentials_dir"]
     return settings
 
 
 async def test_a_service_with_no_credentials_fails_at_start_naming_the_settings(
-    servers: Any, isolation: Any
+    servers: Servers, isolation: Isolation
 ) -> None:
     runtime = ServiceRuntime(
         ServiceSettings(**without_credentials(servers, isolation), service_name="casework"), []
@@ -29,7 +29,7 @@ async def test_a_service_with_no_credentials_fails_at_start_naming_the_settings(
 
 
 async def test_a_seed_file_that_is_not_there_is_named(
-    servers: Any, isolation: Any, tmp_path: Path
+    servers: Servers, isolation: Isolation, tmp_path: Path
 ) -> None:
     missing = tmp_path / "casework.nk"
     settings = ServiceSettings(
@@ -42,7 +42,7 @@ async def test_a_seed_file_that_is_not_there_is_named(
 
 
 async def test_a_key_the_bus_does_not_know_is_refused_with_a_clear_message(
-    servers: Any, tmp_path: Path
+    servers: Servers, tmp_path: Path
 ) -> None:
     (stranger,) = ensure_credentials(tmp_path, ("casework",))
     with pytest.raises(NatsCredentialsError, match="refused casework's credentials"):
@@ -50,7 +50,7 @@ async def test_a_key_the_bus_does_not_know_is_refused_with_a_clear_message(
 
 
 async def test_the_embedded_default_finds_the_service_seed_by_its_name(
-    servers: Any, isolation: Any
+    servers: Servers, isolation: Isolation
 ) -> None:
     settings = ServiceSettings(**isolation.settings(servers), service_name="notify")
     identity = nats_identity(settings)

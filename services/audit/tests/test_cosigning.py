@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import cosigning
+from audit import cosigning, proofs
 from audit.adapters import ledger_store
 from audit.adapters.checkpoint_store import Checkpointer
 from audit.domain.checkpoint import CheckpointPolicy, SignedCheckpoint
@@ -113,7 +113,7 @@ async def test_what_a_trusted_witness_did_not_sign_over_this_checkpoint_is_refus
         with pytest.raises(ValueError):
             await cosigning.cosign(pool, NOTES, WITNESSES, second.body.number, line)
             pytest.fail(f"{why} cosignature was stored")
-    with pytest.raises(cosigning.NotFound):
+    with pytest.raises(proofs.NotFound):
         await cosigning.cosign(pool, NOTES, WITNESSES, 99, line_of(PROSECUTOR, second))
     assert (
         await cosigning.witnessing(pool, NOTES, WITNESSES, second.body.number)
@@ -129,7 +129,7 @@ async def test_a_witness_cosigning_again_keeps_its_first_cosignature(
     again = await cosigning.cosign(pool, NOTES, WITNESSES, number, line_of(PROSECUTOR, signed, 200))
     assert again.timestamp == 100
     assert await cosigning.cosigned_note(pool, NOTES, number) == (
-        await cosigning.note(pool, NOTES, number) + line_of(PROSECUTOR, signed, 100)
+        await proofs.note(pool, NOTES, number) + line_of(PROSECUTOR, signed, 100)
     )
 
 

@@ -42,7 +42,8 @@ def rechain(bodies: list[tuple[int, bytes]]) -> list[StoredEntry]:
 def checkpoints_every(
     entries: list[StoredEntry], every: int, key: Ed25519PrivateKey = KEY
 ) -> list[SignedCheckpoint]:
-    frontier, signed = TreeFrontier(), []
+    frontier = TreeFrontier()
+    signed: list[SignedCheckpoint] = []
     for stored in entries:
         frontier.append(leaf_hash(stored.entry.encode()))
         if frontier.size % every == 0:

@@ -37,7 +37,7 @@ def given(*events: EventPayload, door: str = "arrest_diversion") -> CaseState:
     opened = CaseOpened(
         case_id=CASE,
         referral_id=CASE,
-        door=door,  # type: ignore[arg-type]
+        door=door,
         referring_officer=StaffRef(subject="o-1", agency="pontiac-pd"),
         policy_version="2026.1",
     )
@@ -72,8 +72,8 @@ def test_no_command_is_decided_before_the_case_is_opened() -> None:
 def test_the_first_contact_engages_the_participant_and_the_next_only_logs() -> None:
     state = given()
     assert then(state, contact()) == ["ContactLogged", "ClientEngaged"]
-    engaged = fold(case.CASE.evolve, state, case.decide(contact(), state))
-    assert engaged is not None and then(engaged, contact(2)) == ["ContactLogged"]
+    engaged = given(*case.decide(contact(), state))
+    assert then(engaged, contact(2)) == ["ContactLogged"]
 
 
 def test_a_closed_case_refuses_a_contact_as_closed() -> None:

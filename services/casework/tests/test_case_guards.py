@@ -129,7 +129,7 @@ def test_a_service_referral_takes_outcomes_until_a_final_one() -> None:
             case_id=CASE,
             service_referral_id=ident(7),
             outcome=kind,
-            recorded_by=CM,  # type: ignore[arg-type]
+            recorded_by=CM,
         )
 
     assert refusal(walk(opened()), outcome("connected")) is not None

@@ -43,7 +43,7 @@ def goal(goal_id: UUID, change: str, text: str = "") -> InterventionPlanUpdated:
     return InterventionPlanUpdated(
         case_id=CASE,
         goal_id=goal_id,
-        change=change,  # type: ignore[arg-type]
+        change=change,
         updated_by=CM,
         description=text,
     )
@@ -53,7 +53,7 @@ def outcome(referral_id: UUID, what: str, notes: str = "") -> ServiceReferralOut
     return ServiceReferralOutcomeRecorded(
         case_id=CASE,
         service_referral_id=referral_id,
-        outcome=what,  # type: ignore[arg-type]
+        outcome=what,
         recorded_by=CM,
         notes=notes,
     )

@@ -90,6 +90,7 @@ def test_every_element_of_rule_10_is_listed_with_how_to_supply_it() -> None:
 @pytest.mark.parametrize("element", sorted(WITHOUT))
 def test_a_form_without_one_element_is_refused_naming_it_and_how(element: str) -> None:
     with pytest.raises(ReleaseIncomplete) as refused:
+        # An element left out as a form filled in by hand can leave it (None, blank, empty).
         grant(replace(FORM, **WITHOUT[element]))  # type: ignore[arg-type]
     assert [m.element for m in refused.value.missing] == [element]
     assert refused.value.missing[0].how == ELEMENTS[element]
@@ -125,6 +126,7 @@ def test_a_form_that_cannot_be_right_is_refused_saying_why(
     change: dict[str, object], says: str
 ) -> None:
     with pytest.raises(ReleaseInvalid, match=says):
+        # Each change is of its own field's type; the parametrised dict cannot say which.
         grant(replace(FORM, **change))  # type: ignore[arg-type]
 
 
@@ -141,6 +143,7 @@ def test_a_release_to_law_enforcement_or_a_prosecutor_is_refused_by_the_golden_r
     recipient: dict[str, str],
 ) -> None:
     with pytest.raises(ReleaseToLawEnforcement, match="Golden Rule"):
+        # The roles come as the strings a form carries, not as the Literal of roles (twice).
         grant(replace(FORM, **recipient))  # type: ignore[arg-type]
     # However little else the form holds: no completing it would help.
     with pytest.raises(ReleaseToLawEnforcement):

@@ -1,5 +1,6 @@
 """What casework commands and timers mean in events, decided on the case as it stands."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from offramp_contracts.events.casework import (
     IntakeAssessment,
     IntakeAssessmentCompleted,
     IntakeWindowMissed,
+    ProgressReportDue,
 )
 from offramp_contracts.lifecycle import CaseState
 
@@ -30,20 +32,20 @@ def case(door: str = "arrest_diversion") -> CaseState:
         CaseOpened(
             case_id=CASE,
             referral_id=CASE,
-            door=door,  # type: ignore[arg-type]
+            door=door,
             referring_officer=StaffRef(subject="o-1", agency="pd"),
             policy_version="2026.1",
         ),
     )
 
 
-def apply(state: CaseState, events: list[object]) -> CaseState:
+def apply(state: CaseState, events: Sequence[EventPayload]) -> CaseState:
     for event in events:
-        state = accept(state, event)  # type: ignore[arg-type]
+        state = accept(state, event)
     return state
 
 
-def assess(state: CaseState, at: datetime) -> list[object]:
+def assess(state: CaseState, at: datetime) -> list[EventPayload]:
     return list(
         decisions.complete_intake_assessment(
             state,
@@ -146,7 +148,8 @@ def test_a_contact_logged_late_inside_the_inactivity_period_ends_the_inactivity(
 
 def test_progress_reports_carry_the_coarse_status_and_are_not_repeated() -> None:
     (report,) = decisions.report_progress(case(), 1)
-    assert report.coarse_status == "working_with_case_manager"  # type: ignore[attr-defined]
+    assert isinstance(report, ProgressReportDue)
+    assert report.coarse_status == "working_with_case_manager"
     reported = apply(case(), [report])
     assert decisions.report_progress(reported, 1) == []
 

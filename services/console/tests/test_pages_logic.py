@@ -2,17 +2,22 @@
 order of what is due, and the words a refusal is shown in."""
 
 from datetime import datetime
+from typing import Any
 
 from console.domain.caseload import due_order, what_is_due
 from console.domain.messages import readable
 from console.domain.referral_body import referral_body
 
-QUESTIONS = [
+QUESTIONS: list[dict[str, Any]] = [
     {"field": "prior_violent_felony", "kind": "yes_no", "doors": None},
     {"field": "prior_area_activity_verified", "kind": "yes_no", "doors": ["social_contact"]},
     {"field": "prior_area_activity_on", "kind": "date", "doors": ["social_contact"]},
 ]
-PLACE = {"field": "prior_area_activity_place", "kind": "text", "doors": ["social_contact"]}
+PLACE: dict[str, Any] = {
+    "field": "prior_area_activity_place",
+    "kind": "text",
+    "doors": ["social_contact"],
+}
 FORM = {
     "door": "arrest_diversion",
     "given_name": " Sam ",

@@ -22,6 +22,7 @@ class Clock:
 
 
 def console(tmp_path: Path, clock: Clock, **settings: object) -> httpx.AsyncClient:
+    # Each test sets a setting of its own type; `settings` cannot say which.
     app = create_app(
         ConsoleSettings(auth_local_key_path=tmp_path / "issuer.pem", **settings),  # type: ignore[arg-type]
         clock=clock,

@@ -36,7 +36,7 @@ def loop() -> DeliveryLoop:
     return DeliveryLoop(
         dsn="postgresql://unused",
         schema="notify",
-        pool=WatchedPool(),  # type: ignore[arg-type]
+        pool=WatchedPool(),
         store=unused,
         mailer=unused,
         webhooks=unused,
@@ -46,4 +46,4 @@ def loop() -> DeliveryLoop:
 
 async def test_a_holder_whose_lease_session_was_cut_sends_nothing_and_starts_over() -> None:
     with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
-        await loop()._work_while_holding(CutSession())  # type: ignore[arg-type]
+        await loop()._work_while_holding(CutSession())

@@ -10,7 +10,15 @@ from dataclasses import replace
 import pytest
 
 from outcomes.domain.suppression import Line, determined, suppress
-from outcomes.domain.tables import TOTAL, Cell, Published, count_table, lines_of, publish_counts
+from outcomes.domain.tables import (
+    TOTAL,
+    Cell,
+    CountTable,
+    Published,
+    count_table,
+    lines_of,
+    publish_counts,
+)
 
 Key = tuple[str, str]
 
@@ -104,7 +112,7 @@ GROUPS = ("a", "b", "c")
 COLUMNS = ("x", "y", "z")
 
 
-def table_of(rows: list[list[int]], partition: bool = True):  # type: ignore[no-untyped-def]
+def table_of(rows: list[list[int]], partition: bool = True) -> CountTable:
     members = [
         (g, c)
         for g, row in zip(GROUPS, rows, strict=True)

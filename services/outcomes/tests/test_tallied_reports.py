@@ -32,6 +32,7 @@ from outcomes.domain.population import (
     REPORTS,
     SOURCES,
     Population,
+    ReportName,
     ReportQuery,
     population,
 )
@@ -159,11 +160,11 @@ QUERIES: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("report", REPORTS)
 async def test_every_report_counted_in_postgres_is_the_report_folded_in_python(
-    pool: asyncpg.Pool, report: str
+    pool: asyncpg.Pool, report: ReportName
 ) -> None:
     tallies = PostgresTallies(pool)
     for options in QUERIES:
-        query = ReportQuery(report=report, jurisdiction="pontiac", **options)  # type: ignore[arg-type]
+        query = ReportQuery(report=report, jurisdiction="pontiac", **options)
         expected, people = await reference(pool, query)
         counted = await tallies.tally(query)
         # The tables before suppression first: a suppressed cell would hide a wrong count.
