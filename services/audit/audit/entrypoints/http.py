@@ -341,7 +341,7 @@ async def referral_history(auditor: Auditor, ledger: LedgerDep, referral_id: UUI
 async def case_as_of(auditor: Auditor, ledger: LedgerDep, case_id: UUID, at: IsoInstant) -> AsOfOut:
     """The case as the programme knew it at `at`: the events recorded by then and, once the
     case lifecycle is available to fold them, the state they make."""
-    events = await history_store.case_events(ledger.pool, case_id)
+    events = await history_store.case_events_as_of(ledger.pool, case_id, at)
     known, state = state_as_of(events, at, ledger.case_fold)
     note = None if ledger.case_fold else "no case lifecycle to fold with yet: events only"
     return AsOfOut(case_id=case_id, at=at, entries=_timeline(known), state=state, state_note=note)
