@@ -11,6 +11,7 @@ and after `ANALYZE`.
 """
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +66,7 @@ async def measure(size: str) -> None:
                     await conn.execute("ANALYZE ledger")
                     analysed = await as_of(client, replayed)
                     raw_replay = await raw_rows(conn, fresh.seqs)
+                    raw_audited = await raw_audited_rows(conn, fresh.seqs)
                 finally:
                     await conn.close()
     ours, theirs = verified / verify_seconds, verified / raw_seconds
@@ -82,6 +84,12 @@ async def measure(size: str) -> None:
             raw_replay,
         ),
         _as_of_row("as-of, after ANALYZE", analysed, raw_replay),
+        {
+            **_as_of_row(
+                "as-of, after ANALYZE, against an audited raw read", analysed, raw_audited
+            ),
+            "raw_read_per_s": round(analysed.entries / raw_audited.seconds, 1),
+        },
     ]
     report(
         "ledger_replay",
@@ -92,7 +100,8 @@ async def measure(size: str) -> None:
             f"a ledger of {verified} entries ({SIZES[size]} case histories and checkpoints); "
             f"verify walks all of it, as-of rebuilds {len(replayed)} cases spread over it, one "
             f"after another; raw: the same rows read with asyncpg ({VERIFY_BATCH} a batch for "
-            "verify, each case's by sequence number for as-of)"
+            "verify, each case's by sequence number for as-of; the audited raw read adds one "
+            "committed insert of an access event's size to each case's read)"
         ),
     )
 
@@ -155,6 +164,21 @@ async def raw_read(conn: asyncpg.Connection) -> float:
 async def raw_rows(conn: asyncpg.Connection, seqs: list[list[int]]) -> Run:
     async def read(n: int) -> None:
         await conn.fetch("SELECT seq, entry FROM ledger WHERE seq = ANY($1::bigint[])", seqs[n])
+
+    return await closed_loop(read, count=len(seqs), concurrency=1)
+
+
+async def raw_audited_rows(conn: asyncpg.Connection, seqs: list[list[int]]) -> Run:
+    """The floor of an audited read: the same rows, then one committed insert of a row the size
+    of an access event (every as-of answer waits for its RecordAccessed to commit)."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS public.bench_reads (id bigserial PRIMARY KEY, body jsonb)"
+    )
+    body = json.dumps({"event_type": "RecordAccessed", "data": {"x" * 40: "y" * 600}})
+
+    async def read(n: int) -> None:
+        await conn.fetch("SELECT seq, entry FROM ledger WHERE seq = ANY($1::bigint[])", seqs[n])
+        await conn.execute("INSERT INTO public.bench_reads (body) VALUES ($1::jsonb)", body)
 
     return await closed_loop(read, count=len(seqs), concurrency=1)
 

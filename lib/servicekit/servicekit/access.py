@@ -35,6 +35,7 @@ import uuid6
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offramp_contracts import EventEnvelope
 from offramp_contracts.events.audit import (
     AccessDenied,
     AccessEvent,
@@ -45,7 +46,7 @@ from offramp_contracts.events.audit import (
 from servicekit import command_loop
 from servicekit.auth import Principal
 from servicekit.event_keys import event_signer
-from servicekit.events import system_actor
+from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
 from servicekit.outbox import notify_channel
@@ -99,8 +100,12 @@ class AccessRecorder:
     async def record(
         self, payload: AccessEvent, *, jurisdiction: str, correlation_id: UUID | None
     ) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await _append(conn, self.store, self.service, payload, jurisdiction, correlation_id)
+        """Stored and committed when this returns. One statement, which is its own transaction:
+        each access has a stream of its own, so there is no stream to read or lock first, and
+        every read of a record waits for one round trip and one commit instead of four."""
+        event = _access_event(self.service, payload, jurisdiction, correlation_id)
+        async with self.pool.acquire() as conn:
+            await self.store.append_new_stream(conn, event)
 
 
 @dataclass
@@ -258,7 +263,28 @@ async def _append(
     # streams.
     origin = command_loop.Origin(system_actor(service), jurisdiction, correlation_id or event_id)
     await command_loop.append(
-        conn, store, f"access-{event_id}", 0, [payload], origin, event_ids=[event_id]
+        conn, store, _access_stream(event_id), 0, [payload], origin, event_ids=[event_id]
+    )
+
+
+def _access_stream(event_id: UUID) -> str:
+    return f"access-{event_id}"
+
+
+def _access_event(
+    service: str, payload: AccessEvent, jurisdiction: str, correlation_id: UUID | None
+) -> EventEnvelope:
+    """The envelope `_append` makes, as the first and only event of its own stream."""
+    event_id = uuid6.uuid7()
+    return new_event(
+        payload,
+        stream_id=_access_stream(event_id),
+        stream_version=1,
+        jurisdiction=jurisdiction,
+        actor=system_actor(service),
+        correlation_id=correlation_id or event_id,
+        causation_id=None,
+        event_id=event_id,
     )
 
 

@@ -13,8 +13,6 @@ from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from servicekit.contracts_cli import asyncapi_document
-
 ASSETS = "/docs/assets"
 # The scheme every operation that reads the token declares (servicekit.http's dependency).
 BEARER = HTTPBearer(
@@ -27,6 +25,10 @@ BEARER = HTTPBearer(
 
 @cache
 def _asyncapi() -> dict[str, Any]:
+    # Imported when the document is first asked for: FastStream, which writes it, is some 180
+    # modules that a service at rest never uses (issue 16: idle memory).
+    from servicekit.contracts_cli import asyncapi_document
+
     return asyncapi_document()
 
 

@@ -83,6 +83,27 @@ class EventStore:
             raise EventAlreadyStored(f"event {stored} is already stored")
         if version != expected_version:
             raise ConcurrencyError(stream_id, expected_version)
+        await self._insert(conn, stream_id, expected_version, events)
+
+    async def append_new_stream(self, conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        """The one event of a stream that nobody else can name (an access event's stream is
+        named after the event's own fresh id), in one statement: outside a transaction it is
+        its own, committed when this returns. There is no retry to recognise or version to
+        read first; the primary key and the unique event id still refuse a second one."""
+        if event.stream_version != 1:
+            raise ValueError(
+                f"event {event.event_type} is at {event.stream_id}@{event.stream_version}; a new "
+                "stream starts at version 1"
+            )
+        await self._insert(conn, event.stream_id, 0, [event])
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[EventEnvelope],
+    ) -> None:
         # One statement stores the events and their outbox rows (in the events' order) and
         # wakes the relay; the notification is delivered at commit, and only if it commits.
         wires = [e.wire_json() for e in events]

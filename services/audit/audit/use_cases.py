@@ -248,7 +248,7 @@ class LedgerQueries:
 
     async def case_as_of(self, query: CaseAsOf) -> KnownAsOf:
         """The events recorded by `at` and, with the case lifecycle to fold them, the state."""
-        events = await self.reads.case_events(query.case_id)
+        events = await self.reads.case_events_as_of(query.case_id, query.at)
         known, state = state_as_of(events, query.at, self.case_fold)
         note = None if self.case_fold else "no case lifecycle to fold with yet: events only"
         return KnownAsOf(known, state, note)

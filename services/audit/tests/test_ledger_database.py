@@ -254,3 +254,39 @@ async def test_a_case_history_runs_from_its_referral_in_ledger_order(
         "CaseOpened",
     ]
     assert state == 3
+
+
+async def test_the_as_of_statement_answers_what_was_recorded_by_then_case_opened_or_not(
+    role_pool: asyncpg.Pool, event_of: Any
+) -> None:
+    referral = uuid4()
+    case = case_id_for_referral(referral)
+    start = datetime(2026, 4, 1, 9, 30, 0, 123456, tzinfo=UTC)
+    ours = [
+        event_of(0, event_type="ReferralReceived", data={"referral_id": str(referral)}),
+        event_of(0, event_type="EligibilityDecided", data={"referral_id": str(referral)}),
+        event_of(
+            0, event_type="CaseOpened", data={"case_id": str(case), "referral_id": str(referral)}
+        ),
+        event_of(0, event_type="ClientEngaged", data={"case_id": str(case)}),
+    ]
+    ours = [
+        e.model_copy(update={"recorded_at": start + timedelta(hours=i)}) for i, e in enumerate(ours)
+    ]
+    await append(role_pool, [event_of(9), ours[0], ours[1], ours[2], event_of(8), ours[3]])
+    whole = await history_store.case_events(role_pool, case)
+    instants = [start - timedelta(microseconds=1), start, start + timedelta(hours=1, seconds=1)]
+    instants += [start + timedelta(hours=2), start + timedelta(days=1)]
+    for instant in instants:
+        as_of = await history_store.case_events_as_of(role_pool, case, instant)
+        # Exactly what the whole history holds by then, to the microsecond; before the case
+        # opened, its referral's entries are already there.
+        assert as_of == [e for e in whole if e.event.recorded_at <= instant]
+    before_opening = await history_store.case_events_as_of(
+        role_pool, case, start + timedelta(hours=1, seconds=1)
+    )
+    assert [e.event.event_type for e in before_opening] == [
+        "ReferralReceived",
+        "EligibilityDecided",
+    ]
+    assert await history_store.case_events_as_of(role_pool, uuid4(), instants[-1]) == []

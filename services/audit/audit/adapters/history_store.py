@@ -1,8 +1,10 @@
 """Finding one case's events in the ledger, through the indexes on the ids events carry."""
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel
 
 from audit.domain.timeline import LedgerEvent, ordered
 from offramp_contracts import EventEnvelope
@@ -27,6 +29,44 @@ _CASE_EVENTS = """
     WHERE entry::jsonb #>> '{event,data,referral_id}' = (SELECT referral_id FROM opened_by)
       AND seq NOT IN (SELECT seq FROM of_case)
     ORDER BY seq"""
+
+
+# The same lookup, answering only what was recorded by an instant: the case's entries and its
+# referral's are still found among all of them (a case is "opened by" its earliest entry naming a
+# referral, whenever that was recorded), and the instant only cuts what is returned. Each entry
+# comes back as stored, the canonical text, and is parsed once in Python (pydantic's parser):
+# no `entry::jsonb -> 'event'` turning it into jsonb and back into text on the way out.
+_CASE_EVENTS_AS_OF = """
+    WITH of_case AS MATERIALIZED (
+        SELECT seq, entry FROM ledger WHERE entry::jsonb #>> '{event,data,case_id}' = $1
+    ), opened_by AS (
+        SELECT entry::jsonb #>> '{event,data,referral_id}' AS referral_id FROM of_case
+        WHERE entry::jsonb #>> '{event,data,referral_id}' IS NOT NULL
+        ORDER BY seq LIMIT 1
+    ), history AS (
+        SELECT seq, entry FROM of_case
+        UNION ALL
+        SELECT seq, entry FROM ledger
+        WHERE entry::jsonb #>> '{event,data,referral_id}' = (SELECT referral_id FROM opened_by)
+          AND seq NOT IN (SELECT seq FROM of_case)
+    )
+    SELECT seq, entry FROM history
+    WHERE (entry::jsonb #>> '{event,recorded_at}')::timestamptz <= $2
+    ORDER BY seq"""
+
+
+class _Entry(BaseModel):
+    """What of a stored entry the timeline needs: the event (its seq is the row's)."""
+
+    event: EventEnvelope
+
+
+async def case_events_as_of(
+    pool: asyncpg.Pool, case_id: UUID, instant: datetime
+) -> list[LedgerEvent]:
+    """The entries of `case_events` that were recorded by `instant`, in one statement."""
+    rows = await pool.fetch(_CASE_EVENTS_AS_OF, str(case_id), instant)
+    return [LedgerEvent(row["seq"], _Entry.model_validate_json(row["entry"]).event) for row in rows]
 
 
 async def case_events(pool: asyncpg.Pool, case_id: UUID) -> list[LedgerEvent]:

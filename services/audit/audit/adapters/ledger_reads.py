@@ -5,6 +5,7 @@ in-memory one for the use cases' own tests. Proofs and verification read the dat
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -42,6 +43,10 @@ class LedgerReads(Protocol):
         """Every entry about the case, and about the referral that opened it."""
         ...
 
+    async def case_events_as_of(self, case_id: UUID, instant: datetime) -> list[LedgerEvent]:
+        """Those of `case_events` recorded by `instant`."""
+        ...
+
     async def referral_events(self, referral_id: UUID) -> list[LedgerEvent]:
         """A referral's entries, running on into the case it opened if it opened one."""
         ...
@@ -68,6 +73,9 @@ class PostgresLedgerReads:
 
     async def case_events(self, case_id: UUID) -> list[LedgerEvent]:
         return await history_store.case_events(self.pool, case_id)
+
+    async def case_events_as_of(self, case_id: UUID, instant: datetime) -> list[LedgerEvent]:
+        return await history_store.case_events_as_of(self.pool, case_id, instant)
 
     async def referral_events(self, referral_id: UUID) -> list[LedgerEvent]:
         return await history_store.referral_events(self.pool, referral_id)
@@ -103,6 +111,9 @@ class InMemoryLedgerReads:
             if opened_by is not None and _names(e, "referral_id", opened_by) and e not in of_case
         ]
         return ordered(of_case + of_referral)
+
+    async def case_events_as_of(self, case_id: UUID, instant: datetime) -> list[LedgerEvent]:
+        return [e for e in await self.case_events(case_id) if e.event.recorded_at <= instant]
 
     async def referral_events(self, referral_id: UUID) -> list[LedgerEvent]:
         return await self.case_events(case_id_for_referral(referral_id)) or ordered(
