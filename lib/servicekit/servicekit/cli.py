@@ -5,7 +5,8 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import asyncpg
 import uvicorn
@@ -22,6 +23,52 @@ from servicekit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 SERVICE_COMMANDS = ("serve", "migrate", "profiles", "dead-letters")
+
+
+@dataclass(frozen=True)
+class OwnCommands:
+    """A service's commands besides the shared ones: `add` declares them, `run` runs them;
+    `foreseeable` are its errors an operator can put right (one line, no traceback)."""
+
+    add: Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+    run: Callable[[argparse.Namespace], int]
+    foreseeable: tuple[type[Exception], ...] = ()
+
+
+class ServiceMain(Protocol):
+    def __call__(self, argv: list[str] | None = None) -> int: ...
+
+
+def service_main(
+    prog: str,
+    settings_type: type[S],
+    create_app: Callable[[S], FastAPI],
+    migrations: Callable[[], list[Migration]],
+    own: OwnCommands | None = None,
+) -> ServiceMain:
+    """A service's `main` (its console script): the shared commands, and its `own` if any."""
+
+    def main(argv: list[str] | None = None) -> int:
+        if own is None:
+            return run_service_cli(
+                prog=prog,
+                settings_type=settings_type,
+                create_app=create_app,
+                migrations=migrations,
+                argv=argv,
+            )
+        return run_cli_with_own_commands(
+            prog=prog,
+            settings_type=settings_type,
+            create_app=create_app,
+            migrations=migrations,
+            add_commands=own.add,
+            run_command=own.run,
+            argv=argv,
+            foreseeable=own.foreseeable,
+        )
+
+    return main
 
 
 def run_cli_with_own_commands(

@@ -224,35 +224,20 @@ def _candidates(command: CaseCommand, state: CaseState) -> list[EventPayload]:
                 notes=command.notes,
                 inactivity_period=command.inactivity_period,
             )
-        case ChangeGoal(goal_id=goal_id, change=change, by=by, description=description):
-            return decisions.change_goal(
-                state, goal_id=goal_id, change=change, by=by, description=description
-            )
+        case ChangeGoal():
+            return decisions.change_goal(state, command)
         case ReferToService():
-            return decisions.refer_to_service(
-                state,
-                service_referral_id=command.service_referral_id,
-                service=command.service,
-                provider=command.provider,
-                by=command.by,
-                notes=command.notes,
-            )
+            return decisions.refer_to_service(state, command)
         case RecordServiceOutcome():
-            return decisions.record_service_outcome(
-                state,
-                service_referral_id=command.service_referral_id,
-                outcome=command.outcome,
-                by=command.by,
-                notes=command.notes,
-            )
+            return decisions.record_service_outcome(state, command)
         case ReportNonCompliance(condition=condition, details=details, site_conditions=site):
             return decisions.report_non_compliance(
                 state, condition=condition, details=details, site_conditions=site
             )
         case CloseCase(reason=reason):
             return decisions.close_case(state, reason=reason)
-        case AssignCaseManager(case_manager=manager):
-            return decisions.assign(state, case_manager=manager)
+        case AssignCaseManager():
+            return decisions.assign(state, command)
         case GrantRelease():
             # A closed case is refused before the form is judged: no completing it helps.
             refused = closed_refusal(
@@ -290,8 +275,8 @@ def _candidates(command: CaseCommand, state: CaseState) -> list[EventPayload]:
             return decisions.record_prosecutor_decision(
                 state, decision=decision, prosecutor=prosecutor, reason=reason
             )
-        case ReportNewArrest(reported_by=by, role=role, arrested_on=on):
-            return decisions.report_new_arrest(state, reported_by=by, role=role, arrested_on=on)
+        case ReportNewArrest():
+            return decisions.report_new_arrest(state, command)
         case MissIntakeWindow(deadline=deadline):
             return decisions.miss_intake_window(state, deadline)
         case BecomeInactive(opened_at=opened_at, period=period, at=at):

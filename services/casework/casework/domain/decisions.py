@@ -9,6 +9,7 @@ contact came in, the assessment was done): a timer firing late is never an error
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from offramp_contracts.events.base import EventPayload, StaffRef
@@ -21,7 +22,6 @@ from offramp_contracts.events.casework import (
     ClosureReason,
     ContactLogged,
     ContactMethod,
-    GoalChange,
     IntakeAssessment,
     IntakeAssessmentCompleted,
     IntakeWindowMissed,
@@ -32,8 +32,6 @@ from offramp_contracts.events.casework import (
     ProsecutorDecision,
     ProsecutorDecisionRecorded,
     ReactivationReason,
-    ServiceKind,
-    ServiceOutcome,
     ServiceReferralMade,
     ServiceReferralOutcomeRecorded,
 )
@@ -45,6 +43,17 @@ from offramp_contracts.events.circumstances import (
 )
 from offramp_contracts.lifecycle import CaseState, coarse_status
 from servicekit.refusals import Refusal
+
+if TYPE_CHECKING:
+    # For the types only: the commands use `Circumstances`, defined here, so importing them
+    # when running would be circular. The decisions only read their fields.
+    from casework.domain.case import (
+        AssignCaseManager,
+        ChangeGoal,
+        RecordServiceOutcome,
+        ReferToService,
+        ReportNewArrest,
+    )
 
 
 class InvalidCommand(Refusal, ValueError):
@@ -224,56 +233,39 @@ def report_progress(state: CaseState, number: int) -> list[EventPayload]:
     ]
 
 
-def change_goal(
-    state: CaseState, *, goal_id: UUID, change: GoalChange, by: StaffRef, description: str
-) -> list[EventPayload]:
+def change_goal(state: CaseState, command: "ChangeGoal") -> list[EventPayload]:
     return [
         InterventionPlanUpdated(
             case_id=state.case_id,
-            goal_id=goal_id,
-            change=change,
-            updated_by=by,
-            description=description,
+            goal_id=command.goal_id,
+            change=command.change,
+            updated_by=command.by,
+            description=command.description,
         )
     ]
 
 
-def refer_to_service(
-    state: CaseState,
-    *,
-    service_referral_id: UUID,
-    service: ServiceKind,
-    provider: str,
-    by: StaffRef,
-    notes: str,
-) -> list[EventPayload]:
+def refer_to_service(state: CaseState, command: "ReferToService") -> list[EventPayload]:
     return [
         ServiceReferralMade(
             case_id=state.case_id,
-            service_referral_id=service_referral_id,
-            service=service,
-            provider=provider,
-            referred_by=by,
-            notes=notes,
+            service_referral_id=command.service_referral_id,
+            service=command.service,
+            provider=command.provider,
+            referred_by=command.by,
+            notes=command.notes,
         )
     ]
 
 
-def record_service_outcome(
-    state: CaseState,
-    *,
-    service_referral_id: UUID,
-    outcome: ServiceOutcome,
-    by: StaffRef,
-    notes: str,
-) -> list[EventPayload]:
+def record_service_outcome(state: CaseState, command: "RecordServiceOutcome") -> list[EventPayload]:
     return [
         ServiceReferralOutcomeRecorded(
             case_id=state.case_id,
-            service_referral_id=service_referral_id,
-            outcome=outcome,
-            recorded_by=by,
-            notes=notes,
+            service_referral_id=command.service_referral_id,
+            outcome=command.outcome,
+            recorded_by=command.by,
+            notes=command.notes,
         )
     ]
 
@@ -314,16 +306,14 @@ def record_prosecutor_decision(
     return events
 
 
-def report_new_arrest(
-    state: CaseState, *, reported_by: StaffRef, role: str, arrested_on: date
-) -> list[EventPayload]:
+def report_new_arrest(state: CaseState, command: "ReportNewArrest") -> list[EventPayload]:
     return [
         NewArrestReported(
             case_id=state.case_id,
             referral_id=state.referral_id,
-            reported_by=reported_by,
-            reporter_role="prosecutor" if role == "prosecutor" else "officer",
-            arrested_on=arrested_on,
+            reported_by=command.reported_by,
+            reporter_role="prosecutor" if command.role == "prosecutor" else "officer",
+            arrested_on=command.arrested_on,
         )
     ]
 
@@ -337,11 +327,11 @@ def close_case(state: CaseState, *, reason: ClosureReason) -> list[EventPayload]
     return [CaseClosed(case_id=state.case_id, referral_id=state.referral_id, reason=reason)]
 
 
-def assign(state: CaseState, *, case_manager: StaffRef) -> list[EventPayload]:
+def assign(state: CaseState, command: "AssignCaseManager") -> list[EventPayload]:
     return [
         CaseManagerAssigned(
             case_id=state.case_id,
-            case_manager=case_manager,
+            case_manager=command.case_manager,
             previous_case_manager=state.case_manager,
         )
     ]

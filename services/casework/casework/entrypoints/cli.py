@@ -3,20 +3,15 @@
 from casework.bootstrap import create_app, migrations
 from casework.entrypoints.consent_cli import add_commands, run_command
 from casework.settings import CaseworkSettings
-from servicekit.cli import run_cli_with_own_commands
+from servicekit.cli import OwnCommands, service_main
 
-
-def main(argv: list[str] | None = None) -> int:
-    return run_cli_with_own_commands(
-        prog="offramp-casework",
-        settings_type=CaseworkSettings,
-        create_app=create_app,
-        migrations=migrations,
-        add_commands=add_commands,
-        run_command=run_command,
-        argv=argv,
-    )
-
+main = service_main(
+    "offramp-casework",
+    CaseworkSettings,
+    create_app,
+    migrations,
+    OwnCommands(add_commands, run_command),
+)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,13 +2,14 @@
 arrests, over HTTP. Each route parses its body, calls its use case (`casework.use_cases`) and
 answers the case as it now stands and the events stored."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
 from casework.adapters.case_store import Recorded
-from casework.entrypoints.command_request import Commands, Sent
+from casework.entrypoints.command_request import Commands, Sent, case_command
 from casework.entrypoints.command_schemas import (
     ArrestIn,
     AssignmentIn,
@@ -25,14 +26,9 @@ from casework.entrypoints.command_schemas import (
     ServiceOutcomeIn,
     ServiceReferralIn,
 )
-from casework.entrypoints.http_cases import (
-    AT_CARE_AGENCY,
-    CASE_RECORD,
-    CaseStaff,
-    CaseView,
-    LawEnforcement,
-)
+from casework.entrypoints.http_cases import AT_CARE_AGENCY, CaseStaff, CaseView, LawEnforcement
 from casework.use_cases import Made
+from offramp_contracts.events.casework import GoalChange
 from offramp_contracts.lifecycle import coarse_status
 from servicekit.auth import Principal
 from servicekit.http import require_role
@@ -55,9 +51,7 @@ def _made(sent: Sent, made: Made) -> CommandResult:
     return _result(sent, made.recorded, made.id)
 
 
-@router.post(
-    "/cases/{case_id}/intake-assessment", response_model=CommandResult, openapi_extra=CASE_RECORD
-)
+@case_command(router, "POST", "/cases/{case_id}/intake-assessment", CommandResult)
 async def complete_intake_assessment(
     case_id: UUID, body: IntakeAssessmentIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -73,12 +67,7 @@ async def complete_intake_assessment(
     return _result(sent, recorded)
 
 
-@router.post(
-    "/cases/{case_id}/circumstances",
-    status_code=201,
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/circumstances", CommandResult, created=True)
 async def record_circumstances(
     case_id: UUID, body: CircumstancesIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -88,12 +77,7 @@ async def record_circumstances(
     return _result(sent, await commands.record_circumstances(caller, case_id, body.circumstances()))
 
 
-@router.post(
-    "/cases/{case_id}/contacts",
-    status_code=201,
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/contacts", CommandResult, created=True)
 async def log_contact(
     case_id: UUID, body: ContactIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -107,21 +91,14 @@ async def log_contact(
     return _made(sent, made)
 
 
-@router.post(
-    "/cases/{case_id}/goals",
-    status_code=201,
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/goals", CommandResult, created=True)
 async def add_goal(
     case_id: UUID, body: GoalIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
     return _made(sent, await commands.add_goal(sent.caller(staff), case_id, body.description))
 
 
-@router.patch(
-    "/cases/{case_id}/goals/{goal_id}", response_model=CommandResult, openapi_extra=CASE_RECORD
-)
+@case_command(router, "PATCH", "/cases/{case_id}/goals/{goal_id}", CommandResult)
 async def update_goal(
     case_id: UUID, goal_id: UUID, body: GoalIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -131,51 +108,40 @@ async def update_goal(
     )
 
 
-@router.post(
-    "/cases/{case_id}/goals/{goal_id}/achieved",
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
+def _goal_ended(
+    change: GoalChange, name: str, doc: str | None = None
+) -> Callable[..., Awaitable[CommandResult]]:
+    """The route that marks a goal `achieved` or `dropped`: the two differ only in the word."""
+
+    async def route(
+        case_id: UUID,
+        goal_id: UUID,
+        body: GoalChangeIn,
+        staff: CaseStaff,
+        commands: Commands,
+        sent: Sent,
+    ) -> CommandResult:
+        caller = sent.caller(staff)
+        return _made(
+            sent, await commands.change_goal(caller, case_id, goal_id, change, body.description)
+        )
+
+    # The name gives the operation its id and summary, as a function written out would.
+    route.__name__, route.__qualname__, route.__doc__ = name, name, doc
+    return case_command(
+        router, "POST", f"/cases/{{case_id}}/goals/{{goal_id}}/{change}", CommandResult
+    )(route)
+
+
+achieve_goal = _goal_ended("achieved", "achieve_goal")
+drop_goal = _goal_ended(
+    "dropped",
+    "drop_goal",
+    "Dropping a goal is no failure of the participant's: plans change (harm reduction).",
 )
-async def achieve_goal(
-    case_id: UUID,
-    goal_id: UUID,
-    body: GoalChangeIn,
-    staff: CaseStaff,
-    commands: Commands,
-    sent: Sent,
-) -> CommandResult:
-    caller = sent.caller(staff)
-    return _made(
-        sent, await commands.change_goal(caller, case_id, goal_id, "achieved", body.description)
-    )
 
 
-@router.post(
-    "/cases/{case_id}/goals/{goal_id}/dropped",
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
-)
-async def drop_goal(
-    case_id: UUID,
-    goal_id: UUID,
-    body: GoalChangeIn,
-    staff: CaseStaff,
-    commands: Commands,
-    sent: Sent,
-) -> CommandResult:
-    """Dropping a goal is no failure of the participant's: plans change (harm reduction)."""
-    caller = sent.caller(staff)
-    return _made(
-        sent, await commands.change_goal(caller, case_id, goal_id, "dropped", body.description)
-    )
-
-
-@router.post(
-    "/cases/{case_id}/service-referrals",
-    status_code=201,
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/service-referrals", CommandResult, created=True)
 async def refer_to_service(
     case_id: UUID, body: ServiceReferralIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -185,10 +151,11 @@ async def refer_to_service(
     return _made(sent, made)
 
 
-@router.post(
+@case_command(
+    router,
+    "POST",
     "/cases/{case_id}/service-referrals/{service_referral_id}/outcome",
-    response_model=CommandResult,
-    openapi_extra=CASE_RECORD,
+    CommandResult,
 )
 async def record_service_outcome(
     case_id: UUID,
@@ -208,9 +175,7 @@ async def record_service_outcome(
     return _result(sent, recorded)
 
 
-@router.post(
-    "/cases/{case_id}/non-compliance", response_model=CommandResult, openapi_extra=CASE_RECORD
-)
+@case_command(router, "POST", "/cases/{case_id}/non-compliance", CommandResult)
 async def report_non_compliance(
     case_id: UUID, body: NonComplianceIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -221,11 +186,7 @@ async def report_non_compliance(
     return _result(sent, recorded)
 
 
-@router.post(
-    "/cases/{case_id}/prosecutor-decision",
-    response_model=CoarseCommandResult,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/prosecutor-decision", CoarseCommandResult)
 async def record_prosecutor_decision(
     case_id: UUID, body: DecisionIn, prosecutor: Prosecutor, commands: Commands, sent: Sent
 ) -> CoarseCommandResult:
@@ -244,9 +205,7 @@ async def record_prosecutor_decision(
     )
 
 
-@router.post(
-    "/cases/{case_id}/arrests", status_code=201, response_model=None, openapi_extra=CASE_RECORD
-)
+@case_command(router, "POST", "/cases/{case_id}/arrests", None, created=True)
 async def report_new_arrest(
     case_id: UUID, body: ArrestIn, caller: LawEnforcement, commands: Commands, sent: Sent
 ) -> dict[str, object]:
@@ -257,7 +216,7 @@ async def report_new_arrest(
     return {"case_id": str(case_id), "stored": [e.event_type for e in recorded.events]}
 
 
-@router.post("/cases/{case_id}/closure", response_model=CommandResult, openapi_extra=CASE_RECORD)
+@case_command(router, "POST", "/cases/{case_id}/closure", CommandResult)
 async def close_case(
     case_id: UUID, body: ClosureIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> CommandResult:
@@ -265,9 +224,7 @@ async def close_case(
     return _result(sent, await commands.close_case(sent.caller(staff), case_id, body.reason))
 
 
-@router.put(
-    "/cases/{case_id}/case-manager", response_model=CommandResult, openapi_extra=CASE_RECORD
-)
+@case_command(router, "PUT", "/cases/{case_id}/case-manager", CommandResult)
 async def reassign(
     case_id: UUID, body: AssignmentIn, supervisor: Supervisor, commands: Commands, sent: Sent
 ) -> CommandResult:

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from casework.adapters import consent_tables
 from casework.adapters.case_store import StoredCase
 from casework.domain import consent
-from casework.entrypoints.command_request import Commands, Sent
+from casework.entrypoints.command_request import Commands, Sent, case_command
 from casework.entrypoints.consent_schemas import (
     DisclosureList,
     DisclosureRecord,
@@ -54,12 +54,7 @@ def _view(sent: Sent, now: ReleaseNow) -> ReleaseView:
     return ReleaseView.of(now.release, now.at, now.case_closed_at)
 
 
-@router.post(
-    "/cases/{case_id}/releases",
-    status_code=201,
-    response_model=ReleaseView,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/releases", ReleaseView, created=True)
 async def record_release(
     case_id: UUID, body: ReleaseIn, staff: CaseStaff, commands: Commands, sent: Sent
 ) -> ReleaseView:
@@ -85,11 +80,7 @@ async def list_releases(
     return [ReleaseView.of(release, now, closed_at) for release in releases]
 
 
-@router.post(
-    "/cases/{case_id}/releases/{release_id}/revocation",
-    response_model=ReleaseView,
-    openapi_extra=CASE_RECORD,
-)
+@case_command(router, "POST", "/cases/{case_id}/releases/{release_id}/revocation", ReleaseView)
 async def revoke_release(
     case_id: UUID,
     release_id: UUID,

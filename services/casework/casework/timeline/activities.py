@@ -8,7 +8,7 @@ import asyncpg
 from temporalio import activity
 
 from casework.adapters import roster
-from casework.adapters.case_store import CaseStore, StoredCase
+from casework.adapters.case_store import CaseStore, Recorded, StoredCase
 from casework.domain import case as case_decider
 from casework.domain import decisions
 from casework.domain.assignment import NoCaseManagers, least_loaded
@@ -20,7 +20,7 @@ from casework.domain.case import (
     ReportProgress,
 )
 from casework.timeline.model import TimelineFacts, TimelineStep
-from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import CaseOpened
 from offramp_contracts.lifecycle import CaseState
 from servicekit.events import derived_event_id, system_actor
@@ -115,16 +115,8 @@ class CaseActivities:
             payloads = case_decider.decide(
                 AssignCaseManager(StaffRef(subject=chosen, agency=agency)), case.state
             )
-            await self._cases.record(
-                conn,
-                case,
-                payloads,
-                actor=ACTOR,
-                correlation_id=start.correlation_id,
-                causation_id=start.causation_id,
-                occurred_at=step.at,
-                event_ids=[derived_event_id(f"{step.workflow_id}/CaseManagerAssigned/1", step.at)],
-            )
+            # Its one event's id ends in /1, as it always has (the timed steps count from 0).
+            await self._record(conn, case, payloads, step, ["CaseManagerAssigned/1"])
         return chosen
 
     @activity.defn(name="miss_intake_window")
@@ -155,26 +147,36 @@ class CaseActivities:
     async def _timed(
         self, step: TimelineStep, key: str, command_of: Callable[[StoredCase], CaseCommand]
     ) -> TimelineFacts:
-        start = step.start
         async with self._pool.acquire() as conn, conn.transaction():
             case = await self._require(conn, step)
             payloads = case_decider.decide(command_of(case), case.state)
-            recorded = await self._cases.record(
-                conn,
-                case,
-                payloads,
-                actor=ACTOR,
-                correlation_id=start.correlation_id,
-                causation_id=start.causation_id,
-                occurred_at=step.at,
-                event_ids=[
-                    derived_event_id(f"{step.workflow_id}/{key}/{i}", step.at)
-                    for i in range(len(payloads))
-                ],
-            )
+            names = [f"{key}/{i}" for i in range(len(payloads))]
+            recorded = await self._record(conn, case, payloads, step, names)
         if recorded.events:
-            activity.logger.info("%s for case %s", key, start.case_id)
+            activity.logger.info("%s for case %s", key, step.start.case_id)
         return facts_of(recorded.case.state)
+
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        case: StoredCase,
+        payloads: list[EventPayload],
+        step: TimelineStep,
+        names: list[str],
+    ) -> Recorded:
+        """Casework acting on its own at the step's moment, in the run of its start; each
+        event's id derived from the workflow and its `names`, so a retry cannot append twice."""
+        start = step.start
+        return await self._cases.record(
+            conn,
+            case,
+            payloads,
+            actor=ACTOR,
+            correlation_id=start.correlation_id,
+            causation_id=start.causation_id,
+            occurred_at=step.at,
+            event_ids=[derived_event_id(f"{step.workflow_id}/{name}", step.at) for name in names],
+        )
 
     async def _require(self, conn: asyncpg.Connection, step: TimelineStep) -> StoredCase:
         case = await self._cases.load(conn, step.start.case_id)

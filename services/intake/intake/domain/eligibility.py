@@ -6,9 +6,11 @@ silently. Pure: the date the referral is judged on is passed in.
 """
 
 from calendar import monthrange
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import singledispatch
+from types import MappingProxyType
 
 from offramp_contracts.events.base import Door
 from offramp_contracts.events.intake import (
@@ -97,9 +99,89 @@ def _answered(
     return _result(rule, "failed", when_true) if answer else _result(rule, "passed", when_false)
 
 
+@dataclass(frozen=True)
+class YesDisqualifies:
+    """A rule that is one yes/no screening question, where `yes` disqualifies."""
+
+    answer: Callable[[Screening], bool | None]
+    question: str
+    when_true: str
+    when_false: str
+
+    def put(self, rule: str, screening: Screening) -> RuleResult:
+        return _answered(
+            rule,
+            self.answer(screening),
+            question=self.question,
+            when_true=self.when_true,
+            when_false=self.when_false,
+        )
+
+
+SCREENING_QUESTIONS: Mapping[type[EligibilityRule], YesDisqualifies] = MappingProxyType(
+    {
+        PriorViolentFelony: YesDisqualifies(
+            lambda s: s.prior_violent_felony,
+            question="has the person a prior violent felony conviction?",
+            when_true="the person has a prior violent felony conviction",
+            when_false="no prior violent felony conviction",
+        ),
+        ExploitsMinors: YesDisqualifies(
+            lambda s: s.exploits_minors,
+            question="does the person exploit minors?",
+            when_true="the person exploits minors",
+            when_false="no sign of exploiting minors",
+        ),
+        PromotesProstitution: YesDisqualifies(
+            lambda s: s.promotes_prostitution,
+            question="does the person promote prostitution?",
+            when_true="the person promotes prostitution",
+            when_false="no sign of promoting prostitution",
+        ),
+        DealingAboveSubsistence: YesDisqualifies(
+            lambda s: s.dealing_above_subsistence,
+            question="is the person dealing for profit above subsistence level?",
+            when_true="the person deals above subsistence level",
+            when_false="no dealing above subsistence level",
+        ),
+        ConfidentialInformant: YesDisqualifies(
+            lambda s: s.confidential_informant,
+            question="is the person a confidential informant?",
+            when_true=(
+                "confidential informants are never eligible: LEAD is not an informant programme"
+            ),
+            when_false="not a confidential informant",
+        ),
+        NoContactOrder: YesDisqualifies(
+            lambda s: s.no_contact_order_with_participant,
+            question="is there a no-contact order protecting a current participant?",
+            when_true="a no-contact order protects a current participant",
+            when_false="no no-contact order with a current participant",
+        ),
+    }
+)
+"""The rules that are a single screening question, each judged by `_screened`."""
+
+COMPLAINANT_OBJECTS = YesDisqualifies(
+    lambda s: s.complainant_objects,
+    question="does the complainant object to diversion?",
+    when_true="the complainant objects to diversion",
+    when_false="the complainant does not object",
+)
+"""Asked of a theft only (`ComplainantObjects`)."""
+
+
 @singledispatch
 def judge(rule: EligibilityRule, candidate: Candidate) -> RuleResult:
     raise NotImplementedError(f"no judgement written for the rule {type(rule).__name__}")
+
+
+def _screened(rule: EligibilityRule, candidate: Candidate) -> RuleResult:
+    return SCREENING_QUESTIONS[type(rule)].put(rule.rule, candidate.screening)
+
+
+for _question_rule in SCREENING_QUESTIONS:
+    judge.register(_question_rule, _screened)
 
 
 @judge.register
@@ -123,67 +205,11 @@ def _(rule: DrugQuantityLimit, candidate: Candidate) -> RuleResult:
 
 
 @judge.register
-def _(rule: PriorViolentFelony, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.prior_violent_felony,
-        question="has the person a prior violent felony conviction?",
-        when_true="the person has a prior violent felony conviction",
-        when_false="no prior violent felony conviction",
-    )
-
-
-@judge.register
-def _(rule: ExploitsMinors, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.exploits_minors,
-        question="does the person exploit minors?",
-        when_true="the person exploits minors",
-        when_false="no sign of exploiting minors",
-    )
-
-
-@judge.register
-def _(rule: PromotesProstitution, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.promotes_prostitution,
-        question="does the person promote prostitution?",
-        when_true="the person promotes prostitution",
-        when_false="no sign of promoting prostitution",
-    )
-
-
-@judge.register
-def _(rule: DealingAboveSubsistence, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.dealing_above_subsistence,
-        question="is the person dealing for profit above subsistence level?",
-        when_true="the person deals above subsistence level",
-        when_false="no dealing above subsistence level",
-    )
-
-
-@judge.register
 def _(rule: Under18, candidate: Candidate) -> RuleResult:
     on = candidate.offence.occurred_at.date()
     age = _age(candidate.person.date_of_birth, on)
-    if age < 18:
-        return _result(rule.rule, "failed", f"the person was {age} at the time of the offence")
-    return _result(rule.rule, "passed", f"the person was {age} at the time of the offence")
-
-
-@judge.register
-def _(rule: ConfidentialInformant, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.confidential_informant,
-        question="is the person a confidential informant?",
-        when_true="confidential informants are never eligible: LEAD is not an informant programme",
-        when_false="not a confidential informant",
-    )
+    outcome = "failed" if age < 18 else "passed"
+    return _result(rule.rule, outcome, f"the person was {age} at the time of the offence")
 
 
 @judge.register
@@ -206,27 +232,10 @@ def _(rule: PendingSpecialtyCourt, candidate: Candidate) -> RuleResult:
 
 
 @judge.register
-def _(rule: NoContactOrder, candidate: Candidate) -> RuleResult:
-    return _answered(
-        rule.rule,
-        candidate.screening.no_contact_order_with_participant,
-        question="is there a no-contact order protecting a current participant?",
-        when_true="a no-contact order protects a current participant",
-        when_false="no no-contact order with a current participant",
-    )
-
-
-@judge.register
 def _(rule: ComplainantObjects, candidate: Candidate) -> RuleResult:
     if candidate.offence.category != "theft":
         return _result(rule.rule, "passed", "not a theft: there is no complainant to consult")
-    return _answered(
-        rule.rule,
-        candidate.screening.complainant_objects,
-        question="does the complainant object to diversion?",
-        when_true="the complainant objects to diversion",
-        when_false="the complainant does not object",
-    )
+    return COMPLAINANT_OBJECTS.put(rule.rule, candidate.screening)
 
 
 @judge.register

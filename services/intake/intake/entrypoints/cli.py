@@ -1,16 +1,10 @@
+"""`offramp-intake`: the commands every service has."""
+
 from intake.bootstrap import create_app, migrations
 from intake.settings import IntakeSettings
-from servicekit.cli import run_service_cli
+from servicekit.cli import service_main
 
-
-def main() -> int:
-    return run_service_cli(
-        prog="offramp-intake",
-        settings_type=IntakeSettings,
-        create_app=create_app,
-        migrations=migrations,
-    )
-
+main = service_main("offramp-intake", IntakeSettings, create_app, migrations)
 
 if __name__ == "__main__":
     raise SystemExit(main())

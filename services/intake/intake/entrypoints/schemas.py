@@ -22,6 +22,15 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+def _plausible_day(value: date, what: str) -> date:
+    """A day in a person's life: not in the future, not before `OLDEST_BIRTH`."""
+    if value > _today():
+        raise ValueError(f"{what} cannot be in the future")
+    if value < OLDEST_BIRTH:
+        raise ValueError(f"{what} cannot be before {OLDEST_BIRTH}")
+    return value
+
+
 class PersonIn(Person):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Person"})
 
@@ -30,11 +39,7 @@ class PersonIn(Person):
     @field_validator("date_of_birth")
     @classmethod
     def plausible_birth(cls, value: date) -> date:
-        if value > _today():
-            raise ValueError("the date of birth cannot be in the future")
-        if value < OLDEST_BIRTH:
-            raise ValueError(f"the date of birth cannot be before {OLDEST_BIRTH}")
-        return value
+        return _plausible_day(value, "the date of birth")
 
 
 class OffenceIn(Offence):
@@ -149,11 +154,7 @@ class ArrestIn(BaseModel):
     @field_validator("date_of_birth", "arrested_on")
     @classmethod
     def not_in_future(cls, value: date) -> date:
-        if value > _today():
-            raise ValueError("the date cannot be in the future")
-        if value < OLDEST_BIRTH:
-            raise ValueError(f"the date cannot be before {OLDEST_BIRTH}")
-        return value
+        return _plausible_day(value, "the date")
 
 
 class ArrestOut(BaseModel):

@@ -1,16 +1,10 @@
+"""`offramp-notify`: the commands every service has."""
+
 from notify.bootstrap import create_app, migrations
 from notify.settings import NotifySettings
-from servicekit.cli import run_service_cli
+from servicekit.cli import service_main
 
-
-def main() -> int:
-    return run_service_cli(
-        prog="offramp-notify",
-        settings_type=NotifySettings,
-        create_app=create_app,
-        migrations=migrations,
-    )
-
+main = service_main("offramp-notify", NotifySettings, create_app, migrations)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,7 +17,7 @@ from outcomes.domain.reports import Report, build_report
 from outcomes.entrypoints.rebuild import rebuild
 from outcomes.entrypoints.report_formats import as_csv
 from outcomes.settings import OutcomesSettings
-from servicekit.cli import run_cli_with_own_commands
+from servicekit.cli import OwnCommands, service_main
 from servicekit.database import create_pool
 from servicekit.operator_cli import load_settings
 
@@ -102,17 +102,13 @@ async def _report(settings: OutcomesSettings, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_cli_with_own_commands(
-        prog="offramp-outcomes",
-        settings_type=OutcomesSettings,
-        create_app=create_app,
-        migrations=migrations,
-        add_commands=add_commands,
-        run_command=run_command,
-        argv=argv,
-    )
-
+main = service_main(
+    "offramp-outcomes",
+    OutcomesSettings,
+    create_app,
+    migrations,
+    OwnCommands(add_commands, run_command),
+)
 
 if __name__ == "__main__":
     raise SystemExit(main())
