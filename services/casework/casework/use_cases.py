@@ -15,7 +15,7 @@ import uuid6
 from casework.adapters import roster
 from casework.adapters.case_store import Recorded, StoredCase
 from casework.commands import Casework, CommandOf, Party
-from casework.domain import consent, disclosure
+from casework.domain import disclosure, releases
 from casework.domain.case import (
     AssignCaseManager,
     ChangeGoal,
@@ -32,9 +32,10 @@ from casework.domain.case import (
     ReportNonCompliance,
     RevokeRelease,
 )
-from casework.domain.consent import CaseParties, Release, ReleaseForm
+from casework.domain.consent import CaseParties, ReleaseForm
 from casework.domain.decisions import Circumstances, InvalidCommand
 from casework.domain.disclosure import Disclosure, Requester
+from casework.domain.releases import Release
 from offramp_contracts import EventEnvelope
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import (
@@ -324,7 +325,7 @@ class CaseCommands:
             caller,
             "case_staff",
             lambda case, _: RevokeRelease(
-                record=consent.consent_record(case.events),
+                record=releases.consent_record(case.events),
                 release_id=release_id,
                 revoked_at=revoked_at or now,
                 method=method,
@@ -345,7 +346,7 @@ class CaseCommands:
             # The clock is read under the case's row lock, after any revocation that came first.
             return RecordDisclosure(
                 disclosure.disclose(
-                    consent.consent_record(case.events),
+                    releases.consent_record(case.events),
                     disclosure.care_record(case.state, case.events),
                     requester,
                     parties_of(case, profile),
@@ -363,7 +364,7 @@ class CaseCommands:
 
 def _release_now(recorded: Recorded, release_id: UUID) -> ReleaseNow:
     """As of when its event was stored, so a retry's answer is the first attempt's."""
-    record = consent.consent_record(recorded.case.events)
+    record = releases.consent_record(recorded.case.events)
     (stored,) = recorded.events
     return ReleaseNow(
         recorded, record.releases[release_id], stored.occurred_at, record.case_closed_at

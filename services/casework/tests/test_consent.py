@@ -6,17 +6,17 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from casework.domain import consent
+from casework.domain import consent, releases
 from casework.domain.consent import (
     ELEMENTS,
     CaseParties,
-    Release,
     ReleaseForm,
     ReleaseIncomplete,
     ReleaseInvalid,
     ReleaseNotFound,
     ReleaseToLawEnforcement,
 )
+from casework.domain.releases import Release
 from offramp_contracts import Actor, EventEnvelope
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import CaseClosed
@@ -173,17 +173,17 @@ def release(expires_at: datetime | None = None, revoked_at: datetime | None = No
 
 def test_a_release_is_in_force_from_when_it_is_recorded() -> None:
     ours = release()
-    assert consent.standing(ours, RECORDED - timedelta(seconds=1), None).status == (
+    assert releases.standing(ours, RECORDED - timedelta(seconds=1), None).status == (
         "not_yet_recorded"
     )
-    assert consent.standing(ours, RECORDED, None).in_force
+    assert releases.standing(ours, RECORDED, None).in_force
 
 
 def test_a_revocation_ends_a_release_at_that_very_instant() -> None:
     revoked_at = NOW + timedelta(days=3)
     ours = release(revoked_at=revoked_at)
-    assert consent.standing(ours, revoked_at - timedelta(microseconds=1), None).in_force
-    ended = consent.standing(ours, revoked_at, None)
+    assert releases.standing(ours, revoked_at - timedelta(microseconds=1), None).in_force
+    ended = releases.standing(ours, revoked_at, None)
     assert ended.status == "revoked" and ended.ended_at == revoked_at
     assert "revoked orally" in ended.explanation
 
@@ -191,29 +191,31 @@ def test_a_revocation_ends_a_release_at_that_very_instant() -> None:
 def test_an_expiry_date_ends_a_release_at_that_very_instant() -> None:
     expires = NOW + timedelta(days=30)
     ours = release(expires_at=expires)
-    assert consent.standing(ours, expires - timedelta(microseconds=1), None).in_force
-    ended = consent.standing(ours, expires, None)
+    assert releases.standing(ours, expires - timedelta(microseconds=1), None).in_force
+    ended = releases.standing(ours, expires, None)
     assert (ended.status, ended.ended_at) == ("expired", expires)
 
 
 def test_the_case_closing_ends_a_release_that_expires_on_it() -> None:
     closed = NOW + timedelta(days=2)
     ours = release(expires_at=NOW + timedelta(days=30))
-    assert consent.standing(ours, closed - timedelta(microseconds=1), closed).in_force
-    ended = consent.standing(ours, closed, closed)
+    assert releases.standing(ours, closed - timedelta(microseconds=1), closed).in_force
+    ended = releases.standing(ours, closed, closed)
     assert ended.status == "expired" and "case closed" in ended.explanation
 
 
 def test_a_release_without_the_closing_event_outlives_the_case() -> None:
     granted = grant(replace(FORM, expires_on=None))
     closed = NOW + timedelta(days=2)
-    assert consent.standing(Release(granted, RECORDED), closed + timedelta(days=1), closed).in_force
+    assert releases.standing(
+        Release(granted, RECORDED), closed + timedelta(days=1), closed
+    ).in_force
 
 
 def test_whichever_end_comes_first_is_the_one_given() -> None:
     ours = release(expires_at=NOW + timedelta(days=1))
     closed = NOW + timedelta(days=5)
-    ended = consent.standing(ours, NOW + timedelta(days=6), closed)
+    ended = releases.standing(ours, NOW + timedelta(days=6), closed)
     assert ended.ended_at == NOW + timedelta(days=1)
 
 
@@ -243,7 +245,7 @@ def test_the_stream_folds_into_releases_their_revocations_and_the_closing() -> N
         recorded_by=CM,
     )
     closed_at = NOW + timedelta(hours=2)
-    record = consent.consent_record(
+    record = releases.consent_record(
         [
             envelope(first, 2, NOW - timedelta(hours=1)),
             envelope(second, 3, NOW - timedelta(minutes=30)),
@@ -259,7 +261,7 @@ def test_the_stream_folds_into_releases_their_revocations_and_the_closing() -> N
 def test_revoking_an_unknown_release_says_where_to_find_the_releases() -> None:
     with pytest.raises(ReleaseNotFound, match="/releases"):
         consent.revoke(
-            consent.ConsentRecord(),
+            releases.ConsentRecord(),
             case_id=CASE,
             release_id=uuid4(),
             revoked_at=NOW,
@@ -271,7 +273,7 @@ def test_revoking_an_unknown_release_says_where_to_find_the_releases() -> None:
 
 def test_a_revocation_cannot_come_from_the_future_or_before_the_signature() -> None:
     ours = release()
-    record = consent.ConsentRecord(releases={ours.release_id: ours})
+    record = releases.ConsentRecord(releases={ours.release_id: ours})
     for revoked_at, says in [
         (NOW + timedelta(minutes=1), "cannot be in the future"),
         (datetime(2026, 5, 1, tzinfo=UTC), "before the release was signed"),

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from casework.domain import consent, disclosure
-from casework.domain.consent import CaseParties, ConsentRecord, Release, ReleaseForm
+from casework.domain.consent import CaseParties, ReleaseForm
 from casework.domain.disclosure import (
     CareRecord,
     GoldenRuleRefusal,
@@ -17,6 +17,7 @@ from casework.domain.disclosure import (
     Requester,
     ServiceLine,
 )
+from casework.domain.releases import ConsentRecord, Release
 from casework.domain.transitions import accept
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import CaseOpened, ContactLogged

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from casework.domain.consent import Release
+from casework.domain.releases import Release
 from offramp_contracts import EventEnvelope, payload_of
 from offramp_contracts.events.consent import ConsentGranted, ConsentRevoked, InformationDisclosed
 

@@ -17,9 +17,10 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from casework.domain import consent, decisions
-from casework.domain.consent import CaseParties, ConsentRecord, ReleaseForm
+from casework.domain.consent import CaseParties, ReleaseForm
 from casework.domain.decisions import Circumstances
 from casework.domain.disclosure import Disclosure
+from casework.domain.releases import ConsentRecord
 from casework.domain.transitions import TransitionRefused, accept, closed_refusal
 from offramp_contracts.events.base import EventPayload, StaffRef
 from offramp_contracts.events.casework import (

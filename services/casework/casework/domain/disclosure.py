@@ -13,13 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from casework.domain.consent import (
-    LAW_ENFORCEMENT_ROLES,
-    CaseParties,
-    ConsentRecord,
-    Release,
-    standing,
-)
+from casework.domain.consent import LAW_ENFORCEMENT_ROLES, CaseParties
+from casework.domain.releases import ConsentRecord, Release, standing
 from offramp_contracts import EventEnvelope, payload_of
 from offramp_contracts.events.base import StaffRef
 from offramp_contracts.events.casework import (

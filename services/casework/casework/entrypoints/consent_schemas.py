@@ -7,8 +7,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from casework.adapters.consent_tables import DisclosureRow
-from casework.domain import consent, disclosure
-from casework.domain.consent import Release, ReleaseForm, Status
+from casework.domain import disclosure, releases
+from casework.domain.consent import ReleaseForm
+from casework.domain.releases import Release, Status
 from casework.entrypoints.command_schemas import Body
 from offramp_contracts import EventEnvelope
 from offramp_contracts.envelope import Role
@@ -113,7 +114,7 @@ class ReleaseView(BaseModel):
     @classmethod
     def of(cls, release: Release, now: datetime, case_closed_at: datetime | None) -> "ReleaseView":
         g, r = release.granted, release.revocation
-        stands = consent.standing(release, now, case_closed_at)
+        stands = releases.standing(release, now, case_closed_at)
         return cls(
             release_id=g.release_id,
             participant=g.case_id,

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from casework.adapters import consent_tables
 from casework.adapters.case_store import StoredCase
-from casework.domain import consent
+from casework.domain import consent, releases
 from casework.entrypoints.command_request import Commands, Sent, case_command
 from casework.entrypoints.consent_schemas import (
     DisclosureList,
@@ -46,7 +46,7 @@ Asker = Annotated[
 
 
 def _closure_time(case: StoredCase) -> datetime | None:
-    return consent.consent_record(case.events).case_closed_at
+    return releases.consent_record(case.events).case_closed_at
 
 
 def _view(sent: Sent, now: ReleaseNow) -> ReleaseView:
