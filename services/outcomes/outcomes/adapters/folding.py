@@ -1,0 +1,114 @@
+"""The folded rows (`folds`, `status_spans`) kept in step with the facts: whenever facts,
+cases or referrals are kept, in the same transaction, the referrals they touch are folded
+again from all their facts, with the very fold the past-date reports use (`fold_sql`). A
+referral is refolded whole rather than patched, so facts arriving out of their recorded order
+(a case fact before its case, a redrive) fold as they would in order."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import asyncpg
+
+from outcomes.adapters.fold_sql import COUNTED, FIRST_ARREST, HISTORY, ORDERED, SPANS
+from outcomes.adapters.fold_sql import months_ending_by as months
+
+# The referrals touched: those named ($1), those of the cases named ($2), and every referral of
+# the same person as a new one ($3: a later arrest diversion is a re-arrest of the earlier).
+_TARGETS = """SELECT array(
+    SELECT referral_id FROM referrals WHERE referral_id = ANY($1::uuid[])
+    UNION SELECT referral_id FROM cases WHERE case_id = ANY($2::uuid[])
+    UNION SELECT o.referral_id FROM referrals n
+          JOIN referrals o ON o.person = n.person AND o.jurisdiction = n.jurisdiction
+          WHERE n.referral_id = ANY($3::uuid[]))"""
+
+_MISSING = """SELECT array(SELECT referral_id FROM referrals r
+    WHERE NOT EXISTS (SELECT 1 FROM folds f WHERE f.referral_id = r.referral_id))"""
+
+_OWNED = """
+cohort AS (SELECT * FROM referrals WHERE referral_id = ANY($1::uuid[])),
+owned AS (
+    SELECT k.referral_id AS owner, f.kind, f.value, f.on_date, f.recorded_at, f.position
+    FROM cohort k
+    JOIN facts f ON f.referral_id = k.referral_id AND f.jurisdiction = k.jurisdiction
+    UNION ALL
+    SELECT k.referral_id, f.kind, f.value, f.on_date, f.recorded_at, f.position
+    FROM cohort k
+    JOIN cases c ON c.referral_id = k.referral_id AND c.jurisdiction = k.jurisdiction
+    JOIN facts f ON f.case_id = c.case_id AND f.referral_id IS NULL
+                AND f.jurisdiction = k.jurisdiction
+)"""
+
+_COLUMNS = (
+    "referral_id", "jurisdiction", "door", "source", "race", "ethnicity", "referred_on",
+    "recorded_at", "decision", "review", "ineligible_by_policy", "waitlisted_on", "admitted_on",
+    "withdrawn_on", "failed_rules", "assessed_on", "assessment_timing", "window_missed",
+    "first_decision", "contacts", "first_contact", "engaged", "inactive", "closed_on",
+    "first_arrest", "next_diversion",
+)  # fmt: skip
+
+_FOLDS = f"""WITH {_OWNED},
+ordered AS (SELECT owner, {ORDERED} FROM owned GROUP BY owner),
+counted AS (
+    SELECT owner, {COUNTED},
+        array_agg(DISTINCT value) FILTER (WHERE kind = 'failed_rule') AS failed_rules
+    FROM owned GROUP BY owner
+),
+history AS (
+    SELECT k.*, {HISTORY},
+        coalesce(n.failed_rules, '{{}}') AS failed_rules, {FIRST_ARREST} AS first_arrest,
+        (SELECT min(o.referred_on) FROM referrals o
+         WHERE o.person = k.person AND o.jurisdiction = k.jurisdiction
+           AND o.door = 'arrest_diversion' AND o.referred_on > k.referred_on) AS next_diversion
+    FROM cohort k
+    LEFT JOIN ordered o ON o.owner = k.referral_id
+    LEFT JOIN counted n ON n.owner = k.referral_id
+)
+INSERT INTO folds ({", ".join(_COLUMNS)})
+SELECT {", ".join(_COLUMNS)} FROM history
+ON CONFLICT (referral_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}"""
+
+_SPANS = f"""WITH {_OWNED},
+{SPANS},
+counted_spans AS (
+    SELECT s.owner, s.kind, s.value, {months("k.referred_on", "s.since")} AS since,
+           CASE WHEN s.until IS NOT NULL THEN {months("k.referred_on", "s.until")} END AS until
+    FROM spans s JOIN cohort k ON k.referral_id = s.owner
+)
+INSERT INTO status_spans (referral_id, kind, value, since, until)
+SELECT owner, kind, value, since, until FROM counted_spans
+UNION ALL
+SELECT k.referral_id, kinds.kind, 'not_recorded', 0,
+       (SELECT min(s.since) FROM counted_spans s
+        WHERE s.owner = k.referral_id AND s.kind = kinds.kind)
+FROM cohort k CROSS JOIN (VALUES ('housing'), ('income'), ('employment')) AS kinds(kind)"""
+
+
+async def refold(
+    conn: asyncpg.Connection,
+    referrals: Iterable[UUID] = (),
+    cases: Iterable[UUID] = (),
+    new_referrals: Iterable[UUID] = (),
+) -> int:
+    """Fold again the referrals named, those of the cases named, and the other referrals of
+    each new referral's person; returns how many."""
+    targets: list[UUID] = await conn.fetchval(
+        _TARGETS, list(set(referrals)), list(set(cases)), list(set(new_referrals))
+    )
+    await _refold(conn, targets)
+    return len(targets)
+
+
+async def refold_missing(conn: asyncpg.Connection) -> int:
+    """Fold the referrals that have no folded row yet (kept before the rows were)."""
+    targets: list[UUID] = await conn.fetchval(_MISSING)
+    await _refold(conn, targets)
+    return len(targets)
+
+
+async def _refold(conn: asyncpg.Connection, targets: list[UUID]) -> None:
+    if not targets:
+        return
+    await conn.execute("DELETE FROM status_spans WHERE referral_id = ANY($1::uuid[])", targets)
+    await conn.execute(_FOLDS, targets)
+    await conn.execute(_SPANS, targets)
