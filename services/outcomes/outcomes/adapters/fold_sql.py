@@ -104,15 +104,31 @@ def months_in(ended: str) -> str:
     )
 
 
+# How many months from referral (the month of referral and 18 after, so 19 at most) a closure
+# leaves to follow, whatever the report's date.
+CLOSED_MONTHS = f"""least(19, CASE WHEN closed_on IS NULL THEN 19
+    ELSE (referred_on <= closed_on)::int + {months_ending_by("referred_on", "closed_on")} END)"""
+
+
+def phase_months(since: str, until: str, months: str, lo: int, hi: int) -> str:
+    """The months m of a phase (lo..hi, within the `months` followed) in which a status held
+    from month `since` to month `until` (NULL: still holding): `months_in` of one phase."""
+    width = f"(least({hi}, {months} - 1) - {lo} + 1)"
+
+    def ended(x: str) -> str:
+        return (
+            f"CASE WHEN {x} IS NULL THEN {width} ELSE least(greatest({x} - {lo}, 0), {width}) END"
+        )
+
+    return f"CASE WHEN least({hi}, {months} - 1) >= {lo} THEN {ended(until)} - {ended(since)} ELSE 0 END"
+
+
 # Each admitted person's months followed (to 19: the month of referral and 18 after), cut at
 # the report's date ($6) and at closure; and the phases those months fall in.
 FOLLOWED = f"""
 followed AS (
-    SELECT referral_id, race, ethnicity, referred_on AS start, least(
-        19, {months_ending_by("referred_on", "$6::date")},
-        CASE WHEN closed_on IS NULL THEN 19
-             ELSE (referred_on <= closed_on)::int
-                  + {months_ending_by("referred_on", "closed_on")} END) AS months
+    SELECT referral_id, race, ethnicity, referred_on AS start,
+           least({months_ending_by("referred_on", "$6::date")}, {CLOSED_MONTHS}) AS months
     FROM standing WHERE admitted_on IS NOT NULL
 ),
 phases AS (

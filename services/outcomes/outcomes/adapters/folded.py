@@ -8,7 +8,7 @@ than the last row recorded in the jurisdiction (`tallies.PostgresTallies` checks
 on the report's date ($6: waits, follow-up, censoring, months followed) is computed here.
 Arguments are those of the fact path's queries, $1..$6."""
 
-from outcomes.adapters.fold_sql import FOLLOWED, months_in
+from outcomes.adapters.fold_sql import months_ending_by, phase_months
 from outcomes.adapters.plans import PLANS, grouped
 
 _COHORT = """
@@ -34,17 +34,35 @@ standing AS (
     FROM cohort k
 )"""
 
-# `status_spans` holds, for each kind, a 'not_recorded' span from month 0 to the first status
-# (to the end if none), so the months not recorded are counted as any other status's.
-_CIRCUMSTANCES = f""",
-{FOLLOWED},
-months AS (
-    SELECT p.race, p.ethnicity, s.kind, p.phase, s.value AS status,
-           {months_in("s.until")} - {months_in("s.since")} AS n
-    FROM phases p JOIN status_spans s ON s.referral_id = p.referral_id
+
+# `status_spans` holds the admitted's statuses, and for each kind a 'not_recorded' span from
+# month 0 to the first status (to the end if none), with the months of each phase they fill
+# once their follow-up is over; only people referred less than that long before the report's
+# date are counted here, from their spans.
+def _filled(lo: int, hi: int, settled: str) -> str:
+    followed = f"least(months, {months_ending_by('referred_on', '$6::date')})"
+    return (
+        f"CASE WHEN settled_on <= $6::date THEN {settled} "
+        f"ELSE {phase_months('since', 'until', followed, lo, hi)} END"
+    )
+
+
+_CIRCUMSTANCES = f"""WITH until AS (SELECT $6::date AS day, $2::timestamptz AS known_on),
+summed AS (
+    SELECT kind, race, ethnicity, value,
+           sum({_filled(0, 0, "month_of_referral")})::bigint AS month_of_referral,
+           sum({_filled(1, 18, "months_1_to_18")})::bigint AS months_1_to_18
+    FROM status_spans
+    WHERE jurisdiction = $1
+      AND ($3::text IS NULL OR door = $3)
+      AND ($4::date IS NULL OR referred_on >= $4)
+      AND ($5::date IS NULL OR referred_on <= $5)
+    GROUP BY kind, race, ethnicity, value
 )
-SELECT kind || '_' || phase AS tally, race, ethnicity, status AS key, sum(n)::bigint AS n
-FROM months WHERE n > 0 GROUP BY 1, 2, 3, 4"""
+SELECT kind || '_' || p.phase AS tally, race, ethnicity, value AS key, p.n
+FROM summed, LATERAL (VALUES ('month_of_referral', month_of_referral),
+                             ('months_1_to_18', months_1_to_18)) AS p(phase, n)
+WHERE p.n > 0"""
 
 _PROGRAMME_DAYS = """
 SELECT race, ethnicity,
@@ -69,7 +87,7 @@ def _queries() -> dict[str, str]:
         for name, plan in PLANS.items()
         if name != "circumstances"
     }
-    sql["circumstances"] = "WITH" + _COHORT + _STANDING + _CIRCUMSTANCES
+    sql["circumstances"] = _CIRCUMSTANCES
     sql["programme"] = "WITH" + _COHORT.rstrip(",") + _PROGRAMME_DAYS
     sql["failed_rules"] = "WITH" + _COHORT + _FAILED
     return sql

@@ -9,7 +9,15 @@ from uuid import UUID
 
 import asyncpg
 
-from outcomes.adapters.fold_sql import COUNTED, FIRST_ARREST, HISTORY, ORDERED, SPANS
+from outcomes.adapters.fold_sql import (
+    CLOSED_MONTHS,
+    COUNTED,
+    FIRST_ARREST,
+    HISTORY,
+    ORDERED,
+    SPANS,
+    phase_months,
+)
 from outcomes.adapters.fold_sql import months_ending_by as months
 
 # The referrals touched: those named ($1), those of the cases named ($2), and every referral of
@@ -25,7 +33,6 @@ _MISSING = """SELECT array(SELECT referral_id FROM referrals r
     WHERE NOT EXISTS (SELECT 1 FROM folds f WHERE f.referral_id = r.referral_id))"""
 
 _OWNED = """
-cohort AS (SELECT * FROM referrals WHERE referral_id = ANY($1::uuid[])),
 owned AS (
     SELECT k.referral_id AS owner, f.kind, f.value, f.on_date, f.recorded_at, f.position
     FROM cohort k
@@ -46,7 +53,8 @@ _COLUMNS = (
     "first_arrest", "next_diversion",
 )  # fmt: skip
 
-_FOLDS = f"""WITH {_OWNED},
+_FOLDS = f"""WITH
+cohort AS (SELECT * FROM referrals WHERE referral_id = ANY($1::uuid[])),{_OWNED},
 ordered AS (SELECT owner, {ORDERED} FROM owned GROUP BY owner),
 counted AS (
     SELECT owner, {COUNTED},
@@ -68,20 +76,40 @@ SELECT {", ".join(_COLUMNS)} FROM history
 ON CONFLICT (referral_id) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}"""
 
-_SPANS = f"""WITH {_OWNED},
+# Spans of the admitted only (circumstances counts no one else), with what the report reads of
+# the referral, and the months of each phase they fill once the whole follow-up that closure
+# leaves has elapsed (from `settled_on` on); a report before then counts them itself.
+_SPANS = f"""WITH
+cohort AS (
+    SELECT *, {CLOSED_MONTHS} AS months FROM folds
+    WHERE referral_id = ANY($1::uuid[]) AND admitted_on IS NOT NULL
+),{_OWNED},
 {SPANS},
 counted_spans AS (
-    SELECT s.owner, s.kind, s.value, {months("k.referred_on", "s.since")} AS since,
-           CASE WHEN s.until IS NOT NULL THEN {months("k.referred_on", "s.until")} END AS until
+    SELECT s.owner, s.kind, s.value, least(19, {months("k.referred_on", "s.since")}) AS since,
+           CASE WHEN s.until IS NOT NULL
+                THEN least(19, {months("k.referred_on", "s.until")}) END AS until
     FROM spans s JOIN cohort k ON k.referral_id = s.owner
+),
+first_known AS (
+    SELECT owner, kind, min(since) AS since FROM counted_spans GROUP BY owner, kind
+),
+every AS (
+    SELECT owner, kind, value, since, until FROM counted_spans
+    UNION ALL
+    SELECT k.referral_id, kinds.kind, 'not_recorded', 0, fk.since
+    FROM cohort k CROSS JOIN (VALUES ('housing'), ('income'), ('employment')) AS kinds(kind)
+    LEFT JOIN first_known fk ON fk.owner = k.referral_id AND fk.kind = kinds.kind
 )
-INSERT INTO status_spans (referral_id, kind, value, since, until)
-SELECT owner, kind, value, since, until FROM counted_spans
-UNION ALL
-SELECT k.referral_id, kinds.kind, 'not_recorded', 0,
-       (SELECT min(s.since) FROM counted_spans s
-        WHERE s.owner = k.referral_id AND s.kind = kinds.kind)
-FROM cohort k CROSS JOIN (VALUES ('housing'), ('income'), ('employment')) AS kinds(kind)"""
+INSERT INTO status_spans (referral_id, jurisdiction, door, race, ethnicity, referred_on, kind,
+                          value, since, until, months, settled_on, month_of_referral,
+                          months_1_to_18)
+SELECT k.referral_id, k.jurisdiction, k.door, k.race, k.ethnicity, k.referred_on, e.kind,
+       e.value, e.since, e.until, k.months,
+       (k.referred_on + make_interval(months => k.months))::date,
+       {phase_months("e.since", "e.until", "k.months", 0, 0)},
+       {phase_months("e.since", "e.until", "k.months", 1, 18)}
+FROM every e JOIN cohort k ON k.referral_id = e.owner"""
 
 
 async def refold(

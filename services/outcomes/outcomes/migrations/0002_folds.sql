@@ -39,14 +39,26 @@ CREATE TABLE folds (
 );
 CREATE INDEX folds_by_jurisdiction ON folds (jurisdiction, referred_on, referral_id);
 
--- From month `since` to month `until` (months since referral that had ended; NULL: still
--- holding), a status held; 'not_recorded' from 0 to the first status of its kind.
+-- The admitted's statuses: from month `since` to month `until` (months since referral that had
+-- ended, 19 at most; NULL: still holding) a status held; 'not_recorded' from 0 to the first
+-- status of its kind. With what a report reads of the referral, the months a closure leaves to
+-- follow (19 at most), the day from which they have all elapsed, and the months of each phase
+-- the span fills then.
 CREATE TABLE status_spans (
-    referral_id uuid    NOT NULL,
-    kind        text    NOT NULL,
-    value       text    NOT NULL CHECK (value ~ '^[a-z0-9_]{1,100}$'),
-    since       integer NOT NULL,
-    until       integer
+    referral_id       uuid    NOT NULL,
+    jurisdiction      text    NOT NULL,
+    door              text    NOT NULL,
+    race              text    NOT NULL,
+    ethnicity         text    NOT NULL,
+    referred_on       date    NOT NULL,
+    kind              text    NOT NULL,
+    value             text    NOT NULL CHECK (value ~ '^[a-z0-9_]{1,100}$'),
+    since             integer NOT NULL,
+    until             integer,
+    months            integer NOT NULL,
+    settled_on        date    NOT NULL,
+    month_of_referral integer NOT NULL,
+    months_1_to_18    integer NOT NULL
 );
 CREATE INDEX status_spans_of ON status_spans (referral_id);
 
