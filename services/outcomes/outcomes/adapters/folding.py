@@ -137,6 +137,15 @@ async def refold_missing(conn: asyncpg.Connection) -> int:
 async def _refold(conn: asyncpg.Connection, targets: list[UUID]) -> None:
     if not targets:
         return
+    # Two consumers (replicas, a start's refold_missing) refolding one referral at once would
+    # each miss the other's uncommitted facts, and both insert its spans: the second waits, and
+    # its statements (read committed) then see the first's commit. Taken in order, so two
+    # batches lock alike.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('outcomes-fold:' || t::text, 0)) "
+        "FROM (SELECT t FROM unnest($1::uuid[]) AS t ORDER BY t) AS ordered",
+        targets,
+    )
     await conn.execute("DELETE FROM status_spans WHERE referral_id = ANY($1::uuid[])", targets)
     await conn.execute(_FOLDS, targets)
     await conn.execute(_SPANS, targets)
