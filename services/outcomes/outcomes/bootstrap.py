@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from outcomes.adapters.folding import refold_missing
 from outcomes.adapters.read_model import PostgresReadModel
 from outcomes.adapters.tallies import PostgresTallies
 from outcomes.container import Outcomes
@@ -43,6 +44,9 @@ def create_app(settings: OutcomesSettings) -> FastAPI:
 
     async def on_start(rt: ServiceRuntime) -> None:
         read_model = PostgresReadModel(rt.pool)
+        async with rt.pool.acquire() as conn, conn.transaction():
+            # Referrals kept before the folded rows existed (migration 0002) are folded once.
+            await refold_missing(conn)
         outcomes = Outcomes(
             settings=settings,
             read_model=read_model,

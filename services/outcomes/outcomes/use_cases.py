@@ -1,6 +1,7 @@
 """Outcomes' two use cases: fold an event into the read model (the inbox handler, in the inbox's
 transaction), and compute a report as known on a date."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,18 @@ class FoldIntoReadModel:
         if event.event_type not in event_catalogue():
             return
         await self.read_model.keep(conn, fold(event, payload_of(event), self.pseudonym))
+
+    async def batch(self, conn: asyncpg.Connection, batch: Sequence[Delivered]) -> None:
+        """A batch of events (a rebuild's), folded in the order they came, kept at once."""
+        known = event_catalogue()
+        await self.read_model.keep_all(
+            conn,
+            [
+                fold(d.event, payload_of(d.event), self.pseudonym)
+                for d in batch
+                if d.event.event_type in known
+            ],
+        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The reports the service serves (counted by PostgreSQL, `domain.tallied`) are the very reports
 the reference builds by folding every history in Python (`domain.reports`, what the command
-writes), cell for cell and suppression for suppression, over a population made to meet the
-awkward cases: re-referrals, facts recorded later than the report's date, several facts of one
+writes), cell for cell and suppression for suppression, on both of PostgreSQL's paths (the
+folded rows kept per referral, for a date past everything recorded; the facts recorded by a
+past date otherwise), over a population made to meet the awkward cases, kept one event at a
+time in no particular order: re-referrals, facts recorded later than the report's date, several facts of one
 instant, month ends, negative follow-up, ties between failed rules, statuses changed twice on
 one day, case facts whose case is not known yet, another jurisdiction."""
 
@@ -15,8 +17,9 @@ import asyncpg
 import pytest
 
 from offramp_contracts.events.circumstances import EmploymentStatus, HousingStatus, IncomeStatus
+from outcomes.adapters.folding import refold_missing
 from outcomes.adapters.read_model import PostgresReadModel
-from outcomes.adapters.tallies import PostgresTallies
+from outcomes.adapters.tallies import Path, PostgresTallies
 from outcomes.bootstrap import migrations
 from outcomes.domain.facts import (
     ETHNICITY_GROUPS,
@@ -166,13 +169,42 @@ async def test_every_report_counted_in_postgres_is_the_report_folded_in_python(
     for options in QUERIES:
         query = ReportQuery(report=report, jurisdiction="pontiac", **options)
         expected, people = await reference(pool, query)
-        counted = await tallies.tally(query)
-        # The tables before suppression first: a suppressed cell would hide a wrong count.
-        breakdowns: tuple[Breakdown, ...] = ("race", "ethnicity")
-        for b in breakdowns:
-            made = list(TALLIED[report](counted, query, b))
-            assert made == list(BUILDERS[report](people, query, b)), (options, b)
-        served = build_tallied_report(query, counted)
-        assert served == expected, options
+        # The folded rows hold everything recorded: they serve only a date past all of it.
+        paths: tuple[Path, ...] = ("facts", "folded") if query.as_known_on == LATEST else ("facts",)
+        assert await tallies.path_for(query) == paths[-1], options
+        for path in paths:
+            counted = await tallies.tally(query, path)
+            # The tables before suppression first: a suppressed cell would hide a wrong count.
+            breakdowns: tuple[Breakdown, ...] = ("race", "ethnicity")
+            for b in breakdowns:
+                made = list(TALLIED[report](counted, query, b))
+                assert made == list(BUILDERS[report](people, query, b)), (path, options, b)
+            served = build_tallied_report(query, counted)
+            assert served == expected, (path, options)
         # Not a vacuous equality: the population fills the tables.
         assert any(c.count for t in expected.tables for c in t.cells.values()), options
+
+
+async def test_the_rows_folded_one_event_at_a_time_are_those_folded_from_all_the_facts(
+    pool: asyncpg.Pool,
+) -> None:
+    """Kept in the consumer's transaction, event by event and out of order, the folded rows end
+    as a fold of every referral from scratch makes them."""
+    folds = "SELECT * FROM folds ORDER BY referral_id"
+    spans = "SELECT * FROM status_spans ORDER BY referral_id, kind, since, value, until"
+    async with pool.acquire() as conn:
+        kept = (await conn.fetch(folds), await conn.fetch(spans))
+        assert len(kept[0]) == await conn.fetchval("SELECT count(*) FROM referrals")
+        assert any(r["next_diversion"] for r in kept[0]) and any(r["first_arrest"] for r in kept[0])
+        assert any(r["failed_rules"] for r in kept[0])
+        assert await conn.fetchval(
+            "SELECT count(*) FROM status_spans WHERE value <> 'not_recorded'"
+        )
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            await conn.execute("DELETE FROM folds; DELETE FROM status_spans")
+            assert await refold_missing(conn) == len(kept[0])
+            assert (await conn.fetch(folds), await conn.fetch(spans)) == kept
+        finally:
+            await tr.rollback()

@@ -2,12 +2,14 @@
 memory (for the domain's tests). Both keep each fact's recorded_at, and both answer "what had
 been recorded by then" for a report as known on a date."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 import asyncpg
 
+from outcomes.adapters.folding import refold
 from outcomes.domain.facts import CaseLink, Fact, Folded, ReferralFact
 
 
@@ -23,6 +25,8 @@ class Known:
 class ReadModel(Protocol):
     async def keep(self, conn: asyncpg.Connection, folded: Folded) -> None: ...
 
+    async def keep_all(self, conn: asyncpg.Connection, batch: Sequence[Folded]) -> None: ...
+
     async def known(self, jurisdiction: str, by: datetime) -> Known: ...
 
 
@@ -32,21 +36,32 @@ class PostgresReadModel:
 
     async def keep(self, conn: asyncpg.Connection, folded: Folded) -> None:
         """Inside the inbox transaction; a re-driven event already kept changes nothing."""
-        if (r := folded.referral) is not None:
-            await conn.execute(
+        await self.keep_all(conn, [folded])
+
+    async def keep_all(self, conn: asyncpg.Connection, batch: Sequence[Folded]) -> None:
+        """What a batch of events adds, in one statement a table, then the referrals it touches
+        folded again (`folding`), all in the caller's transaction."""
+        referrals = [f.referral for f in batch if f.referral is not None]
+        cases = [f.case for f in batch if f.case is not None]
+        facts = [fact for f in batch for fact in f.facts]
+        if referrals:
+            await conn.executemany(
                 """INSERT INTO referrals (referral_id, jurisdiction, person, door, source, race,
                                           ethnicity, referred_on, recorded_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
-                r.referral_id, r.jurisdiction, r.person, r.door, r.source, r.race, r.ethnicity,
-                r.referred_on, r.recorded_at,
+                [
+                    (r.referral_id, r.jurisdiction, r.person, r.door, r.source, r.race,
+                     r.ethnicity, r.referred_on, r.recorded_at)
+                    for r in referrals
+                ],
             )  # fmt: skip
-        if (c := folded.case) is not None:
-            await conn.execute(
+        if cases:
+            await conn.executemany(
                 """INSERT INTO cases (case_id, referral_id, jurisdiction, recorded_at)
                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
-                c.case_id, c.referral_id, c.jurisdiction, c.recorded_at,
-            )  # fmt: skip
-        if folded.facts:
+                [(c.case_id, c.referral_id, c.jurisdiction, c.recorded_at) for c in cases],
+            )
+        if facts:
             await conn.executemany(
                 """INSERT INTO facts (event_id, jurisdiction, referral_id, case_id, kind, value,
                                       on_date, recorded_at)
@@ -54,9 +69,16 @@ class PostgresReadModel:
                 [
                     (f.event_id, f.jurisdiction, f.referral_id, f.case_id, f.kind, f.value, f.on,
                      f.recorded_at)
-                    for f in folded.facts
+                    for f in facts
                 ],
             )  # fmt: skip
+        await refold(
+            conn,
+            [*(r.referral_id for r in referrals), *(c.referral_id for c in cases),
+             *(f.referral_id for f in facts if f.referral_id is not None)],
+            [f.case_id for f in facts if f.case_id is not None and f.referral_id is None],
+            [r.referral_id for r in referrals],
+        )  # fmt: skip
 
     async def known(self, jurisdiction: str, by: datetime) -> Known:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
@@ -97,6 +119,10 @@ class MemoryReadModel:
         if folded.case is not None:
             self.cases.setdefault(folded.case.case_id, folded.case)
         self.facts.extend(folded.facts)
+
+    async def keep_all(self, conn: object, batch: Sequence[Folded]) -> None:
+        for folded in batch:
+            await self.keep(conn, folded)
 
     async def known(self, jurisdiction: str, by: datetime) -> Known:
         referrals = [
