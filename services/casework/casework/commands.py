@@ -128,6 +128,19 @@ class Casework:
         check_party(caller, party, case, self.profile_of(case))
         return case
 
+    async def agency_cases(self, staff: Principal) -> list[asyncpg.Record]:
+        """The cases of the caller's own agency in the caller's jurisdiction, newest first:
+        read-model rows."""
+        return list(
+            await self.pool.fetch(
+                """SELECT case_id, referral_id, door, status, phase, case_manager, opened_at,
+                          intake_deadline, last_contact_at FROM cases
+                   WHERE jurisdiction = $1 AND case_agency = $2 ORDER BY opened_at DESC""",
+                staff.jurisdiction,
+                staff.agency,
+            )
+        )
+
     async def diversions_for(self, prosecutor: Principal) -> list[asyncpg.Record]:
         """The arrest diversions of the caller's jurisdiction whose site names the caller's
         office as its liaison prosecutor, newest first: read-model rows, coarse columns only."""

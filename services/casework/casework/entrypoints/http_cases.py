@@ -168,16 +168,9 @@ class CoarseView(BaseModel):
 
 
 @router.get("/cases", response_model=list[CaseSummary], openapi_extra=participant_record("case"))
-async def agency_cases(staff: CaseStaff, runtime: Runtime, request: Request) -> list[CaseSummary]:
+async def agency_cases(staff: CaseStaff, cases: Cases, request: Request) -> list[CaseSummary]:
     """Cases of the caller's own agency in the caller's jurisdiction."""
-    rows = await runtime.pool.fetch(
-        """SELECT case_id, referral_id, door, status, phase, case_manager, opened_at,
-                  intake_deadline, last_contact_at FROM cases
-           WHERE jurisdiction = $1 AND case_agency = $2 ORDER BY opened_at DESC""",
-        staff.jurisdiction,
-        staff.agency,
-    )
-    answer = [CaseSummary(**dict(row)) for row in rows]
+    answer = [CaseSummary(**dict(row)) for row in await cases.agency_cases(staff)]
     shown(request, "case", (c.case_id for c in answer))
     return answer
 

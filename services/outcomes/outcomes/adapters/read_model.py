@@ -34,6 +34,11 @@ class ReadModel(Protocol):
 class PostgresReadModel:
     pool: asyncpg.Pool
 
+    async def analyse(self) -> None:
+        """The planner's statistics of every table, for tables that grew from nothing (once, at
+        the end of a rebuild)."""
+        await self.pool.execute("ANALYZE referrals, cases, facts, folds, status_spans, inbox")
+
     async def keep(self, conn: asyncpg.Connection, folded: Folded) -> None:
         """Inside the inbox transaction; a re-driven event already kept changes nothing."""
         await self.keep_all(conn, [folded])

@@ -46,7 +46,8 @@ async def rebuild(
     try:
         js = nc.jetstream()
         total = (await js.stream_info(stream)).state.last_seq
-        fold = FoldIntoReadModel(PostgresReadModel(pool), pseudonym)
+        model = PostgresReadModel(pool)
+        fold = FoldIntoReadModel(model, pseudonym)
         consumer = BatchInboxConsumer(
             pool=pool,
             js=js,
@@ -84,8 +85,7 @@ async def rebuild(
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await running
-        # Once, at the end: the planner's statistics of tables that grew from nothing.
-        await pool.execute("ANALYZE referrals, cases, facts, folds, status_spans, inbox")
+        await model.analyse()
         return consumer.handled
     finally:
         await nc.drain()
