@@ -1,7 +1,8 @@
 """Each service documents itself with nothing from the network: Swagger UI at `/docs` from the
 assets the pinned `swagger-ui-bundle-v2` package ships, the OpenAPI document with a bearer
 scheme on every operation that takes a token (so "Authorize" and "Try it out" send one), and
-the AsyncAPI document of the events at `/asyncapi.json`."""
+the AsyncAPI document of the events at `/asyncapi.json`; every state-changing operation names
+the `Idempotency-Key` header (servicekit.idempotency)."""
 
 from functools import cache
 from typing import Any
@@ -12,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
+
+from servicekit.idempotency import HEADER, MAX_KEY, MIN_KEY, STATE_CHANGING
 
 ASSETS = "/docs/assets"
 # The scheme every operation that reads the token declares (servicekit.http's dependency).
@@ -53,3 +56,37 @@ def install_docs(app: FastAPI) -> None:
     )
     async def asyncapi() -> dict[str, Any]:
         return _asyncapi()
+
+
+def document_idempotency_key(app: FastAPI) -> None:
+    """Every state-changing operation of the app's OpenAPI document names the header."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        for methods in document.get("paths", {}).values():
+            for method, operation in methods.items():
+                if method.upper() not in STATE_CHANGING:
+                    continue
+                parameters = operation.setdefault("parameters", [])
+                if any(p.get("name") == HEADER and p.get("in") == "header" for p in parameters):
+                    continue
+                parameters.append(
+                    {
+                        "name": HEADER,
+                        "in": "header",
+                        "required": False,
+                        "description": (
+                            "Made up by the client once per change (a UUID is best) and sent "
+                            "again with every retry of it: a retry answers what the first "
+                            "attempt answered, and does nothing again."
+                        ),
+                        "schema": {"type": "string", "minLength": MIN_KEY, "maxLength": MAX_KEY},
+                    }
+                )
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -13,14 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessTrail, remember_principal
 from servicekit.access_log import AccessLog
-from servicekit.api_docs import BEARER, install_docs
+from servicekit.api_docs import BEARER, document_idempotency_key, install_docs
 from servicekit.auth import (
     LAW_ENFORCEMENT_ROLES,
     AuthenticationError,
     AuthorizationError,
     Principal,
 )
-from servicekit.idempotency import IdempotentRequests, Keyed, document_idempotency_key
+from servicekit.idempotency import IdempotentRequests, Keyed
 from servicekit.log import log_context
 from servicekit.metrics import HttpMetrics
 from servicekit.metrics import router as metrics_router

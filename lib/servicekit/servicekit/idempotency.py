@@ -37,6 +37,7 @@ from fastapi import FastAPI, Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.answer_book import Answer, AnswerBook
 from servicekit.auth import Principal, TokenVerifier
 from servicekit.log import get_logger
 from servicekit.outages import is_outage
@@ -110,62 +111,6 @@ async def command_key(request: Request) -> CommandKey | None:
     return CommandKey(
         key, fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
     )
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class AnswerBook:
-    """The `idempotency_keys` table, on a pool of its own: a claim holds its connection while
-    the request runs, and must never wait for a connection the request itself needs."""
-
-    pool: asyncpg.Pool
-
-    async def claim(
-        self, conn: asyncpg.Connection, principal: Principal, key: str, print_: str
-    ) -> tuple[str, Answer] | None:
-        """None if this request now holds the key; else the first request's fingerprint and
-        answer (waits for a request still running under the key)."""
-        claimed = await conn.fetchval(
-            """INSERT INTO idempotency_keys (owner, idempotency_key, fingerprint, status, headers,
-                                             body)
-               VALUES ($1, $2, $3, 0, '[]', '') ON CONFLICT DO NOTHING RETURNING 1""",
-            owner_of(principal),
-            key,
-            print_,
-        )
-        if claimed:
-            return None
-        row = await conn.fetchrow(
-            """SELECT fingerprint, status, headers, body FROM idempotency_keys
-               WHERE owner = $1 AND idempotency_key = $2""",
-            owner_of(principal),
-            key,
-        )
-        assert row is not None, "a key's row is deleted never"
-        headers = [
-            (n.encode("latin-1"), v.encode("latin-1")) for n, v in json.loads(row["headers"])
-        ]
-        return row["fingerprint"], Answer(row["status"], headers, bytes(row["body"]))
-
-    async def keep(
-        self, conn: asyncpg.Connection, principal: Principal, key: str, answer: Answer
-    ) -> None:
-        await conn.execute(
-            """UPDATE idempotency_keys SET status = $3, headers = $4::jsonb, body = $5,
-                                           answered_at = now()
-               WHERE owner = $1 AND idempotency_key = $2""",
-            owner_of(principal),
-            key,
-            answer.status,
-            json.dumps([[n.decode("latin-1"), v.decode("latin-1")] for n, v in answer.headers]),
-            answer.body,
-        )
 
 
 @dataclass(frozen=True)
@@ -249,7 +194,7 @@ class IdempotentRequests:
         transaction = conn.transaction()
         await transaction.start()
         try:
-            earlier = await book.claim(conn, principal, key, print_)
+            earlier = await book.claim(conn, owner_of(principal), key, print_)
         except BaseException:
             await transaction.rollback()
             raise
@@ -279,7 +224,7 @@ class IdempotentRequests:
             raise
         if _kept(answer):
             try:
-                await book.keep(conn, principal, key, answer)
+                await book.keep(conn, owner_of(principal), key, answer)
                 await transaction.commit()
             except Exception:
                 # The answer stands (what it reports is done); only its replay is lost.
@@ -317,40 +262,6 @@ class IdempotentRequests:
         # says so; the header is added back on sending, and on every replay of the answer.
         replayed = any(n.lower() == _REPLAYED_HEADER for n, _ in headers)
         return Answer(status, kept, b"".join(parts)), replayed
-
-
-def document_idempotency_key(app: FastAPI) -> None:
-    """Every state-changing operation of the app's OpenAPI document names the header."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = build()
-        for methods in document.get("paths", {}).values():
-            for method, operation in methods.items():
-                if method.upper() not in STATE_CHANGING:
-                    continue
-                parameters = operation.setdefault("parameters", [])
-                if any(p.get("name") == HEADER and p.get("in") == "header" for p in parameters):
-                    continue
-                parameters.append(
-                    {
-                        "name": HEADER,
-                        "in": "header",
-                        "required": False,
-                        "description": (
-                            "Made up by the client once per change (a UUID is best) and sent "
-                            "again with every retry of it: a retry answers what the first "
-                            "attempt answered, and does nothing again."
-                        ),
-                        "schema": {"type": "string", "minLength": MIN_KEY, "maxLength": MAX_KEY},
-                    }
-                )
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -15,12 +15,12 @@ from nats.js import JetStreamContext
 
 from offramp_contracts.profile import AgencyKind
 from servicekit.access import AccessRecorder
+from servicekit.answer_book import AnswerBook
 from servicekit.auth import LocalIssuer, Principal, TokenVerifier
 from servicekit.database import create_pool
 from servicekit.dead_letters import ReplayRequests
 from servicekit.event_keys import Keyring, event_signer, keyring_dir
 from servicekit.eventstore import EventStore
-from servicekit.idempotency import AnswerBook
 from servicekit.inbox import ConsumerPolicy, Handler, InboxConsumer
 from servicekit.jetstream import connect_nats, ensure_stream, nats_identity
 from servicekit.log import get_logger
