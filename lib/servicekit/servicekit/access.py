@@ -47,6 +47,7 @@ from servicekit.auth import Principal
 from servicekit.event_keys import event_signer
 from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
+from servicekit.ports import StreamStore
 from servicekit.log import get_logger
 from servicekit.outbox import notify_channel
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE
@@ -194,7 +195,7 @@ class RefusalTally:
 
 async def record_lookup(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     *,
     service: str,
     who: Principal,
@@ -247,7 +248,7 @@ async def record_command(
 
 async def _append(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     service: str,
     payload: AccessEvent,
     jurisdiction: str,

@@ -31,9 +31,9 @@ from servicekit import command_loop
 from servicekit.access import record_lookup
 from servicekit.auth import Principal
 from servicekit.events import system_actor
-from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
+from servicekit.ports import StreamStore
 from servicekit.profiles import ProfileBook, UnknownProfile
 from servicekit.refusals import Refusal
 
@@ -91,7 +91,7 @@ class Intake:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        store: EventStore,
+        store: StreamStore,
         profiles: ProfileBook,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
