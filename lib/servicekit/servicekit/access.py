@@ -47,9 +47,9 @@ from servicekit.auth import Principal
 from servicekit.event_keys import event_signer
 from servicekit.events import system_actor
 from servicekit.eventstore import EventStore
-from servicekit.ports import StreamStore
 from servicekit.log import get_logger
 from servicekit.outbox import notify_channel
+from servicekit.ports import StreamStore
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE
 from servicekit.settings import ServiceSettings
 
