@@ -22,6 +22,7 @@ import asyncpg
 
 from offramp_contracts import EventEnvelope, subject_for
 from servicekit.eventstore import ConcurrencyError, EventAlreadyStored
+from servicekit.ports import StreamStore
 
 
 class MemoryTable(Protocol):
@@ -166,3 +167,5 @@ class MemoryEventStore:
 
 
 __all__ = ["MemoryConnection", "MemoryDatabase", "MemoryEventStore", "MemoryTable", "Queued"]
+
+_KEEPS_THE_PORT: type[StreamStore] = MemoryEventStore  # mypy checks the memory store against it
