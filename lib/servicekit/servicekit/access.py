@@ -50,6 +50,7 @@ from servicekit.events import new_event, system_actor
 from servicekit.eventstore import EventStore
 from servicekit.log import get_logger
 from servicekit.outbox import notify_channel
+from servicekit.ports import StreamStore
 from servicekit.problems import PROBLEM_JSON, TYPE_BASE
 from servicekit.settings import ServiceSettings
 
@@ -199,7 +200,7 @@ class RefusalTally:
 
 async def record_lookup(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     *,
     service: str,
     who: Principal,
@@ -252,7 +253,7 @@ async def record_command(
 
 async def _append(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     service: str,
     payload: AccessEvent,
     jurisdiction: str,

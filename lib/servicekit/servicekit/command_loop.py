@@ -25,7 +25,8 @@ import asyncpg
 
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from servicekit.events import new_event
-from servicekit.eventstore import ConcurrencyError, EventStore
+from servicekit.eventstore import ConcurrencyError
+from servicekit.ports import StreamStore
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -78,7 +79,7 @@ def fold(evolve: Evolve[S], initial: S, events: Iterable[EventPayload]) -> S:
 
 
 async def load(
-    conn: asyncpg.Connection, store: EventStore, stream_id: str, evolve: Evolve[S], initial: S
+    conn: asyncpg.Connection, store: StreamStore, stream_id: str, evolve: Evolve[S], initial: S
 ) -> Loaded[S]:
     envelopes = await store.read_stream(conn, stream_id)
     state = fold(evolve, initial, (payload_of(e) for e in envelopes))
@@ -88,7 +89,7 @@ async def load(
 
 async def append(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     stream_id: str,
     expected_version: int,
     payloads: Sequence[EventPayload],
@@ -127,7 +128,7 @@ async def append(
 
 async def handle_command(
     conn: asyncpg.Connection,
-    store: EventStore,
+    store: StreamStore,
     stream_id: str,
     decider: Decider[C, S],
     command: C,

@@ -5,7 +5,7 @@ releases it and a standby's next try wins. No clocks, no heartbeats to tune.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -15,12 +15,20 @@ from servicekit.log import get_logger
 
 log = get_logger(__name__)
 
+Connect = Callable[[str, str], Awaitable[asyncpg.Connection]]
+
 
 @asynccontextmanager
 async def hold_lease(
-    dsn: str, schema: str, name: str, *, retry_seconds: float = 2.0
+    dsn: str,
+    schema: str,
+    name: str,
+    *,
+    retry_seconds: float = 2.0,
+    connect: Connect = connect,
 ) -> AsyncIterator[asyncpg.Connection]:
-    """Wait until this instance holds the lease `name`, then yield the session holding it."""
+    """Wait until this instance holds the lease `name`, then yield the session holding it.
+    `connect(dsn, schema)` opens each try's session (a test may pass one that counts)."""
     key = f"{schema}:{name}"
     while True:
         conn = await connect(dsn, schema)

@@ -1,15 +1,15 @@
-"""The Postgres event store: ordered streams, optimistic concurrency, and one outbox row per
-event written in the same transaction as the event."""
+"""The Postgres event store beyond the port's contract (which `test_stream_store_contract.py`
+runs against it and the memory store): the outbox rows' headers and body, `read_all`, and two
+transactions that both read the stream before either appends."""
 
 import asyncio
 import json
 from typing import Any
 
 import asyncpg
-import pytest
 
 from offramp_contracts import EventEnvelope
-from servicekit.eventstore import ConcurrencyError, EventAlreadyStored, EventStore
+from servicekit.eventstore import ConcurrencyError, EventStore
 
 STREAM = "case-0001"
 OTHER = "case-0002"
@@ -28,101 +28,6 @@ async def _counts(pool: asyncpg.Pool) -> tuple[int, int]:
     return int(events), int(outbox)
 
 
-async def test_appended_events_read_back_in_order_and_unchanged(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    first = [events.engaged(STREAM, 1), events.engaged(STREAM, 2)]
-    second = [events.engaged(STREAM, 3)]
-    await _append(pool, store, STREAM, 0, first)
-    await _append(pool, store, STREAM, 2, second)
-
-    async with pool.acquire() as conn:
-        assert await store.read_stream(conn, STREAM) == first + second
-        assert await store.stream_version(conn, STREAM) == 3
-        assert await store.stream_version(conn, OTHER) == 0
-        assert await store.read_stream(conn, OTHER) == []
-        assert await store.contains(conn, second[0].event_id)
-        assert not await store.contains(conn, events.engaged(OTHER, 1).event_id)
-
-
-async def test_appending_at_a_stale_version_names_the_stream_and_stores_nothing(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    stored = [events.engaged(STREAM, 1), events.engaged(STREAM, 2)]
-    await _append(pool, store, STREAM, 0, stored)
-
-    stale = [events.engaged(STREAM, 2), events.engaged(STREAM, 3)]
-    with pytest.raises(ConcurrencyError) as raised:
-        await _append(pool, store, STREAM, 1, stale)
-
-    assert raised.value.stream_id == STREAM
-    assert raised.value.expected_version == 1
-    assert repr(STREAM) in str(raised.value) and "version 1" in str(raised.value)
-    assert await _counts(pool) == (2, 2)
-    async with pool.acquire() as conn:
-        assert await store.read_stream(conn, STREAM) == stored
-
-
-async def test_appending_ahead_of_the_stream_is_refused_so_no_version_is_skipped(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    await _append(pool, store, STREAM, 0, [events.engaged(STREAM, 1)])
-
-    with pytest.raises(ConcurrencyError):
-        await _append(pool, store, STREAM, 2, [events.engaged(STREAM, 3)])
-
-    assert await _counts(pool) == (1, 1)
-
-
-async def test_appending_an_event_id_that_is_already_stored_is_refused_as_a_retry(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    original = events.engaged(STREAM, 1)
-    await _append(pool, store, STREAM, 0, [original])
-
-    # The same id at the stream's next version: a retried step that re-read the stream.
-    again = events.engaged(STREAM, 2, event_id=original.event_id)
-    with pytest.raises(EventAlreadyStored):
-        await _append(pool, store, STREAM, 1, [again])
-
-    # The same id in another stream.
-    elsewhere = events.engaged(OTHER, 1, event_id=original.event_id)
-    with pytest.raises(EventAlreadyStored):
-        await _append(pool, store, OTHER, 0, [elsewhere])
-
-    assert await _counts(pool) == (1, 1)
-
-
-async def test_an_exact_retry_of_a_done_append_is_refused_as_already_stored(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    event = events.engaged(STREAM, 1)
-    await _append(pool, store, STREAM, 0, [event])
-
-    with pytest.raises(EventAlreadyStored):
-        await _append(pool, store, STREAM, 0, [event])
-    assert await _counts(pool) == (1, 1)
-
-
-async def test_append_outside_a_transaction_is_refused(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    async with pool.acquire() as conn:
-        with pytest.raises(RuntimeError, match="inside the caller's transaction"):
-            await store.append(conn, STREAM, 0, [events.engaged(STREAM, 1)])
-    assert await _counts(pool) == (0, 0)
-
-
-async def test_events_numbered_for_another_position_are_refused(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    with pytest.raises(ValueError, match="expected"):
-        await _append(pool, store, STREAM, 0, [events.engaged(STREAM, 2)])
-    with pytest.raises(ValueError, match="expected"):
-        await _append(pool, store, STREAM, 0, [events.engaged(OTHER, 1)])
-    assert await _counts(pool) == (0, 0)
-
-
 async def test_each_event_gets_one_outbox_row_addressed_by_subject_with_its_id_as_msg_id(
     pool: asyncpg.Pool, store: EventStore, events: Any
 ) -> None:
@@ -135,21 +40,6 @@ async def test_each_event_gets_one_outbox_row_addressed_by_subject_with_its_id_a
         assert row["subject"] == f"{events.subject_root}.pontiac.casework.ClientEngaged"
         assert json.loads(row["headers"]) == {"Nats-Msg-Id": str(event.event_id)}
         assert EventEnvelope.from_wire(row["body"]) == event
-
-
-async def test_a_rolled_back_transaction_leaves_neither_events_nor_outbox_rows(
-    pool: asyncpg.Pool, store: EventStore, events: Any
-) -> None:
-    class Abandoned(Exception):
-        pass
-
-    with pytest.raises(Abandoned):
-        async with pool.acquire() as conn, conn.transaction():
-            await store.append(conn, STREAM, 0, [events.engaged(STREAM, 1)])
-            assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
-            raise Abandoned
-
-    assert await _counts(pool) == (0, 0)
 
 
 async def test_read_all_interleaves_streams_in_position_order_and_pages(

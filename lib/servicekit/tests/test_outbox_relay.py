@@ -10,12 +10,11 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-import servicekit.lease
 from offramp_contracts import EventEnvelope
 from servicekit.database import connect as real_connect
 from servicekit.eventstore import EventStore
 from servicekit.inbox import ConsumerPolicy, InboxConsumer
-from servicekit.lease import hold_lease
+from servicekit.lease import Connect, hold_lease
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
 
@@ -156,8 +155,10 @@ async def test_a_relay_that_dies_between_publish_and_delete_causes_no_duplicate_
 
 
 @contextlib.asynccontextmanager
-async def _lease(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    async with hold_lease(dsn, SCHEMA, "outbox-relay", retry_seconds=0.05) as session:
+async def _lease(dsn: str, connect: Connect = real_connect) -> AsyncIterator[asyncpg.Connection]:
+    async with hold_lease(
+        dsn, SCHEMA, "outbox-relay", retry_seconds=0.05, connect=connect
+    ) as session:
         yield session
 
 
@@ -171,7 +172,7 @@ async def _lease_holder(admin: asyncpg.Pool) -> int | None:
 
 
 async def test_only_one_relay_holds_the_lease_and_the_standby_takes_over_on_release(
-    settings: ServiceSettings, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, wait_for: Any
+    settings: ServiceSettings, pool: asyncpg.Pool, wait_for: Any
 ) -> None:
     attempts = 0
 
@@ -180,7 +181,6 @@ async def test_only_one_relay_holds_the_lease_and_the_standby_takes_over_on_rele
         attempts += 1
         return await real_connect(dsn, schema)
 
-    monkeypatch.setattr(servicekit.lease, "connect", counting_connect)
     standby_holds = asyncio.Event()
     standby_done = asyncio.Event()
     standby_pid: list[int] = []
@@ -190,12 +190,12 @@ async def test_only_one_relay_holds_the_lease_and_the_standby_takes_over_on_rele
         return attempts >= 5
 
     async def standby() -> None:
-        async with _lease(settings.database_url) as session:
+        async with _lease(settings.database_url, counting_connect) as session:
             standby_pid.append(session.get_server_pid())
             standby_holds.set()
             await standby_done.wait()
 
-    async with _lease(settings.database_url) as active:
+    async with _lease(settings.database_url, counting_connect) as active:
         task = asyncio.create_task(standby())
         try:
             # The standby has tried, and been refused, several times while the lease is held.

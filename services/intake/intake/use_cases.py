@@ -16,6 +16,7 @@ from intake.domain.capacity import Waiting, next_admissions
 from intake.domain.person import person_key
 from intake.domain.referral import Referral, Refused, Status, SubmitReferral
 from intake.domain.referral_form import ReferralForm, referral_form
+from intake.ports import IntakeTables
 from offramp_contracts import Actor, EventEnvelope, EventPayload, payload_of
 from offramp_contracts.events.audit import RecordRef
 from offramp_contracts.events.base import StaffRef
@@ -31,9 +32,9 @@ from servicekit import command_loop
 from servicekit.access import record_lookup
 from servicekit.auth import Principal
 from servicekit.events import system_actor
-from servicekit.eventstore import EventStore
 from servicekit.inbox import Delivered
 from servicekit.log import get_logger
+from servicekit.ports import StreamStore
 from servicekit.profiles import ProfileBook, UnknownProfile
 from servicekit.refusals import Refusal
 
@@ -91,14 +92,16 @@ class Intake:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        store: EventStore,
+        store: StreamStore,
         profiles: ProfileBook,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tables: IntakeTables = tables,
     ) -> None:
         self._pool = pool
         self._store = store
         self._profiles = profiles
         self._clock = clock
+        self._tables = tables
 
     # Commands ----------------------------------------------------------------------------------
 
@@ -110,7 +113,7 @@ class Intake:
         now = self._clock()
         profile = self._profile_in_force(request.jurisdiction, now)
         async with self._pool.acquire() as conn, conn.transaction():
-            earlier = await tables.claim_submission(
+            earlier = await self._tables.claim_submission(
                 conn,
                 agency=request.actor.agency,
                 subject=request.actor.subject,
@@ -126,13 +129,13 @@ class Intake:
                         f"the Idempotency-Key {idempotency_key!r} was already used for a different "
                         "referral; send a new referral with a new key",
                     )
-                row = await tables.referral(conn, referral_id)
+                row = await self._tables.referral(conn, referral_id)
                 assert row is not None, "a claimed submission always has its referral"
                 return Submitted(row, replayed=True)
 
             received, decided = referrals.receive(command, profile, judged_on=now.date())
             state, envelopes = await self._record(conn, None, [received, decided], request, None)
-            await tables.insert_referral(
+            await self._tables.insert_referral(
                 conn,
                 received,
                 jurisdiction=request.jurisdiction,
@@ -140,7 +143,7 @@ class Intake:
                 person_key=person_key_of(command.person),
             )
             if decided.decision == "needs_review":
-                await tables.queue_for_review(
+                await self._tables.queue_for_review(
                     conn,
                     received,
                     decided.rules,
@@ -163,7 +166,7 @@ class Intake:
         """Only the prosecutor's office the referral's site names, in the referral's jurisdiction."""
         now = self._clock()
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await tables.referral(conn, referral_id)
+            row = await self._tables.referral(conn, referral_id)
             if row is None or row.jurisdiction != request.jurisdiction:
                 raise NotFound(referral_id)
             state, history = await self._load(conn, referral_id)
@@ -175,7 +178,7 @@ class Intake:
                 state, verdict=verdict, reason=reason, reviewer=request.staff, rules=sent_to_review
             )
             state, envelopes = await self._record(conn, state, [reviewed, decided], request, None)
-            await tables.leave_review(conn, referral_id)
+            await self._tables.leave_review(conn, referral_id)
             return await self._settle(conn, state, request, envelopes[-1].event_id, now)
 
     async def withdraw(
@@ -184,15 +187,15 @@ class Intake:
         """By the referring officer, or a supervisor of the officer's agency."""
         now = self._clock()
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await tables.referral(conn, referral_id)
+            row = await self._tables.referral(conn, referral_id)
             if row is None or not _may_manage(row, request):
                 raise NotFound(referral_id)
             state, _ = await self._load(conn, referral_id)
             withdrawn = referrals.withdraw(state, by=request.staff, reason=reason)
             await self._record(conn, state, [withdrawn], request, None)
-            await tables.leave_review(conn, referral_id)
-            await tables.leave_waitlist(conn, referral_id)
-            updated = await tables.set_status(conn, referral_id, "withdrawn", now)
+            await self._tables.leave_review(conn, referral_id)
+            await self._tables.leave_waitlist(conn, referral_id)
+            updated = await self._tables.set_status(conn, referral_id, "withdrawn", now)
         log.info("referral withdrawn", referral_id=str(referral_id))
         return updated
 
@@ -208,7 +211,7 @@ class Intake:
         )
         key = person_key(report.given_name, report.family_name, report.date_of_birth)
         async with self._pool.acquire() as conn, conn.transaction():
-            found = await tables.participants_with(
+            found = await self._tables.participants_with(
                 conn, jurisdiction=request.jurisdiction, person_key=key
             )
             if role == "prosecutor":
@@ -255,7 +258,7 @@ class Intake:
         closed = payload_of(delivered.event)
         assert isinstance(closed, CaseClosed)
         now = self._clock()
-        jurisdiction = await tables.record_closure(conn, closed.referral_id, now)
+        jurisdiction = await self._tables.record_closure(conn, closed.referral_id, now)
         if jurisdiction is None:
             log.warning("closed case was never admitted here", referral_id=str(closed.referral_id))
             return
@@ -265,7 +268,7 @@ class Intake:
     # Reads -------------------------------------------------------------------------------------
 
     async def referral_for(self, referral_id: UUID, request: Request) -> tables.ReferralRow:
-        row = await tables.referral(self._pool, referral_id)
+        row = await self._tables.referral(self._pool, referral_id)
         if row is None or not _may_manage(row, request):
             raise NotFound(referral_id)
         return row
@@ -297,7 +300,7 @@ class Intake:
             )
             assert placed is not None, "a newcomer is always admitted or waitlisted"
             return placed
-        return await tables.set_status(conn, state.referral_id, state.status, now)
+        return await self._tables.set_status(conn, state.referral_id, state.status, now)
 
     async def _fill_places(
         self,
@@ -311,9 +314,9 @@ class Intake:
         """Gives the site's free places to the waitlist and the newcomer in priority order; a
         newcomer without a place joins the waitlist. Capacity is the profile's in force today.
         The newcomer's row as it now stands (None without a newcomer)."""
-        await tables.lock_site(conn, jurisdiction)
+        await self._tables.lock_site(conn, jurisdiction)
         capacity = self._profile_in_force(jurisdiction, now).capacity
-        open_cases, queue = await tables.places_taken(conn, jurisdiction)
+        open_cases, queue = await self._tables.places_taken(conn, jurisdiction)
         free = capacity - open_cases
         if newcomer is not None:
             queue.append(Waiting(newcomer.referral_id, newcomer.door, now))
@@ -350,12 +353,12 @@ class Intake:
         placed = referrals.place(state, has_place=has_place)
         state, _ = await self._record(conn, state, [placed], request, causation_id)
         if has_place:
-            await tables.record_admission(conn, state.referral_id, jurisdiction, now)
+            await self._tables.record_admission(conn, state.referral_id, jurisdiction, now)
         else:
-            await tables.record_waiting(
+            await self._tables.record_waiting(
                 conn, Waiting(state.referral_id, state.door, now), jurisdiction
             )
-        return await tables.set_status(conn, state.referral_id, state.status, now)
+        return await self._tables.set_status(conn, state.referral_id, state.status, now)
 
     async def _load(
         self, conn: asyncpg.Connection, referral_id: UUID

@@ -25,7 +25,7 @@ from offramp_contracts.lifecycle import (
     replay,
 )
 from servicekit import command_loop
-from servicekit.eventstore import EventStore
+from servicekit.ports import StreamStore
 
 
 def stream_of(case_id: UUID) -> str:
@@ -67,7 +67,7 @@ def as_of(case: StoredCase, version: int) -> StoredCase:
 
 
 class CaseStore:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: StreamStore) -> None:
         self._store = store
 
     async def open(
