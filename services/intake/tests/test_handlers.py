@@ -7,6 +7,7 @@ routes over real servers are pinned by `tests/e2e` and `tests/access`."""
 import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from uuid import UUID, uuid4
 
 import pytest
@@ -220,12 +221,9 @@ async def test_two_reviews_at_once_one_is_stored_the_other_refused(world: World)
     command = referral("arrest_diversion")
     await submit(world, command)
 
-    async def verdict(verdict: str) -> str:
+    async def verdict(verdict: Literal["approved", "declined"]) -> str:
         row = await world.intake.review(
-            command.referral_id,
-            request(PROSECUTOR),
-            verdict=verdict,
-            reason="r",  # type: ignore[arg-type]
+            command.referral_id, request(PROSECUTOR), verdict=verdict, reason="r"
         )
         return row.status
 

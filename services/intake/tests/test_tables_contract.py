@@ -18,7 +18,7 @@ from intake.adapters import tables as postgres_tables
 from intake.adapters.memory import MemoryTables
 from intake.domain.capacity import Waiting
 from intake.ports import IntakeTables
-from offramp_contracts.events.base import StaffRef
+from offramp_contracts.events.base import Door, StaffRef
 from offramp_contracts.events.intake import Offence, Person, ReferralReceived, Screening
 from servicekit.database import create_pool
 from servicekit.memory import MemoryDatabase
@@ -62,11 +62,11 @@ def harness(request: pytest.FixtureRequest) -> Harness:
 
 
 def received(
-    *, door: str = "social_contact", agency: str = "pontiac-pd", referral_id: UUID | None = None
+    *, door: Door = "social_contact", agency: str = "pontiac-pd", referral_id: UUID | None = None
 ) -> ReferralReceived:
     return ReferralReceived(
         referral_id=referral_id or uuid4(),
-        door=door,  # type: ignore[arg-type]
+        door=door,
         source="law_enforcement",
         person=Person(given_name="Sam", family_name="Rivera", date_of_birth=date(1990, 4, 2)),
         offence=Offence(category="trespass", occurred_at=AT - timedelta(hours=1)),
