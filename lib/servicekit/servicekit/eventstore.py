@@ -12,6 +12,21 @@ from servicekit.provenance import EventSigner
 from servicekit.tracing import trace_headers
 
 
+def check_appendable(
+    conn: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[EventEnvelope]
+) -> None:
+    """What every store checks before appending: the caller's transaction is open, and the
+    events are numbered on from `expected_version` in `stream_id`."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("EventStore.append must run inside the caller's transaction")
+    for offset, event in enumerate(events, start=1):
+        if event.stream_id != stream_id or event.stream_version != expected_version + offset:
+            raise ValueError(
+                f"event {event.event_type} is for {event.stream_id}@{event.stream_version}, "
+                f"expected {stream_id}@{expected_version + offset}"
+            )
+
+
 class ConcurrencyError(RuntimeError):
     """Someone else appended to the stream since it was read."""
 
@@ -61,14 +76,7 @@ class EventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> None:
-        if not conn.is_in_transaction():
-            raise RuntimeError("EventStore.append must run inside the caller's transaction")
-        for offset, event in enumerate(events, start=1):
-            if event.stream_id != stream_id or event.stream_version != expected_version + offset:
-                raise ValueError(
-                    f"event {event.event_type} is for {event.stream_id}@{event.stream_version}, "
-                    f"expected {stream_id}@{expected_version + offset}"
-                )
+        check_appendable(conn, stream_id, expected_version, events)
         # An exact retry collides on (stream, version) as well as on the event id, and Postgres
         # reports the primary key first: look for the ids so a retry is not called a conflict.
         # The same round trip reads the stream's version: the primary key refuses a version

@@ -21,7 +21,7 @@ from uuid import UUID
 import asyncpg
 
 from offramp_contracts import EventEnvelope, subject_for
-from servicekit.eventstore import ConcurrencyError, EventAlreadyStored
+from servicekit.eventstore import ConcurrencyError, EventAlreadyStored, check_appendable
 from servicekit.ports import StreamStore
 
 
@@ -133,14 +133,7 @@ class MemoryEventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> None:
-        if not conn.is_in_transaction():
-            raise RuntimeError("EventStore.append must run inside the caller's transaction")
-        for offset, event in enumerate(events, start=1):
-            if event.stream_id != stream_id or event.stream_version != expected_version + offset:
-                raise ValueError(
-                    f"event {event.event_type} is for {event.stream_id}@{event.stream_version}, "
-                    f"expected {stream_id}@{expected_version + offset}"
-                )
+        check_appendable(conn, stream_id, expected_version, events)
         ids = [event.event_id for event in events]
         stored = self._stored
         if len(set(ids)) < len(ids) or stored.ids.intersection(ids):
