@@ -9,7 +9,6 @@ counts attempts, parks and waits out outages: a batch holding a message that is 
 proven event, or one delivered before (it may have failed), or whose transaction fails.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,20 +33,10 @@ class BatchInboxConsumer(InboxConsumer):
     batches: int = 0
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
-        idle_fetches = 0
-        while True:
-            try:
-                msgs = await sub.fetch(
-                    self.policy.batch_size, timeout=self.policy.fetch_timeout_seconds
-                )
-            except TimeoutError:
-                idle_fetches += 1
-                if idle_fetches % 15 == 0:
-                    await self.js.consumer_info(self.stream, self.name)
-                continue
-            idle_fetches = 0
+        pause = self.policy.outage_pause_seconds
+        async for msgs in self._fetches(sub):
             if not await self.deliver_batch(msgs):
-                await self._deliver_each(msgs)
+                pause = await self._deliver_each(msgs, pause)
 
     async def deliver_batch(self, msgs: Sequence[Msg]) -> bool:
         """Handle and ack the whole batch in one transaction; False (nothing done, nothing
@@ -96,14 +85,3 @@ class BatchInboxConsumer(InboxConsumer):
         for msg in msgs:
             await msg.ack()
         return True
-
-    async def _deliver_each(self, msgs: Sequence[Msg]) -> None:
-        """As `InboxConsumer` delivers a batch: one at a time, an outage handing back the rest."""
-        pause = self.policy.outage_pause_seconds
-        for index, msg in enumerate(msgs):
-            if await self.deliver(msg, outage_pause=pause) != "outage":
-                continue
-            for held in msgs[index + 1 :]:
-                await held.nak(delay=pause)
-            await asyncio.sleep(pause)
-            break

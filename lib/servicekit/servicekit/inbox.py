@@ -130,8 +130,13 @@ class InboxConsumer:
                 await asyncio.sleep(1.0)
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
-        idle_fetches = 0
         pause = self.policy.outage_pause_seconds
+        async for msgs in self._fetches(sub):
+            pause = await self._deliver_each(msgs, pause)
+
+    async def _fetches(self, sub: JetStreamContext.PullSubscription) -> AsyncIterator[list[Msg]]:
+        """Every batch the subscription fetches, for as long as it lives."""
+        idle_fetches = 0
         while True:
             try:
                 msgs = await sub.fetch(
@@ -147,17 +152,22 @@ class InboxConsumer:
                     await self.js.consumer_info(self.stream, self.name)
                 continue
             idle_fetches = 0
-            for index, msg in enumerate(msgs):
-                if await self.deliver(msg, outage_pause=pause) != "outage":
-                    pause = self.policy.outage_pause_seconds
-                    continue
-                # The rest of the batch would meet the same outage: hand it back untried,
-                # and stop fetching for a while rather than spin against a dead server.
-                for held in msgs[index + 1 :]:
-                    await held.nak(delay=pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, self.policy.outage_pause_max_seconds)
-                break
+            yield msgs
+
+    async def _deliver_each(self, msgs: Sequence[Msg], pause: float) -> float:
+        """Deliver a batch one message at a time; returns the outage pause the next batch starts
+        from (the first, unless an outage met this one)."""
+        for index, msg in enumerate(msgs):
+            if await self.deliver(msg, outage_pause=pause) != "outage":
+                pause = self.policy.outage_pause_seconds
+                continue
+            # The rest of the batch would meet the same outage: hand it back untried,
+            # and stop fetching for a while rather than spin against a dead server.
+            for held in msgs[index + 1 :]:
+                await held.nak(delay=pause)
+            await asyncio.sleep(pause)
+            return min(pause * 2, self.policy.outage_pause_max_seconds)
+        return pause
 
     async def deliver(self, msg: Msg, *, outage_pause: float | None = None) -> Outcome:
         """Handle one message and settle it with JetStream (ack, nak or park)."""
